@@ -1,0 +1,24 @@
+// Every vss op's schema, in one place. Device kernels register with TORCH_LIBRARY_IMPL in
+// their own files (selective_scan_cpu.cpp, selective_scan_cuda.cu, ...), autograd in
+// *_autograd.cpp, as torchvision's csrc/ops does.
+#include <torch/library.h>
+
+TORCH_LIBRARY(vss, m) {
+  m.def(
+      "selective_scan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor? D=None, "
+      "Tensor? delta_bias=None, bool delta_softplus=False, bool return_last_state=False, "
+      "ScalarType? out_dtype=None) -> (Tensor out, Tensor last_state)");
+  m.def(
+      "selective_scan_backward(Tensor dout, Tensor u, Tensor delta, Tensor A, Tensor B, "
+      "Tensor C, Tensor? D, Tensor? delta_bias, bool delta_softplus) -> (Tensor du, "
+      "Tensor ddelta, Tensor dA, Tensor dB, Tensor dC, Tensor dD, Tensor ddelta_bias)");
+  m.def(
+      "selective_scan_plan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor? D, "
+      "Tensor? delta_bias, Tensor index, Tensor? merge_weight=None, bool delta_softplus=False, "
+      "ScalarType? out_dtype=None) -> Tensor");
+  m.def(
+      "selective_scan_plan_backward(Tensor dout, Tensor u, Tensor delta, Tensor A, Tensor B, "
+      "Tensor C, Tensor? D, Tensor? delta_bias, Tensor index, Tensor? merge_weight, "
+      "bool delta_softplus) -> (Tensor du, Tensor ddelta, Tensor dA, Tensor dB, Tensor dC, "
+      "Tensor dD, Tensor ddelta_bias)");
+}

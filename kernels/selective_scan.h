@@ -1,0 +1,39 @@
+#pragma once
+// The selective scan (Mamba S6) in VMamba's layout, and its plan-driven ("virtual
+// flatten") variant. Both are dispatcher ops (torch.ops.vss.*) with CPU and CUDA
+// kernels and autograd; these functions are the C++ entry points.
+//
+//   dA = exp(Δ·A),  h_t = dA·h_{t-1} + Δ_t·B_t·u_t,  y_t = Σ_n C_t·h_t + D·u_t,
+//   Δ = softplus(delta + delta_bias) when delta_softplus (else delta + delta_bias).
+// State math is float32 for every input dtype (float32, float16, bfloat16).
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+#include <tuple>
+
+namespace vss {
+
+// u, delta [B, K·D, L]; A [K·D, N] (float32); B, C [B, K, N, L]; D, delta_bias [K·D]
+// (float32). Returns (out [B, K·D, L] in out_dtype (default: u's dtype), last_state
+// [B, K·D, N] float32 when return_last_state, else an undefined tensor). last_state is
+// not differentiable.
+std::tuple<at::Tensor, at::Tensor> selective_scan(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D = std::nullopt,
+    const std::optional<at::Tensor>& delta_bias = std::nullopt, bool delta_softplus = false,
+    bool return_last_state = false, std::optional<at::ScalarType> out_dtype = std::nullopt);
+
+// Plan-driven scan over an image: the K direction sequences are gathered through
+// index [K, L] (int32 token ids into the H·W image, -1 = padding step with u = 0,
+// raw delta = 0, B = C = 0) inside the kernel, and the K outputs are scattered back and
+// summed (times merge_weight [H·W] when given) in the same pass.
+//   u [B, D, HW] (shared by the K directions); delta [B, K·D, HW] and B, C [B, K, N, HW]
+//   in image (token) order; A [K·D, N]; D, delta_bias [K·D]. Returns y [B, D, HW].
+at::Tensor selective_scan_plan(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
+    const std::optional<at::Tensor>& merge_weight = std::nullopt, bool delta_softplus = false,
+    std::optional<at::ScalarType> out_dtype = std::nullopt);
+
+}  // namespace vss

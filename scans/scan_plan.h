@@ -1,0 +1,17 @@
+#pragma once
+// A scan plan: the K token orders one strategy gives for one H×W map.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace vss {
+
+struct ScanPlan {
+  int64_t H = 0, W = 0;
+  int64_t K = 0;  // number of directions
+  int64_t L = 0;  // sequence length (H·W, or more when a strategy pads with -1 steps)
+  at::Tensor index;         // [K, L] int32, CPU: token id r·W + c visited at each step, -1 = padding
+  at::Tensor merge_weight;  // [H·W] float32, or undefined when every token is visited once per direction
+};
+
+}  // namespace vss

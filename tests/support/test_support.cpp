@@ -1,0 +1,86 @@
+#include "tests/support/test_support.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <sys/wait.h>
+
+namespace vss::test {
+
+namespace fs = std::filesystem;
+
+static std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : fallback;
+}
+
+fs::path parity_dir() { return env_or("VSS_PARITY_DIR", VSS_DEFAULT_PARITY_DIR); }
+
+std::vector<fs::path> parity_cases(const std::string& sub) {
+  std::vector<fs::path> out;
+  const fs::path dir = parity_dir() / sub;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".safetensors") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+fs::path source_dir() { return env_or("VSS_SOURCE_DIR", "."); }
+
+fs::path make_temp_dir(const std::string& prefix) {
+  std::random_device rd;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    fs::path p = fs::temp_directory_path() / (prefix + "-" + std::to_string(rd()));
+    if (fs::create_directory(p)) return p;
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+static std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+int run_python(const std::string& script, const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = shell_quote(env_or("VSS_PYTHON", "python3")) + " -c " + shell_quote(script);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  cmd += " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return -1;
+  std::string text;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) text.append(buf.data(), n);
+  int status = pclose(pipe);
+  if (out) *out = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool python_has(const std::vector<std::string>& modules) {
+  std::string script = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)";
+  return run_python(script, modules) == 0;
+}
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+  TORCH_CHECK(a.sizes() == b.sizes(), "max_abs_diff: shapes differ ", a.sizes(), " vs ", b.sizes());
+  if (a.numel() == 0) return 0.0;
+  auto d = (a.detach().cpu().to(torch::kFloat64) - b.detach().cpu().to(torch::kFloat64)).abs();
+  return d.max().item<double>();
+}
+
+double max_rel_diff(const at::Tensor& a, const at::Tensor& b) {
+  TORCH_CHECK(a.sizes() == b.sizes(), "max_rel_diff: shapes differ ", a.sizes(), " vs ", b.sizes());
+  if (a.numel() == 0) return 0.0;
+  auto bd = b.detach().cpu().to(torch::kFloat64);
+  auto d = (a.detach().cpu().to(torch::kFloat64) - bd).abs() / bd.abs().clamp_min(1.0);
+  return d.max().item<double>();
+}
+
+}  // namespace vss::test

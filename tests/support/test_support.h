@@ -1,0 +1,32 @@
+#pragma once
+// Helpers shared by the test suites: where fixtures live, running the Python oracles,
+// and comparing tensors with a readable failure message.
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace vss::test {
+
+// $VSS_PARITY_DIR, else ../shared/parity beside the project root.
+std::filesystem::path parity_dir();
+// Every *.safetensors file directly under parity_dir()/sub, sorted; empty if none.
+std::vector<std::filesystem::path> parity_cases(const std::string& sub);
+// The project's source root ($VSS_SOURCE_DIR, set by ctest).
+std::filesystem::path source_dir();
+// A fresh empty directory under the system temp dir, removed by the caller if wanted.
+std::filesystem::path make_temp_dir(const std::string& prefix);
+
+// Runs `$VSS_PYTHON -c script` (args appended); returns its exit code, stdout in *out.
+int run_python(const std::string& script, const std::vector<std::string>& args,
+               std::string* out = nullptr);
+// True when $VSS_PYTHON can import every module in `modules`.
+bool python_has(const std::vector<std::string>& modules);
+
+// max |a - b| over all elements, computed in float64 (shapes must match).
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
+// max |a - b| / max(1, |b|) elementwise, in float64.
+double max_rel_diff(const at::Tensor& a, const at::Tensor& b);
+
+}  // namespace vss::test
