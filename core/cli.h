@@ -1,0 +1,51 @@
+#pragma once
+// A small command-line parser shared by the apps and vss-bench sub-commands.
+//   ArgParser p("vss-bench scan", "Times the selective scan.");
+//   auto& shape = p.option("--shape", "B,D,H,W,N", "2,192,56,56,1");
+//   auto& json  = p.flag("--json", "print JSON instead of a table");
+//   auto& sets  = p.multi("--set", "key=value", "override a config key (repeatable)");
+//   if (int rc = p.parse(args); rc >= 0) return rc;   // --help printed (0) or usage error (2)
+// A usage error prints one line "<prog>: <what>" plus "try --help" to stderr.
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vss {
+
+class ArgParser {
+ public:
+  struct Option {
+    std::string name, metavar, help, value;  // value: default until parsed
+    bool is_flag = false, is_multi = false, required = false, seen = false;
+    std::vector<std::string> values;  // for multi options
+    operator bool() const { return seen; }
+    const std::string& str() const { return value; }
+    long long as_int() const;  // usage errors become vss::Error naming the option
+    double as_double() const;
+  };
+
+  ArgParser(std::string prog, std::string description);
+  Option& option(const std::string& name, const std::string& metavar, const std::string& fallback,
+                 const std::string& help, bool required = false);
+  Option& flag(const std::string& name, const std::string& help);
+  Option& multi(const std::string& name, const std::string& metavar, const std::string& help);
+  // Positional arguments are collected in order (e.g. input files).
+  void positional(const std::string& metavar, const std::string& help, size_t min_count = 0);
+  const std::vector<std::string>& positionals() const { return positionals_; }
+
+  // Returns -1 to continue, or the exit code to return now (0 after --help, 2 on misuse).
+  int parse(const std::vector<std::string>& args);
+  std::string help_text() const;
+
+ private:
+  std::string prog_, description_, pos_metavar_, pos_help_;
+  size_t pos_min_ = 0;
+  bool pos_allowed_ = false;
+  std::vector<std::unique_ptr<Option>> options_;
+  std::vector<std::string> positionals_;
+};
+
+// Splits "2,192,56,56" into integers; error names `what` on a bad entry.
+std::vector<long long> parse_int_list(const std::string& text, const std::string& what);
+
+}  // namespace vss
