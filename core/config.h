@@ -23,6 +23,7 @@ class Config {
   // Intermediate maps are created; indexing into a list with a number ("a.0.b") works.
   void apply_override(const std::string& assignment);
 
+  // `key` may be a dotted path with list indexes ("model.stages.0.depth"), as in overrides.
   bool has(const std::string& key) const;
   Config operator[](const std::string& key) const;  // error if missing
   Config at(size_t i) const;                        // list element; error if out of range
@@ -60,6 +61,8 @@ class Config {
 };
 
 // Supported `as<T>` types: bool, int64_t, int, double, float, std::string, and
-// std::vector of int64_t, double, std::string.
+// std::vector of int64_t, int, double, float, std::string. Scalars follow YAML 1.2 core:
+// true/false, decimal/0x/0o integers, 1e-3 / .inf / .nan floats; quoted scalars are strings.
+// A map may say `_delete_: true` to replace (not merge into) the map it overrides (mmseg).
 
 }  // namespace vss
