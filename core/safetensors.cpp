@@ -304,7 +304,8 @@ void write_safetensors(const fs::path& file, const std::vector<std::pair<std::st
     header += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [k, v] : metadata) {
-      header += (first ? "" : ",") + quote(k) + ":" + quote(v);
+      if (!first) header += ',';
+      header += quote(k) + ":" + quote(v);
       first = false;
     }
     header += "}";
@@ -313,7 +314,10 @@ void write_safetensors(const fs::path& file, const std::vector<std::pair<std::st
   for (const auto& item : items) {
     const uint64_t nbytes = uint64_t(item.data.numel()) * item.dtype->size;
     std::string shape;
-    for (int64_t d : item.data.sizes()) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+    for (int64_t d : item.data.sizes()) {
+      if (!shape.empty()) shape += ',';
+      shape += std::to_string(d);
+    }
     if (header.size() > 1) header += ",";
     header += quote(item.name) + ":{\"dtype\":\"" + item.dtype->name + "\",\"shape\":[" + shape +
               "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + nbytes) + "]}";
