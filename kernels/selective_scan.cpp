@@ -1,0 +1,42 @@
+// The C++ entry points of kernels/selective_scan.h: each calls its dispatcher op, so C++ and
+// Python (torch.ops.vss.*) reach the same device kernels and the same autograd.
+#include "kernels/selective_scan.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace vss {
+
+std::tuple<at::Tensor, at::Tensor> selective_scan(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, bool delta_softplus, bool return_last_state,
+    std::optional<at::ScalarType> out_dtype) {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("vss::selective_scan", "")
+          .typed<std::tuple<at::Tensor, at::Tensor>(
+              const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+              const at::Tensor&, const std::optional<at::Tensor>&,
+              const std::optional<at::Tensor>&, bool, bool, std::optional<at::ScalarType>)>();
+  return op.call(u, delta, A, B, C, D, delta_bias, delta_softplus, return_last_state, out_dtype);
+}
+
+at::Tensor selective_scan_plan(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
+    const std::optional<at::Tensor>& merge_weight, bool delta_softplus,
+    std::optional<at::ScalarType> out_dtype) {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("vss::selective_scan_plan", "")
+          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                            const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
+                            const std::optional<at::Tensor>&, const at::Tensor&,
+                            const std::optional<at::Tensor>&, bool,
+                            std::optional<at::ScalarType>)>();
+  return op.call(u, delta, A, B, C, D, delta_bias, index, merge_weight, delta_softplus,
+                 out_dtype);
+}
+
+}  // namespace vss

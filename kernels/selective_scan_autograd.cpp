@@ -1,0 +1,91 @@
+// Autograd for vss::selective_scan: the forward redispatches below autograd to the device
+// kernel, the backward calls the vss::selective_scan_backward op of the same device.
+// last_state is not differentiable. Double backward is not supported.
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/autograd.h>
+#include <torch/library.h>
+#include <torch/torch.h>
+
+namespace vss {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+using ScanFn = std::tuple<at::Tensor, at::Tensor>(
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+    const std::optional<at::Tensor>&, const std::optional<at::Tensor>&, bool, bool,
+    std::optional<at::ScalarType>);
+using ScanBackwardFn =
+    std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
+        const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+        const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
+        const std::optional<at::Tensor>&, bool);
+
+// A gradient in its input's dtype (dB of bf16 B is bf16, dA of float32 A is float32).
+at::Tensor grad_like(const at::Tensor& grad, const at::Tensor& input) {
+  return grad.defined() ? grad.to(input.scalar_type()) : grad;
+}
+
+std::optional<at::Tensor> from_saved(const at::Tensor& t) {
+  return t.defined() ? std::optional<at::Tensor>(t) : std::nullopt;
+}
+
+class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunction> {
+ public:
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& u, const at::Tensor& delta,
+                               const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
+                               const std::optional<at::Tensor>& D,
+                               const std::optional<at::Tensor>& delta_bias, bool delta_softplus,
+                               bool return_last_state, std::optional<at::ScalarType> out_dtype) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("vss::selective_scan", "")
+                               .typed<ScanFn>();
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    auto [out, last_state] = op.call(u, delta, A, B, C, D, delta_bias, delta_softplus,
+                                     return_last_state, out_dtype);
+    ctx->save_for_backward({u, delta, A, B, C, D.value_or(at::Tensor()),
+                            delta_bias.value_or(at::Tensor())});
+    ctx->saved_data["delta_softplus"] = delta_softplus;
+    // An autograd Function cannot return an undefined tensor: last_state is only an output
+    // when asked for.
+    if (!last_state.defined()) return {out};
+    ctx->mark_non_differentiable({last_state});
+    return {out, last_state};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    static const auto op = c10::Dispatcher::singleton()
+                               .findSchemaOrThrow("vss::selective_scan_backward", "")
+                               .typed<ScanBackwardFn>();
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor &u = saved[0], &delta = saved[1], &A = saved[2], &B = saved[3], &C = saved[4];
+    const at::Tensor &D = saved[5], &delta_bias = saved[6];
+    const at::Tensor none;
+    if (!grads[0].defined()) return {none, none, none, none, none, none, none, none, none, none};
+    auto [du, ddelta, dA, dB, dC, dD, ddelta_bias] =
+        op.call(grads[0], u, delta, A, B, C, from_saved(D), from_saved(delta_bias),
+                ctx->saved_data["delta_softplus"].toBool());
+    return {grad_like(du, u),         grad_like(ddelta, delta), grad_like(dA, A),
+            grad_like(dB, B),         grad_like(dC, C),         grad_like(dD, D),
+            grad_like(ddelta_bias, delta_bias), none, none, none};
+  }
+};
+
+std::tuple<at::Tensor, at::Tensor> selective_scan_autograd(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, bool delta_softplus, bool return_last_state,
+    std::optional<at::ScalarType> out_dtype) {
+  variable_list outs = SelectiveScanFunction::apply(u, delta, A, B, C, D, delta_bias,
+                                                    delta_softplus, return_last_state, out_dtype);
+  return {outs[0], outs.size() > 1 ? outs[1] : at::Tensor()};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(vss, Autograd, m) {
+  m.impl("selective_scan", &selective_scan_autograd);
+}
+
+}  // namespace vss

@@ -1,0 +1,301 @@
+// CPU kernels of vss::selective_scan and vss::selective_scan_backward: the reference the CUDA
+// kernels are held to. Plain loops over contiguous rows, state math in acc_t (float32, or
+// float64 for float64 inputs).
+//
+// Inputs are upcast to acc_t once up front (no copy for float32/float64 contiguous inputs; one
+// for float16/bfloat16), results are computed in acc_t and cast to the requested dtype at the
+// end. That keeps the loops free of dtype conversions at the cost of a temporary copy for
+// half-precision inputs.
+//
+// Forward: parallel over (batch, channel). Backward: parallel over (batch, group), because
+// dB and dC sum over the D channels of a group; dA, dD, ddelta_bias sum over the batch through
+// per-batch partials. No two tasks write the same element, so results do not depend on the
+// thread count.
+#include "kernels/selective_scan_checks.h"
+
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <vector>
+
+namespace vss {
+namespace {
+
+// The backward pass keeps the state only at every kChunk-th step and recomputes each chunk
+// before walking it backwards: O(L/kChunk + kChunk) memory per state component, not O(L).
+constexpr int64_t kChunk = 64;
+
+// torch.nn.functional.softplus with its default threshold 20, and its derivative.
+template <typename acc_t>
+acc_t softplus(acc_t x) {
+  return x <= acc_t(20) ? std::log1p(std::exp(x)) : x;
+}
+template <typename acc_t>
+acc_t softplus_grad(acc_t x) {
+  if (x > acc_t(20)) return acc_t(1);
+  const acc_t z = std::exp(x);
+  return z / (z + acc_t(1));
+}
+
+// Contiguous acc_t views of one call's inputs.
+template <typename acc_t>
+struct ScanInputs {
+  ScanSizes s;
+  const acc_t* u;
+  const acc_t* delta;
+  const acc_t* A;
+  const acc_t* B;
+  const acc_t* C;
+  const acc_t* D;     // nullptr when absent
+  const acc_t* bias;  // nullptr when absent
+  bool softplus;
+
+  // Rows of channel c in batch b, and of state n of that channel's group.
+  int64_t row(int64_t b, int64_t c) const { return (b * s.channels + c) * s.length; }
+  int64_t group_row(int64_t b, int64_t c, int64_t n) const {
+    return ((b * s.groups + c / s.dim) * s.state + n) * s.length;
+  }
+};
+
+// Δ_t (bias added, softplus applied) and Δ_t·u_t of one channel; x_t = delta_t + bias is kept
+// in `x` when given (the backward pass needs it for the softplus derivative).
+template <typename acc_t>
+void channel_deltas(const ScanInputs<acc_t>& in, int64_t b, int64_t c, acc_t* dt, acc_t* dtu,
+                    acc_t* x) {
+  const acc_t* delta = in.delta + in.row(b, c);
+  const acc_t* u = in.u + in.row(b, c);
+  const acc_t bias = in.bias ? in.bias[c] : acc_t(0);
+  for (int64_t t = 0; t < in.s.length; ++t) {
+    const acc_t xt = delta[t] + bias;
+    if (x) x[t] = xt;
+    dt[t] = in.softplus ? softplus(xt) : xt;
+    dtu[t] = dt[t] * u[t];
+  }
+}
+
+// One state component over `len` steps: h_t = exp(Δ_t·a)·h_{t-1} + Δ_t·u_t·b_t, from h.
+// Stores each step's decay exp(Δ_t·a) and state h_t where the pointers are non-null; returns
+// the last state.
+template <typename acc_t>
+acc_t advance_state(acc_t h, acc_t a, const acc_t* dt, const acc_t* dtu, const acc_t* b,
+                    int64_t len, acc_t* decay, acc_t* states) {
+  for (int64_t t = 0; t < len; ++t) {
+    const acc_t dA = std::exp(dt[t] * a);
+    h = dA * h + dtu[t] * b[t];
+    if (decay) decay[t] = dA;
+    if (states) states[t] = h;
+  }
+  return h;
+}
+
+template <typename acc_t>
+void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
+  const ScanSizes& s = in.s;
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (s.length * s.state));
+  at::parallel_for(0, s.batch * s.channels, grain, [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> dt(s.length), dtu(s.length), states(s.length);
+    for (int64_t bc = begin; bc < end; ++bc) {
+      const int64_t b = bc / s.channels, c = bc % s.channels;
+      channel_deltas(in, b, c, dt.data(), dtu.data(), static_cast<acc_t*>(nullptr));
+      acc_t* y = out + in.row(b, c);
+      const acc_t* u = in.u + in.row(b, c);
+      const acc_t Dc = in.D ? in.D[c] : acc_t(0);
+      for (int64_t t = 0; t < s.length; ++t) y[t] = Dc * u[t];
+      for (int64_t n = 0; n < s.state; ++n) {
+        const acc_t* Bn = in.B + in.group_row(b, c, n);
+        const acc_t* Cn = in.C + in.group_row(b, c, n);
+        const acc_t h = advance_state(acc_t(0), in.A[c * s.state + n], dt.data(), dtu.data(), Bn,
+                                      s.length, static_cast<acc_t*>(nullptr), states.data());
+        for (int64_t t = 0; t < s.length; ++t) y[t] += Cn[t] * states[t];
+        if (last_state) last_state[bc * s.state + n] = h;
+      }
+    }
+  });
+}
+
+// Gradients in acc_t. du, ddelta [batch, K·D, L] and dB, dC [batch, K, N, L] are written in
+// full; dA [batch, K·D, N], dD and ddelta_bias [batch, K·D] are per-batch partials.
+template <typename acc_t>
+struct ScanGrads {
+  acc_t* du;
+  acc_t* ddelta;
+  acc_t* dB;
+  acc_t* dC;
+  acc_t* dA;
+  acc_t* dD;
+  acc_t* dbias;
+};
+
+template <typename acc_t>
+void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrads<acc_t>& g) {
+  const ScanSizes& s = in.s;
+  const int64_t L = s.length, N = s.state;
+  const int64_t chunks = (L + kChunk - 1) / kChunk;
+  at::parallel_for(0, s.batch * s.groups, 1, [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> dt(L), dtu(L), x(L);
+    std::vector<acc_t> start_state(chunks * N);  // state before chunk j: [n * chunks + j]
+    std::vector<acc_t> carry(N);                 // exp(Δ_{t+1}·a)·dL/dh_{t+1} across chunks
+    std::vector<acc_t> decay(kChunk), states(kChunk);
+    for (int64_t bk = begin; bk < end; ++bk) {
+      const int64_t b = bk / s.groups, k = bk % s.groups;
+      for (int64_t c = k * s.dim; c < (k + 1) * s.dim; ++c) {
+        channel_deltas(in, b, c, dt.data(), dtu.data(), x.data());
+        const acc_t* u = in.u + in.row(b, c);
+        const acc_t* dy = dout + in.row(b, c);
+        acc_t* du = g.du + in.row(b, c);
+        acc_t* dd = g.ddelta + in.row(b, c);  // dL/dΔ until the softplus step below
+        std::fill(du, du + L, acc_t(0));
+        std::fill(dd, dd + L, acc_t(0));
+
+        for (int64_t n = 0; n < N; ++n) {
+          const acc_t a = in.A[c * N + n];
+          const acc_t* Bn = in.B + in.group_row(b, c, n);
+          acc_t h = 0;
+          for (int64_t j = 0; j < chunks; ++j) {
+            const int64_t t0 = j * kChunk, len = std::min(kChunk, L - t0);
+            start_state[n * chunks + j] = h;
+            h = advance_state(h, a, dt.data() + t0, dtu.data() + t0, Bn + t0, len,
+                              static_cast<acc_t*>(nullptr), static_cast<acc_t*>(nullptr));
+          }
+        }
+
+        std::fill(carry.begin(), carry.end(), acc_t(0));
+        for (int64_t j = chunks - 1; j >= 0; --j) {
+          const int64_t t0 = j * kChunk, len = std::min(kChunk, L - t0);
+          for (int64_t n = 0; n < N; ++n) {
+            const acc_t a = in.A[c * N + n];
+            const acc_t* Bn = in.B + in.group_row(b, c, n);
+            const acc_t* Cn = in.C + in.group_row(b, c, n);
+            acc_t* dBn = g.dB + in.group_row(b, c, n);
+            acc_t* dCn = g.dC + in.group_row(b, c, n);
+            const acc_t h0 = start_state[n * chunks + j];
+            advance_state(h0, a, dt.data() + t0, dtu.data() + t0, Bn + t0, len, decay.data(),
+                          states.data());
+            acc_t r = carry[n], da = 0;
+            for (int64_t i = len - 1; i >= 0; --i) {
+              const int64_t t = t0 + i;
+              const acc_t h_prev = i > 0 ? states[i - 1] : h0;
+              const acc_t dh = dy[t] * Cn[t] + r;  // dL/dh_t
+              const acc_t dh_decay_h = dh * decay[i] * h_prev;
+              dCn[t] += dy[t] * states[i];
+              dBn[t] += dh * dtu[t];
+              du[t] += dh * dt[t] * Bn[t];
+              dd[t] += dh_decay_h * a + dh * Bn[t] * u[t];
+              da += dh_decay_h * dt[t];
+              r = dh * decay[i];
+            }
+            carry[n] = r;
+            g.dA[(b * s.channels + c) * N + n] += da;
+          }
+        }
+
+        const acc_t Dc = in.D ? in.D[c] : acc_t(0);
+        acc_t dD = 0, dbias = 0;
+        for (int64_t t = 0; t < L; ++t) {
+          du[t] += Dc * dy[t];
+          dD += dy[t] * u[t];
+          if (in.softplus) dd[t] *= softplus_grad(x[t]);
+          dbias += dd[t];
+        }
+        g.dD[b * s.channels + c] = dD;
+        g.dbias[b * s.channels + c] = dbias;
+      }
+    }
+  });
+}
+
+at::Tensor as_acc(const at::Tensor& t, at::ScalarType acc) { return t.to(acc).contiguous(); }
+std::optional<at::Tensor> as_acc(const std::optional<at::Tensor>& t, at::ScalarType acc) {
+  if (!t || !t->defined()) return std::nullopt;
+  return as_acc(*t, acc);
+}
+
+// The upcast inputs of one call, kept alive while the raw views are in use.
+struct AccInputs {
+  at::Tensor u, delta, A, B, C;
+  std::optional<at::Tensor> D, bias;
+
+  AccInputs(const at::Tensor& u_, const at::Tensor& delta_, const at::Tensor& A_,
+            const at::Tensor& B_, const at::Tensor& C_, const std::optional<at::Tensor>& D_,
+            const std::optional<at::Tensor>& bias_, at::ScalarType acc)
+      : u(as_acc(u_, acc)), delta(as_acc(delta_, acc)), A(as_acc(A_, acc)), B(as_acc(B_, acc)),
+        C(as_acc(C_, acc)), D(as_acc(D_, acc)), bias(as_acc(bias_, acc)) {}
+
+  template <typename acc_t>
+  ScanInputs<acc_t> view(const ScanSizes& s, bool softplus) const {
+    return {s,
+            u.const_data_ptr<acc_t>(),
+            delta.const_data_ptr<acc_t>(),
+            A.const_data_ptr<acc_t>(),
+            B.const_data_ptr<acc_t>(),
+            C.const_data_ptr<acc_t>(),
+            D ? D->const_data_ptr<acc_t>() : nullptr,
+            bias ? bias->const_data_ptr<acc_t>() : nullptr,
+            softplus};
+  }
+};
+
+std::tuple<at::Tensor, at::Tensor> selective_scan_cpu(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, bool delta_softplus, bool return_last_state,
+    std::optional<at::ScalarType> out_dtype) {
+  constexpr const char* op = "vss::selective_scan";
+  const ScanSizes s = check_selective_scan_args(op, u, delta, A, B, C, D, delta_bias);
+  check_scan_out_dtype(op, out_dtype);
+  const at::ScalarType acc = scan_param_dtype(u.scalar_type());
+  const AccInputs in(u, delta, A, B, C, D, delta_bias, acc);
+  const auto opts = u.options().dtype(acc);
+  at::Tensor out = at::empty({s.batch, s.channels, s.length}, opts);
+  at::Tensor last_state =
+      return_last_state ? at::empty({s.batch, s.channels, s.state}, opts) : at::Tensor();
+  AT_DISPATCH_FLOATING_TYPES(acc, "selective_scan_cpu", [&] {
+    forward_cpu<scalar_t>(in.view<scalar_t>(s, delta_softplus), out.data_ptr<scalar_t>(),
+                          return_last_state ? last_state.data_ptr<scalar_t>() : nullptr);
+  });
+  return {out.to(out_dtype.value_or(u.scalar_type())), last_state};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+selective_scan_backward_cpu(const at::Tensor& dout, const at::Tensor& u, const at::Tensor& delta,
+                            const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
+                            const std::optional<at::Tensor>& D,
+                            const std::optional<at::Tensor>& delta_bias, bool delta_softplus) {
+  constexpr const char* op = "vss::selective_scan_backward";
+  const ScanSizes s = check_selective_scan_args(op, u, delta, A, B, C, D, delta_bias);
+  check_scan_dout(op, dout, u.sizes(), u);
+  const at::ScalarType acc = scan_param_dtype(u.scalar_type());
+  const AccInputs in(u, delta, A, B, C, D, delta_bias, acc);
+  const at::Tensor dy = as_acc(dout, acc);
+  const auto opts = u.options().dtype(acc);
+  at::Tensor du = at::empty_like(in.u), ddelta = at::empty_like(in.u);
+  at::Tensor dB = at::zeros_like(in.B), dC = at::zeros_like(in.B);
+  at::Tensor dA = at::zeros({s.batch, s.channels, s.state}, opts);
+  at::Tensor dD = at::empty({s.batch, s.channels}, opts), dbias = at::empty_like(dD);
+  AT_DISPATCH_FLOATING_TYPES(acc, "selective_scan_backward_cpu", [&] {
+    const ScanGrads<scalar_t> g{du.data_ptr<scalar_t>(), ddelta.data_ptr<scalar_t>(),
+                                dB.data_ptr<scalar_t>(), dC.data_ptr<scalar_t>(),
+                                dA.data_ptr<scalar_t>(), dD.data_ptr<scalar_t>(),
+                                dbias.data_ptr<scalar_t>()};
+    backward_cpu<scalar_t>(in.view<scalar_t>(s, delta_softplus), dy.const_data_ptr<scalar_t>(), g);
+  });
+  const at::ScalarType in_dtype = u.scalar_type();
+  return {du.to(in_dtype),
+          ddelta.to(in_dtype),
+          dA.sum(0),
+          dB.to(in_dtype),
+          dC.to(in_dtype),
+          in.D ? dD.sum(0) : at::Tensor(),
+          in.bias ? dbias.sum(0) : at::Tensor()};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(vss, CPU, m) {
+  m.impl("selective_scan", &selective_scan_cpu);
+  m.impl("selective_scan_backward", &selective_scan_backward_cpu);
+}
+
+}  // namespace vss
