@@ -126,6 +126,11 @@ int ArgParser::parse(const std::vector<std::string>& args) {
     const size_t eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
     Option* opt = find(name);
+    if (arg == "--version" && !opt) {
+      std::printf("%s %s\n", prog_.c_str(), VSS_VERSION);
+      std::fflush(stdout);
+      return 0;
+    }
     if (!opt) return usage_error("unknown option '" + name + "'");
     if (opt->is_flag) {
       if (eq != std::string::npos) return usage_error("option " + name + " takes no value");
@@ -173,6 +178,8 @@ std::string ArgParser::help_text() const {
     rows.push_back(std::move(r));
   }
   rows.push_back({"-h, --help", "show this help and exit"});
+  const bool own_version = std::any_of(options_.begin(), options_.end(), [](const auto& o) { return o->name == "--version"; });
+  if (!own_version) rows.push_back({"--version", "print the version and exit"});
 
   size_t width = 0;
   for (const auto& r : rows) width = std::max(width, r.left.size());

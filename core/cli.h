@@ -33,7 +33,8 @@ class ArgParser {
   void positional(const std::string& metavar, const std::string& help, size_t min_count = 0);
   const std::vector<std::string>& positionals() const { return positionals_; }
 
-  // Returns -1 to continue, or the exit code to return now (0 after --help, 2 on misuse).
+  // Returns -1 to continue, or the exit code to return now (0 after --help or --version,
+  // 2 on misuse). --help / -h and --version ("<prog> <VSS_VERSION>") are built in.
   int parse(const std::vector<std::string>& args);
   std::string help_text() const;
 

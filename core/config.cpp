@@ -125,19 +125,25 @@ bool is_delete_marker(const NodePtr& v) {
   return v && v->kind == ConfigNode::Scalar && !v->quoted && v->text == "true";
 }
 
+// `_delete_` only steers merging; it is never a key of the result.
+void strip_delete_markers(ConfigNode& n) {
+  n.erase("_delete_");
+  for (auto& e : n.entries) strip_delete_markers(*e.second);
+  for (auto& i : n.items) strip_delete_markers(*i);
+}
+
 // Merges `src` into `dst` (both maps): maps merge key by key, anything else replaces.
 // mmseg's `_delete_: true` in a src map replaces the dst map instead of merging.
 void merge_into(ConfigNode& dst, const ConfigNode& src) {
   for (const auto& [key, value] : src.entries) {
     NodePtr old = dst.find(key);
-    if (value->kind == ConfigNode::Map) {
-      const bool replace = is_delete_marker(value->find("_delete_"));
+    if (value->kind == ConfigNode::Map && old && old->kind == ConfigNode::Map &&
+        !is_delete_marker(value->find("_delete_"))) {
       value->erase("_delete_");
-      if (old && old->kind == ConfigNode::Map && !replace) {
-        merge_into(*old, *value);
-        continue;
-      }
+      merge_into(*old, *value);
+      continue;
     }
+    strip_delete_markers(*value);
     dst.set(key, value);
   }
 }

@@ -172,3 +172,12 @@ TEST(cli, misdeclared_options_are_rejected) {
   EXPECT_THROW(p.option("shape", "S", "", ""), vss::Error);
   EXPECT_THROW(p.flag("--help", ""), vss::Error);
 }
+
+TEST(cli, version_is_built_in) {
+  ArgParser p("vss-seg", "");
+  auto r = run(p, {"--version"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out, std::string("vss-seg ") + VSS_VERSION + "\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(p.help_text().find("--version"), std::string::npos);
+}

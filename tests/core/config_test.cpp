@@ -259,12 +259,13 @@ TEST_F(ConfigFiles, base_inheritance_merges_maps_and_replaces_values) {
 TEST_F(ConfigFiles, multi_level_bases_and_delete) {
   write("a.yaml", "x: 1\nm: {p: 1, q: 2}\nkeep: a\n");
   write("sub/b.yaml", "_base_: ../a.yaml\nx: 2\ny: 2\n");
-  write("sub/deeper/c.yaml", "_base_: ../b.yaml\nx: 3\nm: {_delete_: true, r: 3}\n");
+  write("sub/deeper/c.yaml", "_base_: ../b.yaml\nx: 3\nm: {_delete_: true, r: 3}\nnew: {n: {_delete_: true, v: 1}}\n");
   const Config c = Config::load(dir_ / "sub/deeper/c.yaml");
   EXPECT_EQ(c.get<int>("x"), 3);
   EXPECT_EQ(c.get<int>("y"), 2);
   EXPECT_EQ(c.get<std::string>("keep"), "a");
   EXPECT_EQ(c["m"].keys(), (std::vector<std::string>{"r"}));  // _delete_ replaced the map
+  EXPECT_EQ(c["new.n"].keys(), (std::vector<std::string>{"v"}));  // markers never survive a merge
   EXPECT_EQ(c["keep"].file(), name("a.yaml"));
   EXPECT_EQ(c["y"].file(), name("sub/b.yaml"));
   // A diamond (two bases sharing one) is not a cycle.
