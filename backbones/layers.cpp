@@ -1,0 +1,68 @@
+#include "backbones/layers.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace vss {
+
+DenseImpl::DenseImpl(int64_t in_features, int64_t out_features, bool with_bias) {
+  weight = register_parameter("weight", torch::empty({out_features, in_features}));
+  if (with_bias) bias = register_parameter("bias", torch::empty({out_features}));
+  reset_parameters();
+}
+
+void DenseImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  // timm's trunc_normal_(std=.02) cuts at ±2 (absolute), i.e. ±100 std: a plain normal.
+  weight.normal_(0.0, 0.02);
+  if (bias.defined()) bias.zero_();
+}
+
+at::Tensor DenseImpl::forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+
+ConvImpl::ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
+                   int64_t padding, int64_t groups, bool with_bias)
+    : stride_(stride), padding_(padding), groups_(groups) {
+  weight = register_parameter("weight", torch::empty({out_channels, in_channels / groups, kernel, kernel}));
+  if (with_bias) bias = register_parameter("bias", torch::empty({out_channels}));
+  // nn.Conv2d.reset_parameters: kaiming_uniform(a=√5) = U(±1/√fan_in) for weight and bias.
+  torch::NoGradGuard no_grad;
+  const double bound = 1.0 / std::sqrt(static_cast<double>(weight[0].numel()));
+  weight.uniform_(-bound, bound);
+  if (bias.defined()) bias.uniform_(-bound, bound);
+}
+
+at::Tensor ConvImpl::forward(const at::Tensor& x) {
+  return at::conv2d(x, weight, bias, stride_, padding_, 1, groups_);
+}
+
+at::Tensor ConvImpl::forward_channel_last(const at::Tensor& x) {
+  // conv2d keeps the channels_last format of its input, so permuting back is a free view.
+  return forward(x.permute({0, 3, 1, 2})).permute({0, 2, 3, 1}).contiguous();
+}
+
+ChannelNormImpl::ChannelNormImpl(const std::string& kind, int64_t channels) : batch_norm_(kind == "bn") {
+  weight = register_parameter("weight", torch::ones({channels}));
+  bias = register_parameter("bias", torch::zeros({channels}));
+  if (batch_norm_) {
+    running_mean = register_buffer("running_mean", torch::zeros({channels}));
+    running_var = register_buffer("running_var", torch::ones({channels}));
+    num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kLong));
+  }
+}
+
+at::Tensor ChannelNormImpl::forward(const at::Tensor& x) {
+  if (!batch_norm_) return at::layer_norm(x, {weight.size(0)}, weight, bias, 1e-5);
+  if (is_training()) {
+    torch::NoGradGuard no_grad;
+    num_batches_tracked.add_(1);
+  }
+  const auto dims = x.dim();
+  // BatchNorm2d wants channels at dim 1: a channels_last view of the same memory.
+  auto nchw = x.movedim(dims - 1, 1);
+  auto y = at::batch_norm(nchw, weight, bias, running_mean, running_var, is_training(), 0.1, 1e-5, true);
+  return y.movedim(1, dims - 1);
+}
+
+}  // namespace vss

@@ -1,0 +1,51 @@
+#pragma once
+// The small layers VMamba is built from, with the official parameter names
+// (weight / bias, and BatchNorm's running statistics), all working on channel-last maps
+// [B, H, W, C] except Conv, which takes NCHW (a channels_last-strided view is fine).
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+
+namespace vss {
+
+// y = x·weightᵀ + bias over the last dim: nn.Linear, and the official Linear2d (a 1×1 conv
+// storing a Linear-shaped [out, in] weight) on a channel-last map.
+class DenseImpl : public torch::nn::Module {
+ public:
+  DenseImpl(int64_t in_features, int64_t out_features, bool bias);
+  at::Tensor forward(const at::Tensor& x);
+  void reset_parameters();  // truncated normal std 0.02 (VSSM._init_weights), bias 0
+  at::Tensor weight, bias;
+};
+TORCH_MODULE(Dense);
+
+// nn.Conv2d (square kernel) on NCHW input; PyTorch's default initialisation.
+class ConvImpl : public torch::nn::Module {
+ public:
+  ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
+           int64_t groups, bool bias);
+  at::Tensor forward(const at::Tensor& x);
+  // [B, H, W, C] -> [B, H', W', C'] through a channels_last view (no layout copies).
+  at::Tensor forward_channel_last(const at::Tensor& x);
+  at::Tensor weight, bias;
+
+ private:
+  int64_t stride_, padding_, groups_;
+};
+TORCH_MODULE(Conv);
+
+// norm_layer: "ln" / "ln2d" = LayerNorm over channels (eps 1e-5), "bn" = BatchNorm2d
+// (running_mean, running_var, num_batches_tracked buffers, momentum 0.1).
+class ChannelNormImpl : public torch::nn::Module {
+ public:
+  ChannelNormImpl(const std::string& kind, int64_t channels);
+  at::Tensor forward(const at::Tensor& x);  // x [..., C] channel-last
+  at::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+
+ private:
+  bool batch_norm_;
+};
+TORCH_MODULE(ChannelNorm);
+
+}  // namespace vss

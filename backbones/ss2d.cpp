@@ -1,0 +1,99 @@
+#include "backbones/ss2d.h"
+
+#include "backbones/activation.h"
+#include "scans/scan_2d.h"
+#include "scans/scan_strategy.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace vss {
+
+SS2DImpl::SS2DImpl(SS2DOptions options) : options_(std::move(options)) {
+  SS2DOptions& o = options_;
+  if (!o.scan) o.scan = default_scan_strategy();
+  if (o.dt_rank == 0) o.dt_rank = static_cast<int64_t>(std::ceil(static_cast<double>(o.d_model) / 16.0));
+  K_ = o.scan->num_directions();
+  Dn_ = o.d_inner();
+  R_ = o.dt_rank;
+  N_ = o.d_state;
+  TORCH_CHECK(Dn_ > 0, "SS2D: d_inner = ssm_ratio * d_model must be positive, got ", Dn_);
+
+  in_proj = register_module("in_proj", Dense(o.d_model, o.gated ? 2 * Dn_ : Dn_, false));
+  if (o.d_conv > 1)
+    conv2d = register_module("conv2d", Conv(Dn_, Dn_, o.d_conv, 1, (o.d_conv - 1) / 2, Dn_, o.conv_bias));
+  x_proj_weight = register_parameter("x_proj_weight", torch::empty({K_, R_ + 2 * N_, Dn_}));
+  dt_projs_weight = register_parameter("dt_projs_weight", torch::empty({K_, Dn_, R_}));
+  dt_projs_bias = register_parameter("dt_projs_bias", torch::empty({K_, Dn_}));
+  A_logs = register_parameter("A_logs", torch::empty({K_ * Dn_, N_}));
+  Ds = register_parameter("Ds", torch::empty({K_ * Dn_}));
+  out_norm = register_module("out_norm", ChannelNorm("ln", Dn_));
+  out_proj = register_module("out_proj", Dense(Dn_, o.d_model, false));
+  reset_parameters();
+}
+
+void SS2DImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  in_proj->reset_parameters();
+  out_proj->reset_parameters();
+  // x_proj: nn.Linear(Dn, R + 2N) default init, U(±1/√Dn).
+  const double x_bound = 1.0 / std::sqrt(static_cast<double>(Dn_));
+  x_proj_weight.uniform_(-x_bound, x_bound);
+  // dt_proj "random" init with dt_scale 1: weight U(±R^-0.5); bias = softplus⁻¹(dt),
+  // dt log-uniform in [1e-3, 1e-1], floored at 1e-4.
+  const double dt_bound = 1.0 / std::sqrt(static_cast<double>(R_));
+  dt_projs_weight.uniform_(-dt_bound, dt_bound);
+  const auto dt = torch::exp(torch::rand({K_, Dn_}) * (std::log(0.1) - std::log(1e-3)) + std::log(1e-3))
+                      .clamp_min(1e-4);
+  dt_projs_bias.copy_(dt + torch::log(-torch::expm1(-dt)));
+  // A_logs rows ln(1..N) (S4D-real), D = 1.
+  A_logs.copy_(torch::log(torch::arange(1, N_ + 1, torch::kFloat)).repeat({K_ * Dn_, 1}));
+  Ds.fill_(1.0);
+}
+
+at::Tensor SS2DImpl::forward(const at::Tensor& x) {
+  const SS2DOptions& o = options_;
+  TORCH_CHECK(x.dim() == 4 && x.size(3) == o.d_model, "SS2D: expected input [B, H, W, ", o.d_model,
+              "] (channel-last), got ", x.sizes());
+  const int64_t B = x.size(0), H = x.size(1), W = x.size(2), L = H * W;
+  const at::Tensor tokens = x.reshape({B, L, o.d_model});
+
+  // in_proj straight into channel-first [B, Dn, L] (the conv and the scan want it);
+  // the gate z stays channel-last, where it meets out_norm's output.
+  at::Tensor w_x = in_proj->weight, z;
+  if (o.gated) {
+    w_x = in_proj->weight.narrow(0, 0, Dn_);
+    z = apply_activation(o.act, at::linear(tokens, in_proj->weight.narrow(0, Dn_, Dn_)));
+  }
+  at::Tensor u = at::matmul(w_x, tokens.transpose(1, 2)).view({B, Dn_, H, W});
+  if (conv2d) u = conv2d->forward(u);
+  u = apply_activation(o.act, u);
+
+  // Per-direction projections in image layout: rows of x_proj_weight[k] give (dt, B, C).
+  const at::Tensor x_dbl =
+      at::matmul(x_proj_weight.view({K_ * (R_ + 2 * N_), Dn_}), u.view({B, Dn_, L}))
+          .view({B, K_, R_ + 2 * N_, L});
+  at::Tensor delta = at::matmul(dt_projs_weight, x_dbl.narrow(2, 0, R_)).view({B, K_ * Dn_, H, W});
+  at::Tensor Bs = x_dbl.narrow(2, R_, N_).contiguous().view({B, K_, N_, H, W});
+  at::Tensor Cs = x_dbl.narrow(2, R_ + N_, N_).contiguous().view({B, K_, N_, H, W});
+  at::Tensor us = u;
+  if (o.force_fp32) {
+    us = us.to(at::kFloat);
+    delta = delta.to(at::kFloat);
+    Bs = Bs.to(at::kFloat);
+    Cs = Cs.to(at::kFloat);
+  }
+  const at::Tensor A = -torch::exp(A_logs.to(at::kFloat));
+  const at::Tensor D = Ds.to(at::kFloat);
+  const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(at::kFloat);
+  const ScanPlan& plan = cached_plan(*o.scan, H, W, x.device());
+  const auto scan = o.fused_scan ? scan_2d : scan_2d_unfused;
+  at::Tensor y = scan(us, delta, A, Bs, Cs, D, delta_bias, plan, /*delta_softplus=*/true, at::kFloat);
+
+  y = out_norm->forward(y.permute({0, 2, 3, 1})).to(x.scalar_type());  // [B, H, W, Dn]
+  if (o.gated) y = y * z.view({B, H, W, Dn_});
+  return at::dropout(out_proj->forward(y), o.dropout, is_training());
+}
+
+}  // namespace vss

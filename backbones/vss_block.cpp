@@ -1,0 +1,51 @@
+#include "backbones/vss_block.h"
+
+#include "backbones/activation.h"
+
+#include <torch/torch.h>
+
+namespace vss {
+
+at::Tensor drop_path(const at::Tensor& x, double rate, bool training) {
+  if (!training || rate <= 0.0) return x;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  const double keep = 1.0 - rate;
+  const auto mask = torch::empty(shape, x.options()).bernoulli_(keep).div_(keep);
+  return x * mask;
+}
+
+MlpImpl::MlpImpl(int64_t dim, int64_t hidden, std::string act, double drop)
+    : act_(std::move(act)), drop_(drop) {
+  fc1 = register_module("fc1", Dense(dim, hidden, true));
+  fc2 = register_module("fc2", Dense(hidden, dim, true));
+}
+
+at::Tensor MlpImpl::forward(const at::Tensor& x) {
+  auto h = at::dropout(apply_activation(act_, fc1->forward(x)), drop_, is_training());
+  return at::dropout(fc2->forward(h), drop_, is_training());
+}
+
+VSSBlockImpl::VSSBlockImpl(int64_t dim, double drop_path_rate, const VSSMOptions& o)
+    : drop_path_(drop_path_rate) {
+  if (o.ssm.ssm_ratio > 0) {
+    norm = register_module("norm", ChannelNorm(o.norm_layer, dim));
+    SS2DOptions ssm = o.ssm;
+    ssm.d_model = dim;
+    op = register_module("op", SS2D(ssm));
+  }
+  if (o.mlp_ratio > 0) {
+    norm2 = register_module("norm2", ChannelNorm(o.norm_layer, dim));
+    const auto hidden = static_cast<int64_t>(static_cast<double>(dim) * o.mlp_ratio);
+    mlp = register_module("mlp", Mlp(dim, hidden, o.mlp_act, o.mlp_drop_rate));
+  }
+}
+
+at::Tensor VSSBlockImpl::forward(const at::Tensor& input) {
+  at::Tensor x = input;
+  if (op) x = x + drop_path(op->forward(norm->forward(x)), drop_path_, is_training());
+  if (mlp) x = x + drop_path(mlp->forward(norm2->forward(x)), drop_path_, is_training());
+  return x;
+}
+
+}  // namespace vss

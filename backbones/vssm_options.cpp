@@ -1,0 +1,180 @@
+#include "backbones/vssm_options.h"
+
+#include "backbones/activation.h"
+#include "core/config.h"
+#include "scans/scan_strategy.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vss {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string one_of(const Config& node, const std::string& key, const std::string& fallback,
+                   const std::vector<std::string>& allowed) {
+  if (!node.has(key)) return fallback;
+  const std::string value = lower(node.get<std::string>(key));
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end())
+    node[key].fail("unsupported value '" + value + "' (supported: " + join(allowed) + ")");
+  return value;
+}
+
+// `auto` -> ceil(d_model / 16), else a positive integer.
+int64_t dt_rank_from(const Config& node, const std::string& key, int64_t d_model) {
+  if (!node.has(key) || node.get<std::string>(key) == "auto")
+    return static_cast<int64_t>(std::ceil(static_cast<double>(d_model) / 16.0));
+  const auto rank = node.get<int64_t>(key);
+  if (rank < 1) node[key].fail("must be 'auto' or a positive integer, got " + std::to_string(rank));
+  return rank;
+}
+
+// v05 / v2 cores with an optional `_noz` suffix; the other official variants are not built.
+void parse_forward_type(const Config& node, const std::string& key, SS2DOptions& o) {
+  o.forward_type = node.get_or<std::string>(key, o.forward_type);
+  std::string core = o.forward_type;
+  o.gated = true;
+  if (core.size() > 4 && core.compare(core.size() - 4, 4, "_noz") == 0) {
+    o.gated = false;
+    core.resize(core.size() - 4);
+  }
+  if (core != "v05" && core != "v2")
+    node[key].fail("unsupported forward_type '" + o.forward_type +
+                   "' (supported: v05, v05_noz, v2, v2_noz)");
+  o.force_fp32 = core == "v2";
+}
+
+std::shared_ptr<ScanStrategy> scan_from(const Config& node) {
+  return node.has("scan") ? make_scan_strategy(node["scan"]) : default_scan_strategy();
+}
+
+void require_positive(const Config& node, const std::string& key, double value) {
+  if (!(value > 0)) node[key].fail("must be positive, got " + std::to_string(value));
+}
+
+void require_rate(const Config& node, const std::string& key, double value) {
+  if (value < 0 || value >= 1) node[key].fail("must be in [0, 1), got " + std::to_string(value));
+}
+
+}  // namespace
+
+std::shared_ptr<ScanStrategy> default_scan_strategy() {
+  return make_scan_strategy(Config::parse("type: cross", "default scan"));
+}
+
+SS2DOptions ss2d_options_from_config(const Config& node) {
+  node.check_keys({"d_model", "d_state", "ssm_ratio", "dt_rank", "act_layer", "d_conv", "conv_bias",
+                   "dropout", "forward_type", "channel_first", "scan", "fused_scan"});
+  SS2DOptions o;
+  o.d_model = node.get<int64_t>("d_model");
+  require_positive(node, "d_model", static_cast<double>(o.d_model));
+  o.d_state = node.get_or<int64_t>("d_state", 16);
+  require_positive(node, "d_state", static_cast<double>(o.d_state));
+  o.ssm_ratio = node.get_or<double>("ssm_ratio", 2.0);
+  require_positive(node, "ssm_ratio", o.ssm_ratio);
+  o.dt_rank = dt_rank_from(node, "dt_rank", o.d_model);
+  o.act = one_of(node, "act_layer", "silu", activation_names());
+  o.d_conv = node.get_or<int64_t>("d_conv", 3);
+  if (o.d_conv > 1 && o.d_conv % 2 == 0) node["d_conv"].fail("must be odd, got " + std::to_string(o.d_conv));
+  o.conv_bias = node.get_or<bool>("conv_bias", true);
+  o.dropout = node.get_or<double>("dropout", 0.0);
+  require_rate(node, "dropout", o.dropout);
+  o.forward_type = "v2";
+  parse_forward_type(node, "forward_type", o);
+  node.get_or<bool>("channel_first", false);  // layout only: we compute channel-last inside
+  o.scan = scan_from(node);
+  o.fused_scan = node.get_or<bool>("fused_scan", true);
+  return o;
+}
+
+VSSMOptions vssm_options_from_config(const Config& node) {
+  node.check_keys({"type", "patch_size", "in_chans", "num_classes", "depths", "dims", "ssm_d_state",
+                   "ssm_ratio", "ssm_dt_rank", "ssm_act_layer", "ssm_conv", "ssm_conv_bias",
+                   "ssm_drop_rate", "ssm_init", "forward_type", "mlp_ratio", "mlp_act_layer",
+                   "mlp_drop_rate", "gmlp", "drop_path_rate", "patch_norm", "norm_layer",
+                   "downsample_version", "patchembed_version", "use_checkpoint", "posembed",
+                   "imgsize", "scan", "fused_scan", "out_indices"});
+  VSSMOptions o;
+  o.patch_size = node.get_or<int64_t>("patch_size", 4);
+  o.in_chans = node.get_or<int64_t>("in_chans", 3);
+  o.num_classes = node.get_or<int64_t>("num_classes", 1000);
+  require_positive(node, "in_chans", static_cast<double>(o.in_chans));
+  if (node.has("depths")) o.depths = node.get<std::vector<int64_t>>("depths");
+  if (o.depths.empty()) node["depths"].fail("must not be empty");
+  for (auto d : o.depths)
+    if (d < 0) node["depths"].fail("entries must be >= 0, got " + std::to_string(d));
+  const size_t stages = o.depths.size();
+  if (node.has("dims")) {
+    if (node["dims"].is_list()) {
+      o.dims = node.get<std::vector<int64_t>>("dims");
+    } else {
+      const auto c1 = node.get<int64_t>("dims");
+      o.dims.clear();
+      for (size_t i = 0; i < stages; ++i) o.dims.push_back(c1 << i);
+    }
+  }
+  if (o.dims.size() != stages)
+    node[node.has("dims") ? "dims" : "depths"].fail(
+        "depths has " + std::to_string(stages) + " stages but dims has " + std::to_string(o.dims.size()));
+  for (auto d : o.dims)
+    if (d < 1) node["dims"].fail("entries must be positive, got " + std::to_string(d));
+
+  SS2DOptions& s = o.ssm;
+  s.d_state = node.get_or<int64_t>("ssm_d_state", 16);
+  require_positive(node, "ssm_d_state", static_cast<double>(s.d_state));
+  s.ssm_ratio = node.get_or<double>("ssm_ratio", 2.0);
+  if (s.ssm_ratio < 0) node["ssm_ratio"].fail("must be >= 0 (0 removes the SS2D branch)");
+  if (node.has("ssm_dt_rank") && node.get<std::string>("ssm_dt_rank") != "auto") {
+    s.dt_rank = node.get<int64_t>("ssm_dt_rank");
+    if (s.dt_rank < 1) node["ssm_dt_rank"].fail("must be 'auto' or a positive integer");
+  }
+  s.act = one_of(node, "ssm_act_layer", "silu", activation_names());
+  s.d_conv = node.get_or<int64_t>("ssm_conv", 3);
+  if (s.d_conv > 1 && s.d_conv % 2 == 0) node["ssm_conv"].fail("must be odd, got " + std::to_string(s.d_conv));
+  s.conv_bias = node.get_or<bool>("ssm_conv_bias", true);
+  s.dropout = node.get_or<double>("ssm_drop_rate", 0.0);
+  require_rate(node, "ssm_drop_rate", s.dropout);
+  one_of(node, "ssm_init", "v0", {"v0"});
+  s.forward_type = "v2";
+  parse_forward_type(node, "forward_type", s);
+  s.scan = scan_from(node);
+  s.fused_scan = node.get_or<bool>("fused_scan", true);
+
+  o.mlp_ratio = node.get_or<double>("mlp_ratio", 4.0);
+  if (o.mlp_ratio < 0) node["mlp_ratio"].fail("must be >= 0 (0 removes the MLP branch)");
+  o.mlp_act = one_of(node, "mlp_act_layer", "gelu", activation_names());
+  o.mlp_drop_rate = node.get_or<double>("mlp_drop_rate", 0.0);
+  require_rate(node, "mlp_drop_rate", o.mlp_drop_rate);
+  if (node.get_or<bool>("gmlp", false)) node["gmlp"].fail("gmlp: true is not supported");
+  o.drop_path_rate = node.get_or<double>("drop_path_rate", 0.1);
+  require_rate(node, "drop_path_rate", o.drop_path_rate);
+  o.patch_norm = node.get_or<bool>("patch_norm", true);
+  o.norm_layer = one_of(node, "norm_layer", "ln", {"ln", "ln2d", "bn"});
+  o.downsample_version = one_of(node, "downsample_version", "v2", {"v1", "v2", "v3", "none"});
+  o.patchembed_version = one_of(node, "patchembed_version", "v1", {"v1", "v2"});
+  if (o.patch_size < 1 || (o.patchembed_version == "v2" && (o.patch_size < 2 || o.patch_size % 2)))
+    node["patch_size"].fail("must be positive (and even for patchembed_version v2), got " +
+                            std::to_string(o.patch_size));
+  node.get_or<bool>("use_checkpoint", false);  // activation checkpointing: memory only, ignored
+  if (node.get_or<bool>("posembed", false)) node["posembed"].fail("posembed: true is not supported");
+  node.get_or<int64_t>("imgsize", 224);  // only used by posembed
+  if (node.has("out_indices")) o.out_indices = node.get<std::vector<int64_t>>("out_indices");
+  for (auto i : o.out_indices)
+    if (i < 0 || i >= static_cast<int64_t>(stages))
+      node["out_indices"].fail("index " + std::to_string(i) + " is not a stage (0.." +
+                               std::to_string(stages - 1) + ")");
+  return o;
+}
+
+}  // namespace vss

@@ -1,0 +1,62 @@
+#pragma once
+// Hyper-parameters of SS2D and VSSM under the official VMamba constructor's argument
+// names (specs/vmamba.md §1), read from YAML or from a parity file's JSON `config`.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vss {
+
+class Config;
+class ScanStrategy;
+
+struct SS2DOptions {
+  int64_t d_model = 96;
+  int64_t d_state = 1;
+  double ssm_ratio = 2.0;
+  int64_t dt_rank = 0;       // 0 = "auto": ceil(d_model / 16), resolved per layer
+  std::string act = "silu";  // act_layer
+  int64_t d_conv = 3;        // < 2: no depthwise conv
+  bool conv_bias = true;
+  double dropout = 0.0;
+  std::string forward_type = "v05_noz";
+  bool gated = false;        // forward_type without the `_noz` suffix: in_proj gives x and z
+  bool force_fp32 = false;   // forward_type v2: the scan's inputs are cast to float32
+  std::shared_ptr<ScanStrategy> scan;  // `scan:` (default cross); K = scan->num_directions()
+  bool fused_scan = true;    // scan_2d (plan-driven op) or scan_2d_unfused (oracle)
+
+  int64_t d_inner() const { return static_cast<int64_t>(ssm_ratio * static_cast<double>(d_model)); }
+};
+
+struct VSSMOptions {
+  int64_t patch_size = 4;
+  int64_t in_chans = 3;
+  int64_t num_classes = 1000;
+  std::vector<int64_t> depths{2, 2, 9, 2};
+  std::vector<int64_t> dims{96, 192, 384, 768};
+  SS2DOptions ssm;           // d_model is set per stage
+  double mlp_ratio = 4.0;
+  std::string mlp_act = "gelu";
+  double mlp_drop_rate = 0.0;
+  double drop_path_rate = 0.1;
+  bool patch_norm = true;
+  std::string norm_layer = "ln";         // ln | ln2d | bn
+  std::string downsample_version = "v2"; // v1 | v2 | v3 | none
+  std::string patchembed_version = "v1"; // v1 | v2
+  // Backbone_VSSM (type vssm_backbone): stages whose normalised output is returned.
+  std::vector<int64_t> out_indices{0, 1, 2, 3};
+};
+
+// The default `scan:`, VMamba's cross scan.
+std::shared_ptr<ScanStrategy> default_scan_strategy();
+
+// SS2D keys as in the official SS2D constructor (d_model, d_state, ssm_ratio, dt_rank,
+// d_conv, conv_bias, forward_type, channel_first, dropout, act_layer) plus `scan:` and
+// `fused_scan:`. Unknown keys and unsupported values are errors naming the key.
+SS2DOptions ss2d_options_from_config(const Config& node);
+// VSSM keys as in the official VSSM constructor plus `type`, `scan`, `fused_scan`,
+// `out_indices`. `dims` may be an int C1 (stages C1·2^i) or a list.
+VSSMOptions vssm_options_from_config(const Config& node);
+
+}  // namespace vss
