@@ -110,11 +110,13 @@ inline torch::Tensor torch_loop_scan(const ScanArgs& in) {
   const torch::Tensor Cx = in.C.repeat_interleave(KD / K, 1);
   const torch::Tensor decay = torch::exp(dt.unsqueeze(2) * in.A.unsqueeze(-1));  // [b, KD, N, L]
   const torch::Tensor drive = (dt * in.u).unsqueeze(2) * Bx;
+  // unbind, not select(t): select's backward would build a full-size gradient every step.
+  const auto decays = decay.unbind(3), drives = drive.unbind(3), Cs = Cx.unbind(3);
   torch::Tensor h = torch::zeros({in.u.size(0), KD, N}, in.u.options());
   std::vector<torch::Tensor> ys;
   for (int64_t t = 0; t < L; ++t) {
-    h = decay.select(3, t) * h + drive.select(3, t);
-    ys.push_back((h * Cx.select(3, t)).sum(-1));
+    h = decays[t] * h + drives[t];
+    ys.push_back((h * Cs[t]).sum(-1));
   }
   torch::Tensor y = torch::stack(ys, -1);
   if (in.D) y = y + in.D->unsqueeze(-1) * in.u;
