@@ -470,6 +470,7 @@ void Config::apply_override(const std::string& assignment) {
 
 bool Config::has(const std::string& key) const {
   const ConfigNode* cur = &node_of(node_);
+  if (cur->kind == ConfigNode::Map && cur->find(key)) return true;  // a literal key with dots
   for (const auto& part : split_path(key)) {
     size_t index = 0;
     if (cur->kind == ConfigNode::Map) {
@@ -486,6 +487,8 @@ bool Config::has(const std::string& key) const {
 }
 
 Config Config::operator[](const std::string& key) const {
+  if (const ConfigNode& n = node_of(node_); n.kind == ConfigNode::Map)
+    if (NodePtr literal = n.find(key)) return Config(tree_, literal, join_path(key_path_, key));
   Config cur = *this;
   for (const auto& part : split_path(key)) {
     const ConfigNode& n = node_of(cur.node_);

@@ -23,7 +23,8 @@ class Config {
   // Intermediate maps are created; indexing into a list with a number ("a.0.b") works.
   void apply_override(const std::string& assignment);
 
-  // `key` may be a dotted path with list indexes ("model.stages.0.depth"), as in overrides.
+  // `key` may be a dotted path with list indexes ("model.stages.0.depth"), as in overrides;
+  // a literal key containing dots, if present, wins.
   bool has(const std::string& key) const;
   Config operator[](const std::string& key) const;  // error if missing
   Config at(size_t i) const;                        // list element; error if out of range

@@ -132,6 +132,9 @@ TEST(config, line_numbers_key_paths_and_dotted_access) {
   EXPECT_FALSE(c.has("model.stages.2.depth"));
   EXPECT_FALSE(c.has("model.type.x"));
   EXPECT_EQ(c["model"].keys(), (std::vector<std::string>{"type", "stages"}));
+  const Config dotted = Config::parse("\"a.b\": 1\na: {b: 2}\n", "dots.yaml");
+  EXPECT_EQ(dotted.get<int>("a.b"), 1);  // a literal key wins over the path
+  EXPECT_EQ(dotted["a"].get<int>("b"), 2);
 }
 
 TEST(config, unknown_keys_are_reported_at_their_line) {
