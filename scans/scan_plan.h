@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace vss {
 
@@ -12,6 +13,9 @@ struct ScanPlan {
   int64_t L = 0;  // sequence length (H·W, or more when a strategy pads with -1 steps)
   at::Tensor index;         // [K, L] int32, CPU: token id r·W + c visited at each step, -1 = padding
   at::Tensor merge_weight;  // [H·W] float32, or undefined when every token is visited once per direction
+  // Per direction, the length of its own sequence when directions differ in length (shorter
+  // ones are padded at the end with -1 steps to stack into [K, L]); empty when all are L.
+  std::vector<int64_t> lengths;
 };
 
 }  // namespace vss

@@ -1,0 +1,74 @@
+#include "scans/scan_2d.h"
+
+#include "core/error.h"
+#include "kernels/selective_scan.h"
+#include "scans/flatten_merge.h"
+
+#include <torch/torch.h>
+
+namespace vss {
+
+namespace {
+
+struct Dims {
+  int64_t batch, channels, states;  // B, D, N
+};
+
+// Shapes of the image-layout inputs against the plan; errors name the tensor.
+Dims check_inputs(const char* fn, const at::Tensor& u, const at::Tensor& delta,
+                  const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
+                  const ScanPlan& plan) {
+  const std::string where = std::string(fn) + ": ";
+  if (u.dim() != 4)
+    throw Error(where + "u must be [B, D, H, W], got shape " + shape_to_string(u.sizes().vec()));
+  if (u.size(2) != plan.H || u.size(3) != plan.W)
+    throw Error(where + "u is a " + std::to_string(u.size(2)) + "x" + std::to_string(u.size(3)) +
+                " map but the plan is for " + std::to_string(plan.H) + "x" +
+                std::to_string(plan.W) + " (HxW)");
+  const int64_t batch = u.size(0), channels = u.size(1), K = plan.K;
+  if (A.dim() != 2 || A.size(0) != K * channels)
+    throw_shape_error(where + "A", {K * channels, -1}, A.sizes().vec());
+  const int64_t states = A.size(1);
+  const std::vector<int64_t> delta_shape{batch, K * channels, plan.H, plan.W};
+  const std::vector<int64_t> bc_shape{batch, K, states, plan.H, plan.W};
+  if (delta.sizes().vec() != delta_shape) throw_shape_error(where + "delta", delta_shape, delta.sizes().vec());
+  if (B.sizes().vec() != bc_shape) throw_shape_error(where + "B", bc_shape, B.sizes().vec());
+  if (C.sizes().vec() != bc_shape) throw_shape_error(where + "C", bc_shape, C.sizes().vec());
+  return {batch, channels, states};
+}
+
+}  // namespace
+
+at::Tensor scan_2d(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
+                   const at::Tensor& B, const at::Tensor& C, const std::optional<at::Tensor>& D,
+                   const std::optional<at::Tensor>& delta_bias, const ScanPlan& plan,
+                   bool delta_softplus, std::optional<at::ScalarType> out_dtype) {
+  const Dims d = check_inputs("scan_2d", u, delta, A, B, C, plan);
+  const int64_t HW = plan.H * plan.W;
+  std::optional<at::Tensor> merge_weight;
+  if (plan.merge_weight.defined()) merge_weight = plan.merge_weight.to(u.device());
+  at::Tensor y = selective_scan_plan(
+      u.reshape({d.batch, d.channels, HW}), delta.reshape({d.batch, plan.K * d.channels, HW}),
+      A, B.reshape({d.batch, plan.K, d.states, HW}), C.reshape({d.batch, plan.K, d.states, HW}),
+      D, delta_bias, plan.index.to(u.device()), merge_weight, delta_softplus, out_dtype);
+  return y.view({d.batch, d.channels, plan.H, plan.W});
+}
+
+at::Tensor scan_2d_unfused(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
+                           const at::Tensor& B, const at::Tensor& C,
+                           const std::optional<at::Tensor>& D,
+                           const std::optional<at::Tensor>& delta_bias, const ScanPlan& plan,
+                           bool delta_softplus, std::optional<at::ScalarType> out_dtype) {
+  const Dims d = check_inputs("scan_2d_unfused", u, delta, A, B, C, plan);
+  const int64_t K = plan.K, L = plan.L;
+  const at::Tensor us = flatten(u, plan).reshape({d.batch, K * d.channels, L});
+  const at::Tensor deltas =
+      flatten_directions(delta.reshape({d.batch, K, d.channels, plan.H, plan.W}), plan)
+          .reshape({d.batch, K * d.channels, L});
+  const at::Tensor y = std::get<0>(selective_scan(us, deltas, A, flatten_directions(B, plan),
+                                                  flatten_directions(C, plan), D, delta_bias,
+                                                  delta_softplus, false, out_dtype));
+  return merge(y.view({d.batch, K, d.channels, L}), plan);
+}
+
+}  // namespace vss
