@@ -169,6 +169,8 @@ VSSMOptions vssm_options_from_config(const Config& node) {
   node.get_or<bool>("use_checkpoint", false);  // activation checkpointing: memory only, ignored
   if (node.get_or<bool>("posembed", false)) node["posembed"].fail("posembed: true is not supported");
   node.get_or<int64_t>("imgsize", 224);  // only used by posembed
+  o.out_indices.clear();
+  for (size_t i = 0; i < stages; ++i) o.out_indices.push_back(static_cast<int64_t>(i));
   if (node.has("out_indices")) o.out_indices = node.get<std::vector<int64_t>>("out_indices");
   for (auto i : o.out_indices)
     if (i < 0 || i >= static_cast<int64_t>(stages))

@@ -44,7 +44,8 @@ struct VSSMOptions {
   std::string norm_layer = "ln";         // ln | ln2d | bn
   std::string downsample_version = "v2"; // v1 | v2 | v3 | none
   std::string patchembed_version = "v1"; // v1 | v2
-  // Backbone_VSSM (type vssm_backbone): stages whose normalised output is returned.
+  // Backbone_VSSM (type vssm_backbone): stages whose normalised output is returned
+  // (default: all).
   std::vector<int64_t> out_indices{0, 1, 2, 3};
 };
 
