@@ -1,0 +1,407 @@
+// CUDA selective scan (vss::selective_scan / selective_scan_backward), VMamba layout:
+// u, delta [B, K·D, L]; A [K·D, N]; B, C [B, K, N, L]; D, delta_bias [K·D].
+//
+// One block per (batch, channel) walks the sequence in chunks of NT·ITEMS steps; inside a
+// chunk each thread composes its ITEMS steps into one affine map and a block scan gives
+// every thread its entering state (selective_scan_cuda_common.cuh). The forward is free of
+// atomics (bit-identical reruns). The backward walks the chunks in reverse, recomputing the
+// forward states of each chunk from the chunk-entry states that a first pass stores
+// ([B·K·D, chunks, N] floats, not [L, N]); dB and dC sum over the D channels of a group with
+// float atomics (run-to-run differences at rounding level), dA, dD and ddelta_bias are
+// summed in a fixed order.
+#include "kernels/selective_scan_checks.h"
+#include "kernels/selective_scan_cuda_common.cuh"
+#include "kernels/selective_scan_cuda_dispatch.cuh"
+
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/library.h>
+
+#include <optional>
+#include <tuple>
+
+namespace vss::cuda {
+namespace {
+
+// Items per thread: two 16-byte vectors of each input (8 float32 or 16 half-precision
+// values), enough bytes in flight per thread to cover memory latency.
+template <typename T>
+constexpr int items_for() {
+  return 32 / sizeof(T);
+}
+
+// Channels one block runs (sharing the B/C rows of their group): up to kMaxChannels when
+// N == 1, so B and C are loaded once per chunk for all of them and the backward sums dB, dC
+// over them in registers before one atomic add (atomics / kMaxChannels).
+constexpr int kMaxChannels = 8;
+
+struct ScanArgs {
+  const void* u;
+  const void* delta;
+  const float* A;
+  const void* B;
+  const void* C;
+  const float* D;           // may be null
+  const float* delta_bias;  // may be null
+  int64_t channels;         // K·D
+  int64_t group_size;       // D: channels sharing one B/C group
+  int64_t groups;           // K
+  int64_t N, L;
+  int block_channels;       // channels per block (divides group_size; 1 unless N == 1)
+  bool softplus;
+};
+
+// Per-block view of one (batch, channel) row.
+template <typename T, int ITEMS>
+struct Row {
+  const T *u, *dt;
+  const float* A;  // A[c, :]
+  float Dc, bias;
+  int64_t index;   // b·channels + c
+  __device__ Row(const ScanArgs& p, int64_t b, int64_t c) {
+    index = b * p.channels + c;
+    u = static_cast<const T*>(p.u) + index * p.L;
+    dt = static_cast<const T*>(p.delta) + index * p.L;
+    A = p.A + c * p.N;
+    Dc = p.D ? p.D[c] : 0.f;
+    bias = p.delta_bias ? p.delta_bias[c] : 0.f;
+  }
+  __device__ void load_u_dt(const ScanArgs& p, int64_t t, float (&uv)[ITEMS],
+                            float (&dtv)[ITEMS]) const {
+    load_items<ITEMS>(u, t, p.L, uv);
+    load_items<ITEMS>(dt, t, p.L, dtv);
+    apply_delta_transform(dtv, bias, p.softplus);
+  }
+};
+
+// The B and C rows of the block's group, with the N == 1 rows cached per chunk.
+template <typename T, int ITEMS>
+struct GroupRows {
+  const T *B, *C;  // row of state 0; state n is n·L further
+  int64_t offset;  // of B[b, k, 0, 0]
+  float Bc[ITEMS], Cc[ITEMS];
+  __device__ GroupRows(const ScanArgs& p, int64_t b, int64_t c0) {
+    offset = (b * p.groups + c0 / p.group_size) * p.N * p.L;
+    B = static_cast<const T*>(p.B) + offset;
+    C = static_cast<const T*>(p.C) + offset;
+  }
+  __device__ void cache(const ScanArgs& p, int64_t t) {
+    if (p.N != 1) return;
+    load_items<ITEMS>(B, t, p.L, Bc);
+    load_items<ITEMS>(C, t, p.L, Cc);
+  }
+  // The thread's items of B and C for state n, from step t.
+  __device__ auto loader(const ScanArgs& p, int64_t t) const {
+    return [this, &p, t](int n, float (&Bv)[ITEMS], float (&Cv)[ITEMS]) {
+      if (p.N == 1) {
+#pragma unroll
+        for (int i = 0; i < ITEMS; ++i) Bv[i] = Bc[i], Cv[i] = Cc[i];
+      } else {
+        load_items<ITEMS>(B + n * p.L, t, p.L, Bv);
+        load_items<ITEMS>(C + n * p.L, t, p.L, Cv);
+      }
+    };
+  }
+};
+
+template <typename T, typename O, int NT>
+__global__ void __launch_bounds__(NT) scan_fwd_kernel(ScanArgs p, O* __restrict__ out,
+                                                      float* __restrict__ last_state) {
+  constexpr int ITEMS = items_for<T>();
+  constexpr int kChunk = NT * ITEMS;
+  __shared__ ScanSmem<NT> smem;
+  const int64_t b = blockIdx.y, c0 = int64_t{blockIdx.x} * p.block_channels;
+  GroupRows<T, ITEMS> g(p, b, c0);
+  // Every thread computes the same carried states, so each keeps its own copy (no barrier);
+  // channel j's state n is carries[j·N + n].
+  float carries[kMaxN];
+  for (int i = 0; i < p.block_channels * p.N; ++i) carries[i] = 0.f;
+  int parity = 0;
+  for (int64_t t0 = 0; t0 < p.L; t0 += kChunk) {
+    const int64_t t = t0 + threadIdx.x * ITEMS;
+    g.cache(p, t);
+    for (int j = 0; j < p.block_channels; ++j) {
+      const Row<T, ITEMS> r(p, b, c0 + j);
+      float u[ITEMS], dt[ITEMS], y[ITEMS];
+      r.load_u_dt(p, t, u, dt);
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) y[i] = r.Dc * u[i];
+      forward_chunk<NT>(dt, u, t, p.L, r.A, p.N, carries + j * p.N, smem, parity,
+                        g.loader(p, t), y);
+      store_items<ITEMS>(out + r.index * p.L, t, p.L, y);
+    }
+  }
+  if (last_state && threadIdx.x == 0)
+    for (int i = 0; i < p.block_channels * p.N; ++i)
+      last_state[(b * p.channels + c0) * p.N + i] = carries[i];
+}
+
+struct BwdArgs {
+  float* dA_part;      // [B, K·D, N]: per batch row, summed over batches on the host
+  float* dB;           // [B, K, N, L] float32, accumulated with atomics
+  float* dC;           // [B, K, N, L] float32, accumulated with atomics
+  float* dD_part;      // [B, K·D]
+  float* dbias_part;   // [B, K·D]
+  float* chunk_state;  // [B·K·D, chunks, N]: state entering each chunk (chunk 0 unused)
+};
+
+template <typename T, typename G, int NT>
+__global__ void __launch_bounds__(NT)
+    scan_bwd_kernel(ScanArgs p, const G* __restrict__ dout, T* __restrict__ du,
+                    T* __restrict__ ddelta, BwdArgs o) {
+  constexpr int ITEMS = items_for<T>();
+  constexpr int kChunk = NT * ITEMS;
+  constexpr int kWarps = NT / 32;
+  __shared__ ScanSmem<NT> smem;
+  __shared__ float dA_s[kMaxN][kWarps];  // channel j's state n at [j·N + n]
+  __shared__ float red_s[kWarps];
+  const int64_t b = blockIdx.y, c0 = int64_t{blockIdx.x} * p.block_channels;
+  const int64_t first_row = b * p.channels + c0;
+  const int rows = p.block_channels * p.N;  // (channel, state) pairs of the block
+  GroupRows<T, ITEMS> gr(p, b, c0);
+  const int64_t chunks = (p.L + kChunk - 1) / kChunk;
+  // Channel j's chunk-entry states: state_row + j·chunks·N.
+  float* state_row = o.chunk_state + first_row * chunks * p.N;
+  int parity = 0;
+
+  // Pass 1: the state entering each chunk (only chunks 1.. need one).
+  float carries[kMaxN];
+  for (int i = 0; i < rows; ++i) carries[i] = 0.f;
+  for (int64_t ch = 0; ch + 1 < chunks; ++ch) {
+    const int64_t t = ch * kChunk + threadIdx.x * ITEMS;
+    gr.cache(p, t);
+    for (int j = 0; j < p.block_channels; ++j) {
+      const Row<T, ITEMS> r(p, b, c0 + j);
+      float u[ITEMS], dt[ITEMS];
+      r.load_u_dt(p, t, u, dt);
+      advance_chunk<NT>(dt, u, t, p.L, r.A, p.N, carries + j * p.N, smem, parity,
+                        gr.loader(p, t));
+      if (threadIdx.x == 0)
+        for (int n = 0; n < p.N; ++n)
+          state_row[(j * chunks + ch + 1) * p.N + n] = carries[j * p.N + n];
+    }
+  }
+
+  // Pass 2: chunks in reverse, the adjoint carried from the right.
+  for (int i = 0; i < rows; ++i) carries[i] = 0.f;
+  for (int i = threadIdx.x; i < kMaxN * kWarps; i += NT) dA_s[i / kWarps][i % kWarps] = 0.f;
+  __syncthreads();  // publishes state_row (written by thread 0) and the zeroed dA_s
+  float dD_acc[kMaxChannels], dbias_acc[kMaxChannels];
+  for (int j = 0; j < p.block_channels; ++j) dD_acc[j] = dbias_acc[j] = 0.f;
+  for (int64_t ch = chunks - 1; ch >= 0; --ch) {
+    const int64_t t = ch * kChunk + threadIdx.x * ITEMS;
+    gr.cache(p, t);
+    // dB, dC of this chunk summed over the block's channels (N == 1), else added directly.
+    float dB_sum[ITEMS], dC_sum[ITEMS];
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) dB_sum[i] = dC_sum[i] = 0.f;
+    for (int j = 0; j < p.block_channels; ++j) {
+      const Row<T, ITEMS> r(p, b, c0 + j);
+      float u[ITEMS], dt[ITEMS], g[ITEMS], du_acc[ITEMS], ddt[ITEMS];
+      r.load_u_dt(p, t, u, dt);
+      load_items<ITEMS>(dout + r.index * p.L, t, p.L, g);
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) {
+        du_acc[i] = r.Dc * g[i];
+        ddt[i] = 0.f;
+        dD_acc[j] += g[i] * u[i];
+      }
+      auto entry_state = [&](int n) {
+        return ch == 0 ? 0.f : state_row[(j * chunks + ch) * p.N + n];
+      };
+      auto add_dBC = [&](int n, int i, float dBv, float dCv) {
+        if (p.N == 1) {
+          dB_sum[i] += dBv, dC_sum[i] += dCv;
+        } else {
+          atomicAdd(o.dB + gr.offset + n * p.L + t + i, dBv);
+          atomicAdd(o.dC + gr.offset + n * p.L + t + i, dCv);
+        }
+      };
+      backward_chunk<NT>(dt, u, g, t, p.L, r.A, p.N, entry_state, carries + j * p.N, smem,
+                         parity, gr.loader(p, t), add_dBC, du_acc, ddt, dA_s + j * p.N);
+      delta_transform_grad(dt, p.softplus, ddt);
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i)
+        if (t + i < p.L) dbias_acc[j] += ddt[i];
+      store_items<ITEMS>(du + r.index * p.L, t, p.L, du_acc);
+      store_items<ITEMS>(ddelta + r.index * p.L, t, p.L, ddt);
+    }
+    if (p.N == 1) {
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) {
+        if (t + i < p.L) {
+          atomicAdd(o.dB + gr.offset + t + i, dB_sum[i]);
+          atomicAdd(o.dC + gr.offset + t + i, dC_sum[i]);
+        }
+      }
+    }
+  }
+  for (int j = 0; j < p.block_channels; ++j) {
+    const float dD_sum = block_sum<NT>(dD_acc[j], red_s);
+    const float dbias_sum = block_sum<NT>(dbias_acc[j], red_s);
+    if (threadIdx.x == 0) {
+      o.dD_part[first_row + j] = dD_sum;
+      o.dbias_part[first_row + j] = dbias_sum;
+    }
+  }
+  if (threadIdx.x < rows) {  // dA_s is complete: block_sum's barriers came after the last add
+    float s = 0.f;
+    for (int w = 0; w < kWarps; ++w) s += dA_s[threadIdx.x][w];
+    o.dA_part[first_row * p.N + threadIdx.x] = s;
+  }
+}
+
+// ---- host side -----------------------------------------------------------------------
+
+// What the CUDA kernels add to the shared checks: N fits their per-thread state arrays, and
+// no float64 (the CPU reference covers it).
+ScanSizes check_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& u) {
+  TORCH_CHECK(s.state <= kMaxN, op, ": the CUDA kernel supports state size N <= ", kMaxN, ", got ",
+              s.state);
+  TORCH_CHECK(u.scalar_type() != at::kDouble, op,
+              ": float64 inputs are CPU-only, got u of dtype float64 on ", u.device());
+  return s;
+}
+
+// The output dtype the kernels write (the input's or float32); any other requested dtype is
+// produced by a cast afterwards.
+at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
+  return want == in || want == at::kFloat ? want : at::kFloat;
+}
+
+int block_channels(int64_t N, int64_t group_size) {
+  if (N != 1) return 1;
+  int n = kMaxChannels;
+  while (group_size % n != 0) n /= 2;
+  return n;
+}
+
+ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
+                   const at::Tensor& B, const at::Tensor& C, const at::Tensor& D,
+                   const at::Tensor& delta_bias, bool softplus) {
+  ScanArgs p;
+  p.u = u.const_data_ptr();
+  p.delta = delta.const_data_ptr();
+  p.A = cptr<float>(A);
+  p.B = B.const_data_ptr();
+  p.C = C.const_data_ptr();
+  p.D = cptr<float>(D);
+  p.delta_bias = cptr<float>(delta_bias);
+  p.channels = u.size(1);
+  p.groups = B.size(1);
+  p.group_size = p.channels / p.groups;
+  p.N = A.size(1);
+  p.L = u.size(2);
+  p.block_channels = block_channels(p.N, p.group_size);
+  p.softplus = softplus;
+  return p;
+}
+
+at::Tensor contiguous_or_undefined(const std::optional<at::Tensor>& t) {
+  return t.has_value() ? t->contiguous() : at::Tensor();
+}
+
+// Blocks of 128 threads for short sequences (more blocks in flight), 256 for long ones.
+template <typename F>
+void with_block_size(int64_t L, F&& f) {
+  if (L <= 2048) f(std::integral_constant<int, 128>{});
+  else f(std::integral_constant<int, 256>{});
+}
+
+
+std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
+    const at::Tensor& u_in, const at::Tensor& delta_in, const at::Tensor& A_in,
+    const at::Tensor& B_in, const at::Tensor& C_in, const std::optional<at::Tensor>& D_in,
+    const std::optional<at::Tensor>& bias_in, bool delta_softplus, bool return_last_state,
+    std::optional<at::ScalarType> out_dtype) {
+  constexpr const char* op = "vss::selective_scan";
+  check_cuda_args(op, check_selective_scan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in, bias_in),
+                  u_in);
+  check_scan_out_dtype(op, out_dtype);
+  const c10::cuda::CUDAGuard guard(u_in.device());
+  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
+                   B = B_in.contiguous(), C = C_in.contiguous();
+  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in);
+  const auto want = out_dtype.value_or(u.scalar_type());
+  const auto odt = kernel_out_dtype(u.scalar_type(), want);
+  at::Tensor out = at::empty(u.sizes(), u.options().dtype(odt));
+  at::Tensor last = return_last_state
+                        ? at::empty({u.size(0), u.size(1), A.size(1)}, u.options().dtype(at::kFloat))
+                        : at::Tensor();
+  const ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
+  const dim3 grid(static_cast<unsigned>(p.channels / p.block_channels),
+                  static_cast<unsigned>(u.size(0)));
+  auto stream = c10::cuda::getCurrentCUDAStream();
+  dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
+    using T = typename decltype(in_t)::type;
+    using O = typename decltype(out_t)::type;
+    with_block_size(p.L, [&](auto nt) {
+      scan_fwd_kernel<T, O, decltype(nt)::value>
+          <<<grid, decltype(nt)::value, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+  });
+  return {out.to(want), last};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
+                             const at::Tensor& delta_in, const at::Tensor& A_in,
+                             const at::Tensor& B_in, const at::Tensor& C_in,
+                             const std::optional<at::Tensor>& D_in,
+                             const std::optional<at::Tensor>& bias_in, bool delta_softplus) {
+  constexpr const char* op = "vss::selective_scan_backward";
+  check_cuda_args(op, check_selective_scan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in, bias_in),
+                  u_in);
+  check_scan_dout(op, dout_in, u_in.sizes(), u_in);
+  const c10::cuda::CUDAGuard guard(u_in.device());
+  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
+                   B = B_in.contiguous(), C = C_in.contiguous();
+  const at::Tensor dout =
+      dout_in.to(kernel_out_dtype(u.scalar_type(), dout_in.scalar_type())).contiguous();
+  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in);
+  const int64_t batch = u.size(0), KD = u.size(1), N = A.size(1), L = u.size(2);
+  const auto f32 = u.options().dtype(at::kFloat);
+  at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
+  at::Tensor dB = at::zeros(B.sizes(), f32), dC = at::zeros(C.sizes(), f32);
+  at::Tensor dA_part = at::zeros({batch, KD, N}, f32);
+  at::Tensor dD_part = at::zeros({batch, KD}, f32), dbias_part = at::zeros({batch, KD}, f32);
+  {
+    const ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
+    const dim3 grid(static_cast<unsigned>(KD / p.block_channels), static_cast<unsigned>(batch));
+    auto stream = c10::cuda::getCurrentCUDAStream();
+    const at::ScalarType gdt = dout.scalar_type();
+    dispatch_in_out(u.scalar_type(), gdt, [&](auto in_t, auto g_t) {
+      using T = typename decltype(in_t)::type;
+      using G = typename decltype(g_t)::type;
+      with_block_size(L, [&](auto nt) {
+        constexpr int NT = decltype(nt)::value;
+        constexpr int kChunk = NT * items_for<T>();
+        const int64_t chunks = (L + kChunk - 1) / kChunk;
+        at::Tensor chunk_state = at::empty({batch * KD, chunks, N}, f32);
+        BwdArgs o{mptr<float>(dA_part), mptr<float>(dB), mptr<float>(dC), mptr<float>(dD_part),
+                  mptr<float>(dbias_part), mptr<float>(chunk_state)};
+        scan_bwd_kernel<T, G, NT><<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du),
+                                                            mptr<T>(ddelta), o);
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+      });
+    });
+  }
+  return {du,
+          ddelta,
+          dA_part.sum(0),
+          dB.to(B.scalar_type()),
+          dC.to(C.scalar_type()),
+          D.defined() ? dD_part.sum(0) : at::Tensor(),
+          bias.defined() ? dbias_part.sum(0) : at::Tensor()};
+}
+
+}  // namespace
+}  // namespace vss::cuda
+
+TORCH_LIBRARY_IMPL(vss, CUDA, m) {
+  m.impl("selective_scan", &vss::cuda::selective_scan_cuda);
+  m.impl("selective_scan_backward", &vss::cuda::selective_scan_backward_cuda);
+}

@@ -1,0 +1,498 @@
+// CUDA kernels of vss::selective_scan_plan and its backward: the fused ("virtual flatten")
+// scan. Semantics: kernels/selective_scan.h and the CPU reference selective_scan_plan_cpu.cpp.
+//
+// One block owns (batch b, channel d) and runs the K directions one after the other, reading
+// the image-layout inputs through index[k] inside the kernel: the K flattened copies
+// [B, K, D, L] never exist. u's row (shared by the directions) is staged once in shared
+// memory as float, and the directions' outputs are summed into a float row there; the merged
+// row (times merge_weight) is written once at the end. When H·W is too large for shared
+// memory, the same code keeps those rows in a float scratch row in global memory instead.
+//
+// The sum over directions adds each token's contributions in direction order (a barrier
+// separates directions), so the forward is deterministic when each direction visits a token at
+// most once, which every registered strategy's plan does (any index works; repeated visits
+// within one direction are summed in an unspecified order). Out-of-range token ids are treated
+// as padding here (no memory access); the CPU op reports them.
+//
+// Backward: the same ownership; du (over directions) and ddelta (per direction) gather in
+// float rows and are written once per row; dB and dC sum over the D channels of a group with
+// float atomics, as in the plain kernel.
+#include "kernels/selective_scan_checks.h"
+#include "kernels/selective_scan_cuda_common.cuh"
+#include "kernels/selective_scan_cuda_dispatch.cuh"
+
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/library.h>
+
+#include <optional>
+#include <tuple>
+
+namespace vss::cuda {
+namespace {
+
+constexpr int kItems = 8;
+
+struct PlanArgs {
+  const void* u;            // [B, D, HW]
+  const void* delta;        // [B, K·D, HW]
+  const float* A;           // [K·D, N]
+  const void* B;            // [B, K, N, HW]
+  const void* C;
+  const float* D;           // may be null
+  const float* delta_bias;  // may be null
+  const int32_t* index;     // [K, L]
+  const float* weight;      // [HW] or null
+  int64_t dim, groups, N, L, HW;
+  bool softplus;
+};
+
+// Loads the thread's ITEMS token ids of steps t.. of one direction (-1 past L and for any id
+// outside 0..HW-1, which then reads and writes nothing).
+template <int ITEMS>
+__device__ __forceinline__ void load_tokens(const int32_t* __restrict__ row, int64_t t, int64_t L,
+                                            int64_t HW, int (&tok)[ITEMS]) {
+  const int32_t* q = row + t;
+  if (t + ITEMS <= L && (reinterpret_cast<uintptr_t>(q) & 15) == 0) {
+#pragma unroll
+    for (int v = 0; v < ITEMS / 4; ++v) {
+      const int4 raw = reinterpret_cast<const int4*>(q)[v];
+      tok[4 * v] = raw.x, tok[4 * v + 1] = raw.y, tok[4 * v + 2] = raw.z, tok[4 * v + 3] = raw.w;
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) tok[i] = t + i < L ? q[i] : -1;
+  }
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i)
+    if (tok[i] < 0 || tok[i] >= HW) tok[i] = -1;
+}
+
+template <typename T, int ITEMS>
+__device__ __forceinline__ void gather(const T* __restrict__ row, const int (&tok)[ITEMS],
+                                       float (&out)[ITEMS]) {
+#pragma unroll
+  for (int i = 0; i < ITEMS; ++i) out[i] = tok[i] >= 0 ? to_float(row[tok[i]]) : 0.f;
+}
+
+// The rows a block keeps for its (b, d) while it runs the directions: in shared memory when
+// they fit (kStaged), else u and the upstream gradient are read from global memory and the
+// float accumulators live in a global scratch row of the block's own.
+template <typename T, int NT, int ITEMS>
+struct PlanBlock {
+  PlanArgs p;
+  int64_t b, d, bd;  // bd = b·D + d
+
+  __device__ PlanBlock(const PlanArgs& args) : p(args) {
+    b = blockIdx.y, d = blockIdx.x, bd = b * p.dim + d;
+  }
+  __device__ int64_t channel(int64_t k) const { return k * p.dim + d; }
+  __device__ const T* u_row() const { return static_cast<const T*>(p.u) + bd * p.HW; }
+  __device__ const T* delta_row(int64_t k) const {
+    return static_cast<const T*>(p.delta) + (b * p.groups * p.dim + channel(k)) * p.HW;
+  }
+  __device__ int64_t BC_offset(int64_t k) const { return (b * p.groups + k) * p.N * p.HW; }
+
+  // The thread's items of B and C for state n at tokens tok.
+  __device__ auto loader(int64_t k, const int (&tok)[ITEMS]) const {
+    const T* Bk = static_cast<const T*>(p.B) + BC_offset(k);
+    const T* Ck = static_cast<const T*>(p.C) + BC_offset(k);
+    const int64_t HW = p.HW;
+    return [Bk, Ck, HW, &tok](int n, float (&Bv)[ITEMS], float (&Cv)[ITEMS]) {
+      gather(Bk + n * HW, tok, Bv);
+      gather(Ck + n * HW, tok, Cv);
+    };
+  }
+
+  // Steps t.. of direction k: token ids, u (from the staged float row or global), and Δ.
+  __device__ void load_steps(int64_t k, int64_t t, const float* u_staged, int (&tok)[ITEMS],
+                             float (&u)[ITEMS], float (&dt)[ITEMS]) const {
+    load_tokens(p.index + k * p.L, t, p.L, p.HW, tok);
+    if (u_staged) {
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) u[i] = tok[i] >= 0 ? u_staged[tok[i]] : 0.f;
+    } else {
+      gather(u_row(), tok, u);
+    }
+    gather(delta_row(k), tok, dt);
+    const int64_t c = channel(k);
+    apply_delta_transform(dt, p.delta_bias ? p.delta_bias[c] : 0.f, p.softplus);
+  }
+};
+
+// Copies a T row of HW elements into float (times weight when given), block-wide.
+template <int NT, int ITEMS, typename T>
+__device__ void stage_row(const T* __restrict__ src, const float* __restrict__ weight, int64_t HW,
+                          float* dst) {
+  for (int64_t q = threadIdx.x * ITEMS; q < HW; q += NT * ITEMS) {
+    float v[ITEMS];
+    load_items<ITEMS>(src, q, HW, v);
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i)
+      if (q + i < HW) dst[q + i] = weight ? v[i] * weight[q + i] : v[i];
+  }
+}
+
+// Writes a float row (times weight when given) to a T row of HW elements, block-wide.
+template <int NT, int ITEMS, typename T>
+__device__ void write_row(const float* src, const float* __restrict__ weight, int64_t HW,
+                          T* __restrict__ dst) {
+  for (int64_t q = threadIdx.x * ITEMS; q < HW; q += NT * ITEMS) {
+    float v[ITEMS];
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i)
+      v[i] = q + i < HW ? (weight ? src[q + i] * weight[q + i] : src[q + i]) : 0.f;
+    store_items<ITEMS>(dst, q, HW, v);
+  }
+}
+
+__device__ void zero_row(float* row, int64_t HW, int nt) {
+  for (int64_t q = threadIdx.x; q < HW; q += nt) row[q] = 0.f;
+}
+
+// Forward. Shared memory (kStaged): u as float [HW], y accumulator [HW]. Otherwise `scratch`
+// holds the block's y accumulator row ([B·D, HW] float).
+template <typename T, typename O, int NT, bool kStaged>
+__global__ void __launch_bounds__(NT)
+    plan_fwd_kernel(PlanArgs p, O* __restrict__ y, float* __restrict__ scratch) {
+  constexpr int kChunk = NT * kItems;
+  extern __shared__ float rows_s[];
+  __shared__ ScanSmem<NT> smem;
+  const PlanBlock<T, NT, kItems> blk(p);
+  const float* u_staged = kStaged ? rows_s : nullptr;
+  float* acc = kStaged ? rows_s + p.HW : scratch + blk.bd * p.HW;
+  if constexpr (kStaged) stage_row<NT, kItems>(blk.u_row(), nullptr, p.HW, rows_s);
+  zero_row(acc, p.HW, NT);
+  __syncthreads();
+  int parity = 0;
+  float carries[kMaxN];
+  for (int64_t k = 0; k < p.groups; ++k) {
+    const int64_t c = blk.channel(k);
+    const float Dc = p.D ? p.D[c] : 0.f;
+    for (int n = 0; n < p.N; ++n) carries[n] = 0.f;
+    for (int64_t t0 = 0; t0 < p.L; t0 += kChunk) {
+      const int64_t t = t0 + threadIdx.x * kItems;
+      int tok[kItems];
+      float u[kItems], dt[kItems], out[kItems];
+      blk.load_steps(k, t, u_staged, tok, u, dt);
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) out[i] = Dc * u[i];
+      forward_chunk<NT>(dt, u, t, p.L, p.A + c * p.N, p.N, carries, smem, parity,
+                        blk.loader(k, tok), out);
+      // Each direction's adds come after a barrier that follows the previous direction's.
+#pragma unroll
+      for (int i = 0; i < kItems; ++i)
+        if (tok[i] >= 0) atomicAdd(acc + tok[i], out[i]);
+    }
+  }
+  __syncthreads();
+  write_row<NT, kItems>(acc, p.weight, p.HW, y + blk.bd * p.HW);
+}
+
+struct PlanBwdArgs {
+  float* dA_part;      // [B, K·D, N]
+  float* dB;           // [B, K, N, HW] float32, atomics
+  float* dC;
+  float* dD_part;      // [B, K·D]
+  float* dbias_part;   // [B, K·D]
+  float* chunk_state;  // [B·D, chunks, N]
+  float* scratch;      // !kStaged: [B·D, 2, HW] float: du and ddelta accumulators
+};
+
+// Backward. Shared memory (kStaged): u [HW], g = dout·weight [HW], du and ddelta accumulators
+// [HW] each, all float. Otherwise u and g are gathered from global memory and the two
+// accumulators live in the block's scratch rows.
+template <typename T, typename G, int NT, bool kStaged>
+__global__ void __launch_bounds__(NT)
+    plan_bwd_kernel(PlanArgs p, const G* __restrict__ dout, T* __restrict__ du,
+                    T* __restrict__ ddelta, PlanBwdArgs o) {
+  constexpr int kChunk = NT * kItems;
+  constexpr int kWarps = NT / 32;
+  extern __shared__ float rows_s[];
+  __shared__ ScanSmem<NT> smem;
+  __shared__ float dA_s[kMaxN][kWarps];
+  __shared__ float red_s[kWarps];
+  const PlanBlock<T, NT, kItems> blk(p);
+  const int64_t HW = p.HW;
+  const float* u_staged = kStaged ? rows_s : nullptr;
+  const float* g_staged = kStaged ? rows_s + HW : nullptr;
+  float* du_acc = kStaged ? rows_s + 2 * HW : o.scratch + blk.bd * 2 * HW;
+  float* dd_acc = du_acc + HW;
+  const G* dout_row = dout + blk.bd * HW;
+  if constexpr (kStaged) {
+    stage_row<NT, kItems>(blk.u_row(), nullptr, HW, rows_s);
+    stage_row<NT, kItems>(dout_row, p.weight, HW, rows_s + HW);
+  }
+  zero_row(du_acc, HW, NT);
+  __syncthreads();
+  const int64_t chunks = (p.L + kChunk - 1) / kChunk;
+  float* state_row = o.chunk_state + blk.bd * chunks * p.N;
+  int parity = 0;
+  float carries[kMaxN];
+
+  // The thread's upstream gradients at tokens tok: dout·weight.
+  auto load_g = [&](const int(&tok)[kItems], float(&g)[kItems]) {
+    if constexpr (kStaged) {
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) g[i] = tok[i] >= 0 ? g_staged[tok[i]] : 0.f;
+    } else {
+      gather(dout_row, tok, g);
+      if (p.weight)
+#pragma unroll
+        for (int i = 0; i < kItems; ++i)
+          if (tok[i] >= 0) g[i] *= p.weight[tok[i]];
+    }
+  };
+
+  for (int64_t k = 0; k < p.groups; ++k) {
+    const int64_t c = blk.channel(k);
+    const float* A_row = p.A + c * p.N;
+    const float Dc = p.D ? p.D[c] : 0.f;
+    zero_row(dd_acc, HW, NT);
+    for (int i = threadIdx.x; i < kMaxN * kWarps; i += NT) dA_s[i / kWarps][i % kWarps] = 0.f;
+
+    // Pass 1: the state entering each chunk of this direction.
+    for (int n = 0; n < p.N; ++n) carries[n] = 0.f;
+    for (int64_t ch = 0; ch + 1 < chunks; ++ch) {
+      const int64_t t = ch * kChunk + threadIdx.x * kItems;
+      int tok[kItems];
+      float u[kItems], dt[kItems];
+      blk.load_steps(k, t, u_staged, tok, u, dt);
+      advance_chunk<NT>(dt, u, t, p.L, A_row, p.N, carries, smem, parity, blk.loader(k, tok));
+      if (threadIdx.x == 0)
+        for (int n = 0; n < p.N; ++n) state_row[(ch + 1) * p.N + n] = carries[n];
+    }
+    __syncthreads();  // state_row, the zeroed accumulators and dA_s are visible to all
+
+    // Pass 2: chunks in reverse.
+    for (int n = 0; n < p.N; ++n) carries[n] = 0.f;
+    float dD_acc = 0.f, dbias_acc = 0.f;
+    for (int64_t ch = chunks - 1; ch >= 0; --ch) {
+      const int64_t t = ch * kChunk + threadIdx.x * kItems;
+      int tok[kItems];
+      float u[kItems], dt[kItems], g[kItems], du_v[kItems], ddt[kItems];
+      blk.load_steps(k, t, u_staged, tok, u, dt);
+      load_g(tok, g);
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        du_v[i] = Dc * g[i];
+        ddt[i] = 0.f;
+        dD_acc += g[i] * u[i];
+      }
+      auto entry_state = [&](int n) { return ch == 0 ? 0.f : state_row[ch * p.N + n]; };
+      float* dBk = o.dB + blk.BC_offset(k);
+      float* dCk = o.dC + blk.BC_offset(k);
+      auto add_dBC = [&](int n, int i, float dBv, float dCv) {
+        if (tok[i] < 0) return;  // padding: B = C = 0 are constants
+        atomicAdd(dBk + n * HW + tok[i], dBv);
+        atomicAdd(dCk + n * HW + tok[i], dCv);
+      };
+      backward_chunk<NT>(dt, u, g, t, p.L, A_row, p.N, entry_state, carries, smem, parity,
+                         blk.loader(k, tok), add_dBC, du_v, ddt, dA_s);
+      delta_transform_grad(dt, p.softplus, ddt);
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        if (t + i < p.L) dbias_acc += ddt[i];  // padding steps too: their Δ uses the bias
+        if (tok[i] >= 0) {
+          atomicAdd(du_acc + tok[i], du_v[i]);
+          atomicAdd(dd_acc + tok[i], ddt[i]);
+        }
+      }
+    }
+    const float dD_sum = block_sum<NT>(dD_acc, red_s);
+    const float dbias_sum = block_sum<NT>(dbias_acc, red_s);  // its barriers also end pass 2
+    const int64_t row_c = blk.b * p.groups * p.dim + c;
+    if (threadIdx.x == 0) {
+      o.dD_part[row_c] = dD_sum;
+      o.dbias_part[row_c] = dbias_sum;
+    }
+    if (threadIdx.x < p.N) {
+      float s = 0.f;
+      for (int w = 0; w < kWarps; ++w) s += dA_s[threadIdx.x][w];
+      o.dA_part[row_c * p.N + threadIdx.x] = s;
+    }
+    write_row<NT, kItems>(dd_acc, nullptr, HW, ddelta + row_c * HW);
+    __syncthreads();  // before the next direction zeroes dd_acc and dA_s
+  }
+  write_row<NT, kItems>(du_acc, nullptr, HW, du + blk.bd * HW);
+}
+
+// ---- host side -----------------------------------------------------------------------
+
+PlanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
+                   const at::Tensor& B, const at::Tensor& C, const at::Tensor& D,
+                   const at::Tensor& bias, const at::Tensor& index, const at::Tensor& weight,
+                   const ScanSizes& s, bool softplus) {
+  PlanArgs p;
+  p.u = u.const_data_ptr();
+  p.delta = delta.const_data_ptr();
+  p.A = cptr<float>(A);
+  p.B = B.const_data_ptr();
+  p.C = C.const_data_ptr();
+  p.D = cptr<float>(D);
+  p.delta_bias = cptr<float>(bias);
+  p.index = cptr<int32_t>(index);
+  p.weight = cptr<float>(weight);
+  p.dim = s.dim;
+  p.groups = s.groups;
+  p.N = s.state;
+  p.L = s.length;
+  p.HW = s.tokens;
+  p.softplus = softplus;
+  return p;
+}
+
+at::Tensor contiguous_or_undefined(const std::optional<at::Tensor>& t) {
+  return t.has_value() && t->defined() ? t->contiguous() : at::Tensor();
+}
+
+void check_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& u) {
+  TORCH_CHECK(s.state <= kMaxN, op, ": the CUDA kernel supports state size N <= ", kMaxN, ", got ",
+              s.state);
+  TORCH_CHECK(u.scalar_type() != at::kDouble, op,
+              ": float64 inputs are CPU-only, got u of dtype float64 on ", u.device());
+  TORCH_CHECK(s.tokens < (int64_t{1} << 31), op, ": H*W must be below 2^31 (int32 token ids)");
+}
+
+at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
+  return want == in || want == at::kFloat ? want : at::kFloat;
+}
+
+// Shared-memory bytes for `rows` float rows of HW, or 0 when they do not fit the device.
+size_t staged_bytes(int64_t rows, int64_t HW, size_t static_bytes) {
+  const auto* prop = at::cuda::getCurrentDeviceProperties();
+  const size_t want = static_cast<size_t>(rows * HW) * sizeof(float);
+  return want + static_bytes <= prop->sharedMemPerBlockOptin ? want : 0;
+}
+
+template <typename Kernel>
+void allow_smem(Kernel kernel, size_t bytes) {
+  if (bytes > 48 * 1024)
+    C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(bytes)));
+}
+
+// Blocks of 256 threads (2048 steps a chunk) for long sequences, 128 for short ones.
+template <typename F>
+void with_block_size(int64_t L, F&& f) {
+  if (L <= 128 * kItems) f(std::integral_constant<int, 128>{});
+  else f(std::integral_constant<int, 256>{});
+}
+
+at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& delta_in,
+                                    const at::Tensor& A_in, const at::Tensor& B_in,
+                                    const at::Tensor& C_in, const std::optional<at::Tensor>& D_in,
+                                    const std::optional<at::Tensor>& bias_in,
+                                    const at::Tensor& index_in,
+                                    const std::optional<at::Tensor>& weight_in,
+                                    bool delta_softplus, std::optional<at::ScalarType> out_dtype) {
+  constexpr const char* op = "vss::selective_scan_plan";
+  const ScanSizes s = check_selective_scan_plan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in,
+                                                     bias_in, index_in, weight_in);
+  check_cuda_args(op, s, u_in);
+  check_scan_out_dtype(op, out_dtype);
+  const c10::cuda::CUDAGuard guard(u_in.device());
+  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
+                   B = B_in.contiguous(), C = C_in.contiguous(), index = index_in.contiguous();
+  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in),
+                   weight = contiguous_or_undefined(weight_in);
+  const auto want = out_dtype.value_or(u.scalar_type());
+  const auto odt = kernel_out_dtype(u.scalar_type(), want);
+  at::Tensor y = at::empty({s.batch, s.dim, s.tokens}, u.options().dtype(odt));
+  const PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
+  const dim3 grid(static_cast<unsigned>(s.dim), static_cast<unsigned>(s.batch));
+  auto stream = c10::cuda::getCurrentCUDAStream();
+  dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
+    using T = typename decltype(in_t)::type;
+    using O = typename decltype(out_t)::type;
+    with_block_size(s.length, [&](auto nt) {
+      constexpr int NT = decltype(nt)::value;
+      const size_t smem = staged_bytes(2, s.tokens, sizeof(ScanSmem<NT>));
+      if (smem > 0) {
+        auto kernel = plan_fwd_kernel<T, O, NT, true>;
+        allow_smem(kernel, smem);
+        kernel<<<grid, NT, smem, stream>>>(p, mptr<O>(y), nullptr);
+      } else {
+        at::Tensor scratch = at::empty({s.batch * s.dim, s.tokens}, u.options().dtype(at::kFloat));
+        plan_fwd_kernel<T, O, NT, false><<<grid, NT, 0, stream>>>(p, mptr<O>(y),
+                                                                  mptr<float>(scratch));
+      }
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+  });
+  return y.to(want);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
+                                  const at::Tensor& delta_in, const at::Tensor& A_in,
+                                  const at::Tensor& B_in, const at::Tensor& C_in,
+                                  const std::optional<at::Tensor>& D_in,
+                                  const std::optional<at::Tensor>& bias_in,
+                                  const at::Tensor& index_in,
+                                  const std::optional<at::Tensor>& weight_in,
+                                  bool delta_softplus) {
+  constexpr const char* op = "vss::selective_scan_plan_backward";
+  const ScanSizes s = check_selective_scan_plan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in,
+                                                     bias_in, index_in, weight_in);
+  check_cuda_args(op, s, u_in);
+  check_scan_dout(op, dout_in, u_in.sizes(), u_in);
+  const c10::cuda::CUDAGuard guard(u_in.device());
+  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
+                   B = B_in.contiguous(), C = C_in.contiguous(), index = index_in.contiguous();
+  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in),
+                   weight = contiguous_or_undefined(weight_in);
+  const at::Tensor dout =
+      dout_in.to(kernel_out_dtype(u.scalar_type(), dout_in.scalar_type())).contiguous();
+  const auto f32 = u.options().dtype(at::kFloat);
+  at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
+  at::Tensor dB = at::zeros(B.sizes(), f32), dC = at::zeros(C.sizes(), f32);
+  at::Tensor dA_part = at::empty({s.batch, s.channels, s.state}, f32);
+  at::Tensor dD_part = at::empty({s.batch, s.channels}, f32), dbias_part = at::empty_like(dD_part);
+  const PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
+  const dim3 grid(static_cast<unsigned>(s.dim), static_cast<unsigned>(s.batch));
+  auto stream = c10::cuda::getCurrentCUDAStream();
+  dispatch_in_out(u.scalar_type(), dout.scalar_type(), [&](auto in_t, auto g_t) {
+    using T = typename decltype(in_t)::type;
+    using G = typename decltype(g_t)::type;
+    with_block_size(s.length, [&](auto nt) {
+      constexpr int NT = decltype(nt)::value;
+      const int64_t chunks = (s.length + NT * kItems - 1) / (NT * kItems);
+      at::Tensor chunk_state = at::empty({s.batch * s.dim, chunks, s.state}, f32);
+      PlanBwdArgs o{mptr<float>(dA_part), mptr<float>(dB),         mptr<float>(dC),
+                    mptr<float>(dD_part), mptr<float>(dbias_part), mptr<float>(chunk_state),
+                    nullptr};
+      const size_t static_bytes = sizeof(ScanSmem<NT>) + sizeof(float) * (kMaxN + 1) * (NT / 32);
+      const size_t smem = staged_bytes(4, s.tokens, static_bytes);
+      if (smem > 0) {
+        auto kernel = plan_bwd_kernel<T, G, NT, true>;
+        allow_smem(kernel, smem);
+        kernel<<<grid, NT, smem, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
+      } else {
+        at::Tensor scratch = at::empty({s.batch * s.dim, 2, s.tokens}, f32);
+        o.scratch = mptr<float>(scratch);
+        plan_bwd_kernel<T, G, NT, false>
+            <<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
+      }
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+  });
+  return {du,
+          ddelta,
+          dA_part.sum(0),
+          dB.to(B.scalar_type()),
+          dC.to(C.scalar_type()),
+          D.defined() ? dD_part.sum(0) : at::Tensor(),
+          bias.defined() ? dbias_part.sum(0) : at::Tensor()};
+}
+
+}  // namespace
+}  // namespace vss::cuda
+
+TORCH_LIBRARY_IMPL(vss, CUDA, m) {
+  m.impl("selective_scan_plan", &vss::cuda::selective_scan_plan_cuda);
+  m.impl("selective_scan_plan_backward", &vss::cuda::selective_scan_plan_backward_cuda);
+}

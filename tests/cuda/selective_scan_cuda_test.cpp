@@ -1,0 +1,336 @@
+// CUDA selective scans against the CPU reference: the plain op (forward, backward, every
+// dtype, long and odd lengths), the fused plan op for every strategy, determinism, bad input.
+// Skipped (not passed) where no GPU is visible.
+#include "kernels/selective_scan.h"
+#include "scans/scan_2d.h"
+#include "scans/strategy_registry.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using vss::test::max_abs_diff;
+
+#define REQUIRE_CUDA()                                               \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+struct Inputs {
+  at::Tensor u, delta, A, B, C, D, bias;
+  std::vector<at::Tensor*> all() { return {&u, &delta, &A, &B, &C, &D, &bias}; }
+};
+
+const char* kNames[] = {"u", "delta", "A", "B", "C", "D", "delta_bias"};
+
+std::optional<at::Tensor> opt(const at::Tensor& t) {
+  return t.defined() ? std::optional<at::Tensor>(t) : std::nullopt;
+}
+
+// Mamba-like magnitudes: Δ around 0.05..0.5 (with softplus, from pre-activations around
+// -1.5; without, drawn positive so the recurrence stays a decay), A in [-4, -0.5].
+Inputs plain_inputs(int64_t batch, int64_t K, int64_t dim, int64_t N, int64_t L, bool with_D_bias,
+                    bool softplus = true) {
+  Inputs in;
+  in.u = torch::randn({batch, K * dim, L});
+  in.delta = softplus ? torch::randn({batch, K * dim, L}) * 0.5 - 1.5
+                      : torch::rand({batch, K * dim, L}) * 0.3 + 0.02;
+  in.A = -(torch::rand({K * dim, N}) * 3.5 + 0.5);
+  in.B = torch::randn({batch, K, N, L});
+  in.C = torch::randn({batch, K, N, L});
+  if (with_D_bias) {
+    in.D = torch::randn({K * dim});
+    in.bias = softplus ? torch::randn({K * dim}) * 0.3 : torch::rand({K * dim}) * 0.05;
+  }
+  return in;
+}
+
+// The inputs as the CUDA op gets them (u, delta, B, C in `dtype`), and the same values on
+// the CPU in float64 (so both see identical rounded inputs, and the reference's own rounding
+// is far below the tolerances).
+std::pair<Inputs, Inputs> to_devices(const Inputs& in, at::ScalarType dtype) {
+  Inputs gpu = in, cpu = in;
+  for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
+  for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
+  for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias})
+    if (t->defined()) *t = t->to(torch::kDouble);
+  for (at::Tensor* t : gpu.all())
+    if (t->defined()) *t = t->to(torch::kCUDA);
+  return {gpu, cpu};
+}
+
+// max |got - want| / max |want|, on the CPU in float64.
+double rel_err(const at::Tensor& got, const at::Tensor& want) {
+  const double scale = want.abs().max().item<double>();
+  return max_abs_diff(got.to(torch::kCPU).to(torch::kDouble), want.to(torch::kDouble)) /
+         std::max(scale, 1e-30);
+}
+
+double tolerance(at::ScalarType dtype) { return dtype == torch::kFloat ? 1e-5 : 1e-2; }
+
+struct PlainCase {
+  int64_t batch, K, dim, N, L;
+  bool with_D_bias, softplus;
+};
+
+std::string describe(const PlainCase& c, at::ScalarType dtype) {
+  std::ostringstream s;
+  s << "B=" << c.batch << " K=" << c.K << " D=" << c.dim << " N=" << c.N << " L=" << c.L
+    << (c.with_D_bias ? " D/bias" : "") << (c.softplus ? " softplus " : " ") << dtype;
+  return s.str();
+}
+
+// Lengths 1, 7, 2049, 65537; N 1, 4, 16; K 1, 4; batch 1, 3; D never a multiple of 32.
+std::vector<PlainCase> plain_cases() {
+  return {{1, 1, 5, 1, 1, true, true},      {3, 4, 5, 4, 7, true, true},
+          {1, 1, 37, 16, 7, false, false},  {3, 4, 5, 1, 2049, true, true},
+          {1, 4, 3, 16, 2049, true, false}, {3, 1, 37, 4, 2049, false, true},
+          {1, 4, 3, 1, 65537, true, true},  {1, 1, 5, 16, 65537, true, true},
+          {3, 4, 1, 4, 65537, false, true}};
+}
+
+// Forward outputs and the gradients of sum(out · dy) for every input, through autograd.
+struct ScanRun {
+  at::Tensor out, last;
+  std::vector<at::Tensor> grads;
+};
+
+ScanRun run_plain(const Inputs& proto, const at::Tensor& dy, bool softplus,
+              std::optional<at::ScalarType> out_dtype = std::nullopt) {
+  Inputs in = proto;
+  for (at::Tensor* t : in.all())
+    if (t->defined()) *t = t->detach().clone().requires_grad_(true);
+  ScanRun r;
+  std::tie(r.out, r.last) = vss::selective_scan(in.u, in.delta, in.A, in.B, in.C, opt(in.D),
+                                                opt(in.bias), softplus, true, out_dtype);
+  (r.out.to(torch::kDouble) * dy.to(r.out.device()).to(torch::kDouble)).sum().backward();
+  for (at::Tensor* t : in.all()) r.grads.push_back(t->defined() ? t->grad() : at::Tensor());
+  return r;
+}
+
+TEST(cuda_selective_scan, forward_and_backward_match_cpu_reference) {
+  REQUIRE_CUDA();
+  torch::manual_seed(11);
+  for (const PlainCase& c : plain_cases()) {
+    const Inputs base = plain_inputs(c.batch, c.K, c.dim, c.N, c.L, c.with_D_bias, c.softplus);
+    for (at::ScalarType dtype : {torch::kFloat, torch::kHalf, torch::kBFloat16}) {
+      const std::string where = describe(c, dtype);
+      const at::Tensor dy = torch::randn({c.batch, c.K * c.dim, c.L}).to(dtype).to(torch::kFloat);
+      auto [gpu, cpu] = to_devices(base, dtype);
+      const ScanRun want = run_plain(cpu, dy, c.softplus);
+      const ScanRun got = run_plain(gpu, dy, c.softplus);
+      EXPECT_EQ(got.out.scalar_type(), dtype) << where;
+      EXPECT_LT(rel_err(got.out, want.out), tolerance(dtype)) << where << " out";
+      EXPECT_LT(rel_err(got.last, want.last), 1e-5) << where << " last_state";
+      for (size_t i = 0; i < want.grads.size(); ++i) {
+        ASSERT_EQ(got.grads[i].defined(), want.grads[i].defined()) << where << " d" << kNames[i];
+        if (want.grads[i].defined()) {
+          EXPECT_LT(rel_err(got.grads[i], want.grads[i]), tolerance(dtype))
+              << where << " d" << kNames[i];
+        }
+      }
+      if (dtype != torch::kFloat) {  // out_dtype float32: the state math is float32 either way
+        const ScanRun got32 = run_plain(gpu, dy, c.softplus, torch::kFloat);
+        EXPECT_EQ(got32.out.scalar_type(), torch::kFloat);
+        EXPECT_LT(rel_err(got32.out, want.out), 1e-5) << where << " out_dtype float32";
+      }
+    }
+  }
+}
+
+TEST(cuda_selective_scan, reruns_are_bit_identical_and_atomics_bounded) {
+  REQUIRE_CUDA();
+  torch::manual_seed(12);
+  const Inputs base = plain_inputs(3, 4, 37, 4, 5000, true);
+  const at::Tensor dy = torch::randn({3, 4 * 37, 5000});
+  auto [gpu, cpu] = to_devices(base, torch::kFloat);
+  const ScanRun a = run_plain(gpu, dy, true), b = run_plain(gpu, dy, true);
+  EXPECT_TRUE(torch::equal(a.out, b.out));
+  EXPECT_TRUE(torch::equal(a.last, b.last));
+  // du, ddelta, dA, dD, ddelta_bias are summed in a fixed order; dB and dC use float atomics
+  // over the channels of a group, so they may differ at rounding level.
+  for (size_t i : {0, 1, 2, 5, 6}) EXPECT_TRUE(torch::equal(a.grads[i], b.grads[i])) << kNames[i];
+  for (size_t i : {3, 4}) EXPECT_LT(rel_err(a.grads[i], b.grads[i].cpu()), 1e-6) << kNames[i];
+}
+
+// ---- the fused plan op -------------------------------------------------------------------
+
+struct ImageInputs {
+  at::Tensor u, delta, A, B, C, D, bias;
+  std::vector<at::Tensor*> all() { return {&u, &delta, &A, &B, &C, &D, &bias}; }
+};
+
+ImageInputs image_inputs(int64_t batch, int64_t dim, int64_t K, int64_t N, int64_t H, int64_t W) {
+  ImageInputs in;  // softplus on: pre-activations around -1.5
+  in.u = torch::randn({batch, dim, H, W});
+  in.delta = torch::randn({batch, K * dim, H, W}) * 0.5 - 1.5;
+  in.A = -(torch::rand({K * dim, N}) * 3.5 + 0.5);
+  in.B = torch::randn({batch, K, N, H, W});
+  in.C = torch::randn({batch, K, N, H, W});
+  in.D = torch::randn({K * dim});
+  in.bias = torch::randn({K * dim}) * 0.3;
+  return in;
+}
+
+template <typename Fn>
+std::pair<at::Tensor, std::vector<at::Tensor>> run_image(Fn fn, const ImageInputs& proto,
+                                                         const at::Tensor& dy) {
+  ImageInputs in = proto;
+  for (at::Tensor* t : in.all()) *t = t->detach().clone().requires_grad_(true);
+  at::Tensor y = fn(in);
+  (y.to(torch::kDouble) * dy.to(y.device()).to(torch::kDouble)).sum().backward();
+  std::vector<at::Tensor> grads;
+  for (at::Tensor* t : in.all()) grads.push_back(t->grad());
+  return {y, grads};
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> strategies() {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const std::string& name : vss::scan_strategy_names()) out.push_back({name, {}});
+  out.push_back({"local_window", {"pad=true", "directions=[w3, w3_flip, h, v_flip]"}});
+  return out;
+}
+
+TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
+  REQUIRE_CUDA();
+  torch::manual_seed(13);
+  // 7×9 and 1×13 fit the shared-memory path; 300×300 (H·W = 90000) takes the global one.
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{{7, 9, 4}, {1, 13, 1}, {300, 300, 1}};
+  for (const auto& [name, params] : strategies()) {
+    const auto strategy = vss::make_scan_strategy(name, params);
+    for (const auto& [H, W, N] : shapes) {
+      if (H == 300 && name != "cross" && name != "hilbert") continue;  // keep the CPU time sane
+      const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
+      const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+      const ImageInputs base = image_inputs(2, 3, plan_cpu.K, N, H, W);
+      for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+        const at::Tensor dy = torch::randn({2, 3, H, W}).to(dtype).to(torch::kFloat);
+        ImageInputs gpu = base, cpu = base;
+        for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
+        for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
+        for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias}) *t = t->to(torch::kDouble);
+        for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+        auto fused = [&](const vss::ScanPlan& plan) {
+          return [&plan](ImageInputs& x) {
+            return vss::scan_2d(x.u, x.delta, x.A, x.B, x.C, x.D, x.bias, plan, true);
+          };
+        };
+        const auto [want, want_g] = run_image(fused(plan_cpu), cpu, dy);
+        const auto [got, got_g] = run_image(fused(plan_gpu), gpu, dy);
+        const std::string where = name + " " + std::to_string(H) + "x" + std::to_string(W) +
+                                  " N=" + std::to_string(N) + " " + c10::toString(dtype);
+        EXPECT_LT(rel_err(got, want), tolerance(dtype)) << where << " y";
+        for (size_t i = 0; i < want_g.size(); ++i)
+          EXPECT_LT(rel_err(got_g[i], want_g[i]), tolerance(dtype)) << where << " d" << kNames[i];
+        if (dtype == torch::kFloat && H != 300) {  // and the unfused path on the GPU, in float32
+          auto unfused = [&](ImageInputs& x) {
+            return vss::scan_2d_unfused(x.u, x.delta, x.A, x.B, x.C, x.D, x.bias, plan_gpu, true);
+          };
+          const auto [ref, ref_g] = run_image(unfused, gpu, dy);
+          EXPECT_LT(rel_err(got, ref.cpu()), 1e-5) << where << " vs unfused";
+          for (size_t i = 0; i < ref_g.size(); ++i)
+            EXPECT_LT(rel_err(got_g[i], ref_g[i].cpu()), 2e-5) << where << " vs unfused d" << kNames[i];
+        }
+      }
+    }
+  }
+}
+
+TEST(cuda_selective_scan_plan, merge_weight_and_padding_match_cpu) {
+  REQUIRE_CUDA();
+  torch::manual_seed(14);
+  const at::Tensor index =
+      torch::tensor({0, 1, -1, 2, 3, 4, 5, -1, -1, -1, 5, 4, 3, -1, 2, 1, 0, -1}, torch::kInt)
+          .reshape({2, 9});
+  const at::Tensor weight = torch::rand({6}) + 0.5;
+  const int64_t batch = 2, dim = 3, N = 2, HW = 6;
+  Inputs cpu = plain_inputs(batch, 2, dim, N, HW, true);
+  cpu.u = torch::randn({batch, dim, HW});
+  const at::Tensor dy = torch::randn({batch, dim, HW});
+  auto run = [&](const Inputs& proto, const at::Tensor& idx, const at::Tensor& w) {
+    Inputs in = proto;
+    for (at::Tensor* t : in.all()) *t = t->detach().clone().requires_grad_(true);
+    at::Tensor y = vss::selective_scan_plan(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, idx,
+                                            w, true);
+    (y * dy.to(y.device()).to(y.scalar_type())).sum().backward();
+    std::vector<at::Tensor> grads{y};
+    for (at::Tensor* t : in.all()) grads.push_back(t->grad());
+    return grads;
+  };
+  Inputs gpu = cpu;
+  for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+  for (at::Tensor* t : cpu.all()) *t = t->to(torch::kDouble);
+  const auto want = run(cpu, index, weight.to(torch::kDouble));
+  const auto got = run(gpu, index.cuda(), weight.cuda());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_LT(rel_err(got[i], want[i]), 1e-5) << (i == 0 ? "y" : kNames[i - 1]);
+}
+
+TEST(cuda_selective_scan_plan, reruns_are_bit_identical) {
+  REQUIRE_CUDA();
+  torch::manual_seed(15);
+  const auto strategy = vss::make_scan_strategy("cross", {});
+  for (int64_t side : {56, 200}) {  // shared-memory and global-memory paths
+    const vss::ScanPlan& plan = vss::cached_plan(*strategy, side, side, torch::kCUDA);
+    ImageInputs in = image_inputs(2, 8, 4, 1, side, side);
+    for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA).to(t == &in.A || t == &in.D || t == &in.bias ? torch::kFloat : torch::kBFloat16);
+    auto fwd = [&] { return vss::scan_2d(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, plan, true); };
+    EXPECT_TRUE(torch::equal(fwd(), fwd())) << side;
+  }
+}
+
+void expect_error(const std::function<void()>& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
+  }
+}
+
+TEST(cuda_selective_scan_plan, bad_inputs_are_one_line_errors) {
+  REQUIRE_CUDA();
+  const auto strategy = vss::make_scan_strategy("cross", {});
+  const vss::ScanPlan& plan = vss::cached_plan(*strategy, 4, 5);
+  Inputs in = plain_inputs(1, 4, 2, 1, 20, true);
+  in.u = torch::randn({1, 2, 20});
+  for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA);
+  auto call = [&](const Inputs& x, const at::Tensor& index) {
+    return [x, index] {
+      vss::selective_scan_plan(x.u, x.delta, x.A, x.B, x.C, x.D, x.bias, index, std::nullopt, true);
+    };
+  };
+  expect_error(call(in, plan.index), "index must be on u's device");  // CPU index, CUDA data
+  Inputs mixed = in;
+  mixed.B = mixed.B.cpu();
+  expect_error(call(mixed, plan.index.cuda()), "B must be on u's device");
+  Inputs wide = in;
+  wide.A = torch::randn({8, 17}, torch::kCUDA);
+  wide.B = torch::randn({1, 4, 17, 20}, torch::kCUDA);
+  wide.C = wide.B;
+  expect_error(call(wide, plan.index.cuda()), "N <= 16");
+  Inputs dbl = in;
+  for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
+  expect_error(call(dbl, plan.index.cuda()), "float64");
+  // Out-of-range ids on the GPU read nothing (no illegal access); the result stays finite.
+  at::Tensor bad = plan.index.clone();
+  bad[0][3] = 1 << 30;
+  bad[2][0] = -7;
+  const at::Tensor y = vss::selective_scan_plan(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias,
+                                                bad.cuda(), std::nullopt, true);
+  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+  // The plain op: a CPU tensor among CUDA ones.
+  Inputs plain = plain_inputs(1, 1, 3, 1, 10, true);
+  for (at::Tensor* t : plain.all()) *t = t->to(torch::kCUDA);
+  plain.C = plain.C.cpu();
+  expect_error([&] { vss::selective_scan(plain.u, plain.delta, plain.A, plain.B, plain.C); },
+               "C must be on u's device");
+}
+
+}  // namespace

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (the `device` tool): configure, build only the targets the CUDA
+# scan work needs, run the CUDA + kernel + fused-scan tests, optionally under
+# compute-sanitizer, then the scan benchmarks. Logs and JSON go to $OUT.
+#   bash tools/device_check.sh [tests] [sanitize] [bench] [bench-quick] [resources]
+# (no arguments: tests and bench)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/vss-out}
+mkdir -p "$OUT"
+JOBS=${JOBS:-16}
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(tests bench)
+has() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+PY=/opt/torch/.venv/bin/python
+BUILD=build-dev
+t0=$(date +%s)
+stamp() { echo "[device_check +$(( $(date +%s) - t0 ))s] $*"; }
+
+nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv | tee "$OUT/gpu.txt"
+if [ ! -f "$BUILD/build.ninja" ]; then
+  stamp configure
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$($PY -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
+    -DVSS_PYTHON=$PY -DVSS_WITH_OPENCV=OFF >"$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
+fi
+targets=()
+has tests || has sanitize && targets+=(vss_cuda_tests vss_kernels_tests vss_scans_tests)
+has bench || has bench-quick && targets+=(vss-bench)
+if has resources; then  # registers / spills of the CUDA kernels, next to the build
+  $PY - "$BUILD" >"$OUT/resources.log" 2>&1 <<'PYEOF' &
+import json, subprocess, sys
+for e in json.load(open(sys.argv[1] + "/compile_commands.json")):
+    if e["file"].endswith(".cu"):
+        cmd = e["command"].split(" -o ")[0] + " --resource-usage -o /dev/null"
+        r = subprocess.run(cmd, shell=True, cwd=e["directory"], capture_output=True, text=True)
+        print(e["file"]); print(r.stderr)
+PYEOF
+fi
+stamp "build ${targets[*]}"
+ninja -C "$BUILD" -j "$JOBS" "${targets[@]}" >"$OUT/build.log" 2>&1 || { grep -E "error|FAILED" -A5 "$OUT/build.log" | head -60; exit 1; }
+stamp built
+wait
+
+if has tests; then
+  stamp tests
+  for t in vss_cuda_tests vss_kernels_tests vss_scans_tests; do
+    filter='*'
+    [ "$t" = vss_kernels_tests ] && filter='*selective_scan*'
+    [ "$t" = vss_scans_tests ] && filter='*fused*'
+    "$BUILD/tests/$t" --gtest_filter="$filter" --gtest_brief=1 >"$OUT/$t.log" 2>&1
+    echo "$t rc=$?"; grep -E "FAILED|Failure|PASSED|SKIPPED|error" "$OUT/$t.log" | head -30
+  done
+  stamp tests-done
+fi
+
+if has sanitize; then
+  stamp sanitize
+  SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
+  # The small cases only: memcheck is slow.
+  "$SAN" --tool memcheck --error-exitcode 3 "$BUILD/tests/vss_cuda_tests" \
+    --gtest_filter='*merge_weight*:*bad_inputs*:*reruns*' >"$OUT/sanitize.log" 2>&1
+  echo "memcheck rc=$?"; grep -E "ERROR SUMMARY|PASSED|FAILED" "$OUT/sanitize.log" | head
+  stamp sanitize-done
+fi
+
+if has bench || has bench-quick; then
+  stamp bench
+  args=(--device cuda --json "$OUT/bench_fused.json")
+  has bench-quick && args+=(--quick)
+  "$BUILD/bench/vss-bench" scan-fused "${args[@]}" 2>&1 | tee "$OUT/bench_fused.txt"
+  stamp bench-done
+fi
