@@ -5,12 +5,14 @@
 // Inputs are upcast to acc_t once up front (no copy for float32/float64 contiguous inputs; one
 // for float16/bfloat16), results are computed in acc_t and cast to the requested dtype at the
 // end. That keeps the loops free of dtype conversions at the cost of a temporary copy for
-// half-precision inputs.
+// half-precision inputs. Δ = softplus(delta + delta_bias) and its derivative are whole-tensor
+// ATen ops (torch's own softplus, vectorized): per element they cost more than the scan step
+// itself when N is small.
 //
 // Forward: parallel over (batch, channel). Backward: parallel over (batch, group), because
-// dB and dC sum over the D channels of a group; dA, dD, ddelta_bias sum over the batch through
-// per-batch partials. No two tasks write the same element, so results do not depend on the
-// thread count.
+// dB and dC sum over the D channels of a group; dA and dD sum over the batch through per-batch
+// partials (ddelta_bias is a whole-tensor sum of ddelta). No two tasks write the same element,
+// so results do not depend on the thread count.
 #include "kernels/selective_scan_checks.h"
 
 #include <ATen/Parallel.h>
@@ -27,30 +29,16 @@ namespace {
 // before walking it backwards: O(L/kChunk + kChunk) memory per state component, not O(L).
 constexpr int64_t kChunk = 64;
 
-// torch.nn.functional.softplus with its default threshold 20, and its derivative.
-template <typename acc_t>
-acc_t softplus(acc_t x) {
-  return x <= acc_t(20) ? std::log1p(std::exp(x)) : x;
-}
-template <typename acc_t>
-acc_t softplus_grad(acc_t x) {
-  if (x > acc_t(20)) return acc_t(1);
-  const acc_t z = std::exp(x);
-  return z / (z + acc_t(1));
-}
-
-// Contiguous acc_t views of one call's inputs.
+// Contiguous acc_t views of one call's inputs, with Δ in place of delta and delta_bias.
 template <typename acc_t>
 struct ScanInputs {
   ScanSizes s;
   const acc_t* u;
-  const acc_t* delta;
+  const acc_t* dt;  // Δ [batch, K·D, L]
   const acc_t* A;
   const acc_t* B;
   const acc_t* C;
-  const acc_t* D;     // nullptr when absent
-  const acc_t* bias;  // nullptr when absent
-  bool softplus;
+  const acc_t* D;  // nullptr when absent
 
   // Rows of channel c in batch b, and of state n of that channel's group.
   int64_t row(int64_t b, int64_t c) const { return (b * s.channels + c) * s.length; }
@@ -59,20 +47,12 @@ struct ScanInputs {
   }
 };
 
-// Δ_t (bias added, softplus applied) and Δ_t·u_t of one channel; x_t = delta_t + bias is kept
-// in `x` when given (the backward pass needs it for the softplus derivative).
+// Δ_t·u_t of one channel: the input term of every state component.
 template <typename acc_t>
-void channel_deltas(const ScanInputs<acc_t>& in, int64_t b, int64_t c, acc_t* dt, acc_t* dtu,
-                    acc_t* x) {
-  const acc_t* delta = in.delta + in.row(b, c);
+void channel_drive(const ScanInputs<acc_t>& in, int64_t b, int64_t c, acc_t* dtu) {
+  const acc_t* dt = in.dt + in.row(b, c);
   const acc_t* u = in.u + in.row(b, c);
-  const acc_t bias = in.bias ? in.bias[c] : acc_t(0);
-  for (int64_t t = 0; t < in.s.length; ++t) {
-    const acc_t xt = delta[t] + bias;
-    if (x) x[t] = xt;
-    dt[t] = in.softplus ? softplus(xt) : xt;
-    dtu[t] = dt[t] * u[t];
-  }
+  for (int64_t t = 0; t < in.s.length; ++t) dtu[t] = dt[t] * u[t];
 }
 
 // One state component over `len` steps: h_t = exp(Δ_t·a)·h_{t-1} + Δ_t·u_t·b_t, from h.
@@ -95,10 +75,11 @@ void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
   const ScanSizes& s = in.s;
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (s.length * s.state));
   at::parallel_for(0, s.batch * s.channels, grain, [&](int64_t begin, int64_t end) {
-    std::vector<acc_t> dt(s.length), dtu(s.length), states(s.length);
+    std::vector<acc_t> dtu(s.length), states(s.length);
     for (int64_t bc = begin; bc < end; ++bc) {
       const int64_t b = bc / s.channels, c = bc % s.channels;
-      channel_deltas(in, b, c, dt.data(), dtu.data(), static_cast<acc_t*>(nullptr));
+      const acc_t* dt = in.dt + in.row(b, c);
+      channel_drive(in, b, c, dtu.data());
       acc_t* y = out + in.row(b, c);
       const acc_t* u = in.u + in.row(b, c);
       const acc_t Dc = in.D ? in.D[c] : acc_t(0);
@@ -106,7 +87,7 @@ void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
       for (int64_t n = 0; n < s.state; ++n) {
         const acc_t* Bn = in.B + in.group_row(b, c, n);
         const acc_t* Cn = in.C + in.group_row(b, c, n);
-        const acc_t h = advance_state(acc_t(0), in.A[c * s.state + n], dt.data(), dtu.data(), Bn,
+        const acc_t h = advance_state(acc_t(0), in.A[c * s.state + n], dt, dtu.data(), Bn,
                                       s.length, static_cast<acc_t*>(nullptr), states.data());
         for (int64_t t = 0; t < s.length; ++t) y[t] += Cn[t] * states[t];
         if (last_state) last_state[bc * s.state + n] = h;
@@ -115,17 +96,16 @@ void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
   });
 }
 
-// Gradients in acc_t. du, ddelta [batch, K·D, L] and dB, dC [batch, K, N, L] are written in
-// full; dA [batch, K·D, N], dD and ddelta_bias [batch, K·D] are per-batch partials.
+// Gradients in acc_t. du, dΔ [batch, K·D, L] and dB, dC [batch, K, N, L] are written in
+// full; dA [batch, K·D, N] and dD [batch, K·D] are per-batch partials.
 template <typename acc_t>
 struct ScanGrads {
   acc_t* du;
-  acc_t* ddelta;
+  acc_t* ddt;
   acc_t* dB;
   acc_t* dC;
   acc_t* dA;
   acc_t* dD;
-  acc_t* dbias;
 };
 
 template <typename acc_t>
@@ -134,18 +114,19 @@ void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrad
   const int64_t L = s.length, N = s.state;
   const int64_t chunks = (L + kChunk - 1) / kChunk;
   at::parallel_for(0, s.batch * s.groups, 1, [&](int64_t begin, int64_t end) {
-    std::vector<acc_t> dt(L), dtu(L), x(L);
+    std::vector<acc_t> dtu(L);
     std::vector<acc_t> start_state(chunks * N);  // state before chunk j: [n * chunks + j]
     std::vector<acc_t> carry(N);                 // exp(Δ_{t+1}·a)·dL/dh_{t+1} across chunks
     std::vector<acc_t> decay(kChunk), states(kChunk);
     for (int64_t bk = begin; bk < end; ++bk) {
       const int64_t b = bk / s.groups, k = bk % s.groups;
       for (int64_t c = k * s.dim; c < (k + 1) * s.dim; ++c) {
-        channel_deltas(in, b, c, dt.data(), dtu.data(), x.data());
+        channel_drive(in, b, c, dtu.data());
+        const acc_t* dt = in.dt + in.row(b, c);
         const acc_t* u = in.u + in.row(b, c);
         const acc_t* dy = dout + in.row(b, c);
         acc_t* du = g.du + in.row(b, c);
-        acc_t* dd = g.ddelta + in.row(b, c);  // dL/dΔ until the softplus step below
+        acc_t* dd = g.ddt + in.row(b, c);
         std::fill(du, du + L, acc_t(0));
         std::fill(dd, dd + L, acc_t(0));
 
@@ -156,7 +137,7 @@ void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrad
           for (int64_t j = 0; j < chunks; ++j) {
             const int64_t t0 = j * kChunk, len = std::min(kChunk, L - t0);
             start_state[n * chunks + j] = h;
-            h = advance_state(h, a, dt.data() + t0, dtu.data() + t0, Bn + t0, len,
+            h = advance_state(h, a, dt + t0, dtu.data() + t0, Bn + t0, len,
                               static_cast<acc_t*>(nullptr), static_cast<acc_t*>(nullptr));
           }
         }
@@ -171,7 +152,7 @@ void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrad
             acc_t* dBn = g.dB + in.group_row(b, c, n);
             acc_t* dCn = g.dC + in.group_row(b, c, n);
             const acc_t h0 = start_state[n * chunks + j];
-            advance_state(h0, a, dt.data() + t0, dtu.data() + t0, Bn + t0, len, decay.data(),
+            advance_state(h0, a, dt + t0, dtu.data() + t0, Bn + t0, len, decay.data(),
                           states.data());
             acc_t r = carry[n], da = 0;
             for (int64_t i = len - 1; i >= 0; --i) {
@@ -192,15 +173,12 @@ void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrad
         }
 
         const acc_t Dc = in.D ? in.D[c] : acc_t(0);
-        acc_t dD = 0, dbias = 0;
+        acc_t dD = 0;
         for (int64_t t = 0; t < L; ++t) {
           du[t] += Dc * dy[t];
           dD += dy[t] * u[t];
-          if (in.softplus) dd[t] *= softplus_grad(x[t]);
-          dbias += dd[t];
         }
         g.dD[b * s.channels + c] = dD;
-        g.dbias[b * s.channels + c] = dbias;
       }
     }
   });
@@ -212,28 +190,32 @@ std::optional<at::Tensor> as_acc(const std::optional<at::Tensor>& t, at::ScalarT
   return as_acc(*t, acc);
 }
 
-// The upcast inputs of one call, kept alive while the raw views are in use.
+// The upcast inputs of one call and Δ, kept alive while the raw views are in use.
 struct AccInputs {
-  at::Tensor u, delta, A, B, C;
-  std::optional<at::Tensor> D, bias;
+  at::Tensor u, A, B, C;
+  std::optional<at::Tensor> D;
+  at::Tensor x;   // delta + delta_bias
+  at::Tensor dt;  // Δ = softplus(x) or x
 
-  AccInputs(const at::Tensor& u_, const at::Tensor& delta_, const at::Tensor& A_,
+  AccInputs(const at::Tensor& u_, const at::Tensor& delta, const at::Tensor& A_,
             const at::Tensor& B_, const at::Tensor& C_, const std::optional<at::Tensor>& D_,
-            const std::optional<at::Tensor>& bias_, at::ScalarType acc)
-      : u(as_acc(u_, acc)), delta(as_acc(delta_, acc)), A(as_acc(A_, acc)), B(as_acc(B_, acc)),
-        C(as_acc(C_, acc)), D(as_acc(D_, acc)), bias(as_acc(bias_, acc)) {}
+            const std::optional<at::Tensor>& bias, bool softplus, at::ScalarType acc)
+      : u(as_acc(u_, acc)), A(as_acc(A_, acc)), B(as_acc(B_, acc)), C(as_acc(C_, acc)),
+        D(as_acc(D_, acc)) {
+    x = as_acc(delta, acc);
+    if (bias && bias->defined()) x = x + bias->to(acc).unsqueeze(-1);
+    dt = softplus ? at::softplus(x) : x;  // threshold 20, as torch.nn.functional.softplus
+  }
 
   template <typename acc_t>
-  ScanInputs<acc_t> view(const ScanSizes& s, bool softplus) const {
+  ScanInputs<acc_t> view(const ScanSizes& s) const {
     return {s,
             u.const_data_ptr<acc_t>(),
-            delta.const_data_ptr<acc_t>(),
+            dt.const_data_ptr<acc_t>(),
             A.const_data_ptr<acc_t>(),
             B.const_data_ptr<acc_t>(),
             C.const_data_ptr<acc_t>(),
-            D ? D->const_data_ptr<acc_t>() : nullptr,
-            bias ? bias->const_data_ptr<acc_t>() : nullptr,
-            softplus};
+            D ? D->const_data_ptr<acc_t>() : nullptr};
   }
 };
 
@@ -246,13 +228,13 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cpu(
   const ScanSizes s = check_selective_scan_args(op, u, delta, A, B, C, D, delta_bias);
   check_scan_out_dtype(op, out_dtype);
   const at::ScalarType acc = scan_param_dtype(u.scalar_type());
-  const AccInputs in(u, delta, A, B, C, D, delta_bias, acc);
+  const AccInputs in(u, delta, A, B, C, D, delta_bias, delta_softplus, acc);
   const auto opts = u.options().dtype(acc);
   at::Tensor out = at::empty({s.batch, s.channels, s.length}, opts);
   at::Tensor last_state =
       return_last_state ? at::empty({s.batch, s.channels, s.state}, opts) : at::Tensor();
   AT_DISPATCH_FLOATING_TYPES(acc, "selective_scan_cpu", [&] {
-    forward_cpu<scalar_t>(in.view<scalar_t>(s, delta_softplus), out.data_ptr<scalar_t>(),
+    forward_cpu<scalar_t>(in.view<scalar_t>(s), out.data_ptr<scalar_t>(),
                           return_last_state ? last_state.data_ptr<scalar_t>() : nullptr);
   });
   return {out.to(out_dtype.value_or(u.scalar_type())), last_state};
@@ -267,20 +249,22 @@ selective_scan_backward_cpu(const at::Tensor& dout, const at::Tensor& u, const a
   const ScanSizes s = check_selective_scan_args(op, u, delta, A, B, C, D, delta_bias);
   check_scan_dout(op, dout, u.sizes(), u);
   const at::ScalarType acc = scan_param_dtype(u.scalar_type());
-  const AccInputs in(u, delta, A, B, C, D, delta_bias, acc);
+  const AccInputs in(u, delta, A, B, C, D, delta_bias, delta_softplus, acc);
   const at::Tensor dy = as_acc(dout, acc);
   const auto opts = u.options().dtype(acc);
-  at::Tensor du = at::empty_like(in.u), ddelta = at::empty_like(in.u);
+  at::Tensor du = at::empty_like(in.u), ddt = at::empty_like(in.u);
   at::Tensor dB = at::zeros_like(in.B), dC = at::zeros_like(in.B);
   at::Tensor dA = at::zeros({s.batch, s.channels, s.state}, opts);
-  at::Tensor dD = at::empty({s.batch, s.channels}, opts), dbias = at::empty_like(dD);
+  at::Tensor dD = at::empty({s.batch, s.channels}, opts);
   AT_DISPATCH_FLOATING_TYPES(acc, "selective_scan_backward_cpu", [&] {
-    const ScanGrads<scalar_t> g{du.data_ptr<scalar_t>(), ddelta.data_ptr<scalar_t>(),
+    const ScanGrads<scalar_t> g{du.data_ptr<scalar_t>(), ddt.data_ptr<scalar_t>(),
                                 dB.data_ptr<scalar_t>(), dC.data_ptr<scalar_t>(),
-                                dA.data_ptr<scalar_t>(), dD.data_ptr<scalar_t>(),
-                                dbias.data_ptr<scalar_t>()};
-    backward_cpu<scalar_t>(in.view<scalar_t>(s, delta_softplus), dy.const_data_ptr<scalar_t>(), g);
+                                dA.data_ptr<scalar_t>(), dD.data_ptr<scalar_t>()};
+    backward_cpu<scalar_t>(in.view<scalar_t>(s), dy.const_data_ptr<scalar_t>(), g);
   });
+  // Through Δ = softplus(x) (torch's own derivative, same threshold) to delta and delta_bias.
+  const at::Tensor ddelta = delta_softplus ? at::softplus_backward(ddt, in.x, 1, 20) : ddt;
+  const bool has_bias = delta_bias && delta_bias->defined();
   const at::ScalarType in_dtype = u.scalar_type();
   return {du.to(in_dtype),
           ddelta.to(in_dtype),
@@ -288,7 +272,7 @@ selective_scan_backward_cpu(const at::Tensor& dout, const at::Tensor& u, const a
           dB.to(in_dtype),
           dC.to(in_dtype),
           in.D ? dD.sum(0) : at::Tensor(),
-          in.bias ? dbias.sum(0) : at::Tensor()};
+          has_bias ? ddelta.sum(at::IntArrayRef{0, 2}) : at::Tensor()};
 }
 
 }  // namespace
