@@ -7,6 +7,8 @@
 #include "scans/s_shaped_scan.h"
 #include "scans/zigzag_scan.h"
 
+#include <nlohmann/json.hpp>
+
 namespace vss {
 
 namespace {
@@ -37,8 +39,8 @@ std::vector<std::string> scan_strategy_names() { return scan_strategy_registry()
 
 std::shared_ptr<ScanStrategy> make_scan_strategy(const std::string& type,
                                                  const std::vector<std::string>& params) {
-  Config node = Config::parse("{}", "scan strategy '" + type + "'");
-  node.apply_override("type=" + type);
+  // The name as a JSON string, which YAML reads verbatim whatever characters it holds.
+  Config node = Config::parse("type: " + nlohmann::json(type).dump(), "command line");
   for (const auto& param : params) {
     const auto eq = param.find('=');
     if (eq == std::string::npos || eq == 0)
