@@ -119,6 +119,26 @@ TEST(FlattenMerge, FlattenDirectionsGradientMatchesFiniteDifferences) {
   }
 }
 
+// The plan's index follows the input to the GPU (through cached_plan or per call) and the
+// results, gradients included, equal the CPU ones exactly (pure data movement).
+TEST(FlattenMerge, CudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(5);
+  for (const auto& s : strategies()) {
+    const ScanPlan& plan = cached_plan(*s, 5, 7);
+    const at::Tensor x = torch::randn({2, 3, 5, 7}, torch::kFloat64);
+    const at::Tensor g = torch::randn({2, plan.K, 3, plan.L}, torch::kFloat64);
+    const at::Tensor xc = x.cuda().requires_grad_();
+    const at::Tensor yc = flatten(xc, *s);
+    EXPECT_TRUE(yc.is_cuda());
+    EXPECT_TRUE(torch::equal(yc.cpu(), flatten(x, plan))) << s->name();
+    const at::Tensor dx = torch::autograd::grad({(yc * g.cuda()).sum()}, {xc})[0];
+    EXPECT_TRUE(torch::allclose(dx.cpu(), merge(g, plan))) << s->name();
+    EXPECT_TRUE(torch::allclose(merge(g.cuda(), *s, 5, 7).cpu(), merge(g, plan))) << s->name();
+    EXPECT_TRUE(torch::equal(flatten(x.cuda(), plan).cpu(), flatten(x, plan))) << s->name();
+  }
+}
+
 TEST(FlattenMerge, MismatchedPlansAndShapesAreOneLineErrors) {
   const ScanPlan& plan = cached_plan(CrossScan(), 4, 6);
   auto message = [](const std::function<void()>& f) -> std::string {

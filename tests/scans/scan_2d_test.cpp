@@ -81,6 +81,20 @@ TEST(Scan2d, UnfusedMatchesPerDirectionLoop) {
   }
 }
 
+// The oracle runs on the GPU too (index moved to the inputs' device) and agrees with the CPU.
+TEST(Scan2d, UnfusedOnCudaMatchesCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  torch::manual_seed(12);
+  const LocalWindowScan strategy({"w3", "h_flip", "v"}, true);
+  const ScanPlan& plan = cached_plan(strategy, 5, 7);
+  const Inputs in = random_inputs(2, 3, plan.K, 4, 5, 7);
+  const at::Tensor want = scan_2d_unfused(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, plan, true);
+  const at::Tensor got = scan_2d_unfused(in.u.cuda(), in.delta.cuda(), in.A.cuda(), in.B.cuda(), in.C.cuda(),
+                                         in.D.cuda(), in.bias.cuda(), plan, true);
+  EXPECT_TRUE(got.is_cuda());
+  EXPECT_LT(test::max_abs_diff(got.cpu(), want), 1e-4 * (1 + want.abs().max().item<double>()));
+}
+
 TEST(Scan2d, WrongShapesAreOneLineErrorsNamingTheTensor) {
   const ScanPlan& plan = cached_plan(CrossScan(), 4, 6);
   const Inputs in = random_inputs(1, 2, 4, 3, 4, 6);
