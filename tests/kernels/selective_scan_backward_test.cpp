@@ -4,6 +4,7 @@
 #include "tests/kernels/scan_reference.h"
 #include "tests/support/test_support.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -128,6 +129,22 @@ TEST(selective_scan, last_state_is_not_differentiable) {
   auto [out, last] = vss::selective_scan(a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true, true);
   EXPECT_TRUE(out.requires_grad());
   EXPECT_FALSE(last.requires_grad());
+}
+
+// Each gradient element is written by one task (dB/dC per (batch, group), dA/dD through
+// per-batch partials), so the result is bitwise the same for any thread count.
+TEST(selective_scan, gradients_do_not_depend_on_thread_count) {
+  const ScanCase c{3, 4, 5, 3, 100};
+  const ScanArgs a = random_scan_args(c, 95).to(torch::kFloat32, torch::kFloat32);
+  const torch::Tensor dout = torch::randn({c.batch, c.K * c.D, c.L});
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const auto one = op_grads(a, dout);
+  at::set_num_threads(4);
+  const auto four = op_grads(a, dout);
+  at::set_num_threads(threads);
+  for (size_t i = 0; i < one.size(); ++i)
+    EXPECT_TRUE(torch::equal(one[i], four[i])) << "d" << input_name(a, i);
 }
 
 // bf16 inputs: gradients come back in each input's dtype, and differ from the float32 op's
