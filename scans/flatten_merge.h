@@ -15,7 +15,8 @@ at::Tensor flatten(const at::Tensor& x, const ScanPlan& plan);
 at::Tensor flatten(const at::Tensor& x, const ScanStrategy& strategy);
 
 // Per-direction image-layout inputs t [B, K, C, H, W] -> [B, K, C, L], direction k
-// gathering t[:, k] (e.g. Δ, B, C computed per direction in image layout).
+// gathering t[:, k] (e.g. Δ, B, C computed per direction in image layout); a size-1
+// direction dimension is shared by all K.
 at::Tensor flatten_directions(const at::Tensor& t, const ScanPlan& plan);
 
 // y [B, K, C, L] -> [B, K, C, H, W]: each direction's outputs put back at their tokens
