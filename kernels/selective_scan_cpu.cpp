@@ -202,8 +202,8 @@ struct AccInputs {
             const std::optional<at::Tensor>& bias, bool softplus, at::ScalarType acc)
       : u(as_acc(u_, acc)), A(as_acc(A_, acc)), B(as_acc(B_, acc)), C(as_acc(C_, acc)),
         D(as_acc(D_, acc)) {
-    // With a bias the addition itself upcasts (bf16 + float32 promotes to float32): one pass.
-    x = bias && bias->defined() ? (delta + bias->unsqueeze(-1)).contiguous() : as_acc(delta, acc);
+    x = as_acc(delta, acc);
+    if (bias && bias->defined()) x = x + bias->unsqueeze(-1);
     dt = softplus ? at::softplus(x) : x;  // threshold 20, as torch.nn.functional.softplus
   }
 
