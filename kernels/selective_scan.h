@@ -16,7 +16,8 @@ namespace vss {
 // u, delta [B, K·D, L]; A [K·D, N] (float32); B, C [B, K, N, L]; D, delta_bias [K·D]
 // (float32). Returns (out [B, K·D, L] in out_dtype (default: u's dtype), last_state
 // [B, K·D, N] float32 when return_last_state, else an undefined tensor). last_state is
-// not differentiable.
+// not differentiable. float64 inputs (for gradcheck) take float64 A, D, delta_bias and
+// compute in float64. Argument rules and messages: kernels/selective_scan_checks.h.
 std::tuple<at::Tensor, at::Tensor> selective_scan(
     const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
     const at::Tensor& C, const std::optional<at::Tensor>& D = std::nullopt,
