@@ -25,12 +25,16 @@
 namespace vss::cuda {
 namespace {
 
-// Items per thread: two 16-byte vectors of each input (8 float32 or 16 half-precision
-// values), enough bytes in flight per thread to cover memory latency.
+// Items per thread: 8 (one or two 16-byte vectors of each input). 16 half-precision items
+// needed ~160 registers a thread and ran 4x slower (notes: v2).
 template <typename T>
 constexpr int items_for() {
-  return 32 / sizeof(T);
+  return 8;
 }
+
+// Registers cap: at least kMinThreadsPerSM resident threads in the forward (memory latency
+// needs them), 512 in the backward (about twice the live values: 128 registers).
+constexpr int kMinThreadsPerSM = 768;
 
 // Channels one block runs (sharing the B/C rows of their group): up to kMaxChannels when
 // N == 1, so B and C are loaded once per chunk for all of them and the backward sums dB, dC
@@ -77,7 +81,7 @@ struct Row {
 };
 
 // The B and C rows of the block's group, with the N == 1 rows cached per chunk.
-template <typename T, int ITEMS>
+template <typename T, int ITEMS, bool kSingle>
 struct GroupRows {
   const T *B, *C;  // row of state 0; state n is n·L further
   int64_t offset;  // of B[b, k, 0, 0]
@@ -88,14 +92,14 @@ struct GroupRows {
     C = static_cast<const T*>(p.C) + offset;
   }
   __device__ void cache(const ScanArgs& p, int64_t t) {
-    if (p.N != 1) return;
+    if (!kSingle) return;
     load_items<ITEMS>(B, t, p.L, Bc);
     load_items<ITEMS>(C, t, p.L, Cc);
   }
   // The thread's items of B and C for state n, from step t.
   __device__ auto loader(const ScanArgs& p, int64_t t) const {
     return [this, &p, t](int n, float (&Bv)[ITEMS], float (&Cv)[ITEMS]) {
-      if (p.N == 1) {
+      if (kSingle) {
 #pragma unroll
         for (int i = 0; i < ITEMS; ++i) Bv[i] = Bc[i], Cv[i] = Cc[i];
       } else {
@@ -106,18 +110,20 @@ struct GroupRows {
   }
 };
 
-template <typename T, typename O, int NT>
-__global__ void __launch_bounds__(NT) scan_fwd_kernel(ScanArgs p, O* __restrict__ out,
-                                                      float* __restrict__ last_state) {
+// kSingle: N == 1 known at compile time (VMamba), which frees the per-state loop's registers.
+template <typename T, typename O, int NT, bool kSingle>
+__global__ void __launch_bounds__(NT, kMinThreadsPerSM / NT)
+    scan_fwd_kernel(ScanArgs p, O* __restrict__ out, float* __restrict__ last_state) {
   constexpr int ITEMS = items_for<T>();
+  const int N = kSingle ? 1 : static_cast<int>(p.N);
   constexpr int kChunk = NT * ITEMS;
   __shared__ ScanSmem<NT> smem;
   const int64_t b = blockIdx.y, c0 = int64_t{blockIdx.x} * p.block_channels;
-  GroupRows<T, ITEMS> g(p, b, c0);
+  GroupRows<T, ITEMS, kSingle> g(p, b, c0);
   // Every thread computes the same carried states, so each keeps its own copy (no barrier);
   // channel j's state n is carries[j·N + n].
   float carries[kMaxN];
-  for (int i = 0; i < p.block_channels * p.N; ++i) carries[i] = 0.f;
+  for (int i = 0; i < p.block_channels * N; ++i) carries[i] = 0.f;
   int parity = 0;
   for (int64_t t0 = 0; t0 < p.L; t0 += kChunk) {
     const int64_t t = t0 + threadIdx.x * ITEMS;
@@ -128,14 +134,14 @@ __global__ void __launch_bounds__(NT) scan_fwd_kernel(ScanArgs p, O* __restrict_
       r.load_u_dt(p, t, u, dt);
 #pragma unroll
       for (int i = 0; i < ITEMS; ++i) y[i] = r.Dc * u[i];
-      forward_chunk<NT>(dt, u, t, p.L, r.A, p.N, carries + j * p.N, smem, parity,
+      forward_chunk<NT>(dt, u, t, p.L, r.A, N, carries + j * N, smem, parity,
                         g.loader(p, t), y);
       store_items<ITEMS>(out + r.index * p.L, t, p.L, y);
     }
   }
   if (last_state && threadIdx.x == 0)
-    for (int i = 0; i < p.block_channels * p.N; ++i)
-      last_state[(b * p.channels + c0) * p.N + i] = carries[i];
+    for (int i = 0; i < p.block_channels * N; ++i)
+      last_state[(b * p.channels + c0) * N + i] = carries[i];
 }
 
 struct BwdArgs {
@@ -147,11 +153,12 @@ struct BwdArgs {
   float* chunk_state;  // [B·K·D, chunks, N]: state entering each chunk (chunk 0 unused)
 };
 
-template <typename T, typename G, int NT>
-__global__ void __launch_bounds__(NT)
+template <typename T, typename G, int NT, bool kSingle>
+__global__ void __launch_bounds__(NT, 512 / NT)
     scan_bwd_kernel(ScanArgs p, const G* __restrict__ dout, T* __restrict__ du,
                     T* __restrict__ ddelta, BwdArgs o) {
   constexpr int ITEMS = items_for<T>();
+  const int N = kSingle ? 1 : static_cast<int>(p.N);
   constexpr int kChunk = NT * ITEMS;
   constexpr int kWarps = NT / 32;
   __shared__ ScanSmem<NT> smem;
@@ -159,11 +166,11 @@ __global__ void __launch_bounds__(NT)
   __shared__ float red_s[kWarps];
   const int64_t b = blockIdx.y, c0 = int64_t{blockIdx.x} * p.block_channels;
   const int64_t first_row = b * p.channels + c0;
-  const int rows = p.block_channels * p.N;  // (channel, state) pairs of the block
-  GroupRows<T, ITEMS> gr(p, b, c0);
+  const int rows = p.block_channels * N;  // (channel, state) pairs of the block
+  GroupRows<T, ITEMS, kSingle> gr(p, b, c0);
   const int64_t chunks = (p.L + kChunk - 1) / kChunk;
   // Channel j's chunk-entry states: state_row + j·chunks·N.
-  float* state_row = o.chunk_state + first_row * chunks * p.N;
+  float* state_row = o.chunk_state + first_row * chunks * N;
   int parity = 0;
 
   // Pass 1: the state entering each chunk (only chunks 1.. need one).
@@ -176,11 +183,11 @@ __global__ void __launch_bounds__(NT)
       const Row<T, ITEMS> r(p, b, c0 + j);
       float u[ITEMS], dt[ITEMS];
       r.load_u_dt(p, t, u, dt);
-      advance_chunk<NT>(dt, u, t, p.L, r.A, p.N, carries + j * p.N, smem, parity,
+      advance_chunk<NT>(dt, u, t, p.L, r.A, N, carries + j * N, smem, parity,
                         gr.loader(p, t));
       if (threadIdx.x == 0)
-        for (int n = 0; n < p.N; ++n)
-          state_row[(j * chunks + ch + 1) * p.N + n] = carries[j * p.N + n];
+        for (int n = 0; n < N; ++n)
+          state_row[(j * chunks + ch + 1) * N + n] = carries[j * N + n];
     }
   }
 
@@ -209,18 +216,18 @@ __global__ void __launch_bounds__(NT)
         dD_acc[j] += g[i] * u[i];
       }
       auto entry_state = [&](int n) {
-        return ch == 0 ? 0.f : state_row[(j * chunks + ch) * p.N + n];
+        return ch == 0 ? 0.f : state_row[(j * chunks + ch) * N + n];
       };
       auto add_dBC = [&](int n, int i, float dBv, float dCv) {
-        if (p.N == 1) {
+        if (kSingle) {
           dB_sum[i] += dBv, dC_sum[i] += dCv;
         } else {
           atomicAdd(o.dB + gr.offset + n * p.L + t + i, dBv);
           atomicAdd(o.dC + gr.offset + n * p.L + t + i, dCv);
         }
       };
-      backward_chunk<NT>(dt, u, g, t, p.L, r.A, p.N, entry_state, carries + j * p.N, smem,
-                         parity, gr.loader(p, t), add_dBC, du_acc, ddt, dA_s + j * p.N);
+      backward_chunk<NT>(dt, u, g, t, p.L, r.A, N, entry_state, carries + j * N, smem,
+                         parity, gr.loader(p, t), add_dBC, du_acc, ddt, dA_s + j * N);
       delta_transform_grad(dt, p.softplus, ddt);
 #pragma unroll
       for (int i = 0; i < ITEMS; ++i)
@@ -228,7 +235,7 @@ __global__ void __launch_bounds__(NT)
       store_items<ITEMS>(du + r.index * p.L, t, p.L, du_acc);
       store_items<ITEMS>(ddelta + r.index * p.L, t, p.L, ddt);
     }
-    if (p.N == 1) {
+    if (kSingle) {
 #pragma unroll
       for (int i = 0; i < ITEMS; ++i) {
         if (t + i < p.L) {
@@ -249,7 +256,7 @@ __global__ void __launch_bounds__(NT)
   if (threadIdx.x < rows) {  // dA_s is complete: block_sum's barriers came after the last add
     float s = 0.f;
     for (int w = 0; w < kWarps; ++w) s += dA_s[threadIdx.x][w];
-    o.dA_part[first_row * p.N + threadIdx.x] = s;
+    o.dA_part[first_row * N + threadIdx.x] = s;
   }
 }
 
@@ -338,8 +345,9 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
     using T = typename decltype(in_t)::type;
     using O = typename decltype(out_t)::type;
     with_block_size(p.L, [&](auto nt) {
-      scan_fwd_kernel<T, O, decltype(nt)::value>
-          <<<grid, decltype(nt)::value, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
+      constexpr int NT = decltype(nt)::value;
+      auto kernel = p.N == 1 ? scan_fwd_kernel<T, O, NT, true> : scan_fwd_kernel<T, O, NT, false>;
+      kernel<<<grid, NT, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
   });
@@ -383,8 +391,8 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
         at::Tensor chunk_state = at::empty({batch * KD, chunks, N}, f32);
         BwdArgs o{mptr<float>(dA_part), mptr<float>(dB), mptr<float>(dC), mptr<float>(dD_part),
                   mptr<float>(dbias_part), mptr<float>(chunk_state)};
-        scan_bwd_kernel<T, G, NT><<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du),
-                                                            mptr<T>(ddelta), o);
+        auto kernel = p.N == 1 ? scan_bwd_kernel<T, G, NT, true> : scan_bwd_kernel<T, G, NT, false>;
+        kernel<<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
         C10_CUDA_KERNEL_LAUNCH_CHECK();
       });
     });

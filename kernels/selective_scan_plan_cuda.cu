@@ -36,6 +36,12 @@ namespace {
 
 constexpr int kItems = 8;
 
+// Float rows indexed by token live at pad(p) = p + p/32: a thread's 8 steps down a column
+// are 8·W tokens apart from the next thread's, which without the pad word per 32 lands every
+// lane of a warp in one shared-memory bank (32-way conflicts; notes v4).
+__host__ __device__ __forceinline__ int64_t pad(int64_t p) { return p + (p >> 5); }
+__host__ __device__ __forceinline__ int64_t padded_len(int64_t HW) { return pad(HW - 1) + 1; }
+
 struct PlanArgs {
   const void* u;            // [B, D, HW]
   const void* delta;        // [B, K·D, HW]
@@ -47,6 +53,7 @@ struct PlanArgs {
   const int32_t* index;     // [K, L]
   const float* weight;      // [HW] or null
   int64_t dim, groups, N, L, HW;
+  int block_dims;  // backward without staging: d's per block (divides dim; 1 unless N == 1)
   bool softplus;
 };
 
@@ -86,8 +93,8 @@ struct PlanBlock {
   PlanArgs p;
   int64_t b, d, bd;  // bd = b·D + d
 
-  __device__ PlanBlock(const PlanArgs& args) : p(args) {
-    b = blockIdx.y, d = blockIdx.x, bd = b * p.dim + d;
+  __device__ PlanBlock(const PlanArgs& args, int64_t d_) : p(args) {
+    b = blockIdx.y, d = d_, bd = b * p.dim + d;
   }
   __device__ int64_t channel(int64_t k) const { return k * p.dim + d; }
   __device__ const T* u_row() const { return static_cast<const T*>(p.u) + bd * p.HW; }
@@ -111,9 +118,14 @@ struct PlanBlock {
   __device__ void load_steps(int64_t k, int64_t t, const float* u_staged, int (&tok)[ITEMS],
                              float (&u)[ITEMS], float (&dt)[ITEMS]) const {
     load_tokens(p.index + k * p.L, t, p.L, p.HW, tok);
+    load_values(k, u_staged, tok, u, dt);
+  }
+  // u and Δ at tokens tok of direction k.
+  __device__ void load_values(int64_t k, const float* u_staged, const int (&tok)[ITEMS],
+                              float (&u)[ITEMS], float (&dt)[ITEMS]) const {
     if (u_staged) {
 #pragma unroll
-      for (int i = 0; i < ITEMS; ++i) u[i] = tok[i] >= 0 ? u_staged[tok[i]] : 0.f;
+      for (int i = 0; i < ITEMS; ++i) u[i] = tok[i] >= 0 ? u_staged[pad(tok[i])] : 0.f;
     } else {
       gather(u_row(), tok, u);
     }
@@ -123,7 +135,7 @@ struct PlanBlock {
   }
 };
 
-// Copies a T row of HW elements into float (times weight when given), block-wide.
+// Copies a T row of HW elements into a padded float row (times weight when given).
 template <int NT, int ITEMS, typename T>
 __device__ void stage_row(const T* __restrict__ src, const float* __restrict__ weight, int64_t HW,
                           float* dst) {
@@ -132,11 +144,11 @@ __device__ void stage_row(const T* __restrict__ src, const float* __restrict__ w
     load_items<ITEMS>(src, q, HW, v);
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i)
-      if (q + i < HW) dst[q + i] = weight ? v[i] * weight[q + i] : v[i];
+      if (q + i < HW) dst[pad(q + i)] = weight ? v[i] * weight[q + i] : v[i];
   }
 }
 
-// Writes a float row (times weight when given) to a T row of HW elements, block-wide.
+// Writes a padded float row (times weight when given) to a T row of HW elements.
 template <int NT, int ITEMS, typename T>
 __device__ void write_row(const float* src, const float* __restrict__ weight, int64_t HW,
                           T* __restrict__ dst) {
@@ -144,26 +156,29 @@ __device__ void write_row(const float* src, const float* __restrict__ weight, in
     float v[ITEMS];
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i)
-      v[i] = q + i < HW ? (weight ? src[q + i] * weight[q + i] : src[q + i]) : 0.f;
+      v[i] = q + i < HW ? (weight ? src[pad(q + i)] * weight[q + i] : src[pad(q + i)]) : 0.f;
     store_items<ITEMS>(dst, q, HW, v);
   }
 }
 
 __device__ void zero_row(float* row, int64_t HW, int nt) {
-  for (int64_t q = threadIdx.x; q < HW; q += nt) row[q] = 0.f;
+  for (int64_t q = threadIdx.x; q < padded_len(HW); q += nt) row[q] = 0.f;
 }
 
 // Forward. Shared memory (kStaged): u as float [HW], y accumulator [HW]. Otherwise `scratch`
 // holds the block's y accumulator row ([B·D, HW] float).
-template <typename T, typename O, int NT, bool kStaged>
-__global__ void __launch_bounds__(NT)
+// Registers cap: 768 resident threads in the forward, 512 in the backward.
+template <typename T, typename O, int NT, bool kStaged, bool kSingle>
+__global__ void __launch_bounds__(NT, 768 / NT)
     plan_fwd_kernel(PlanArgs p, O* __restrict__ y, float* __restrict__ scratch) {
   constexpr int kChunk = NT * kItems;
+  const int N = kSingle ? 1 : static_cast<int>(p.N);
   extern __shared__ float rows_s[];
   __shared__ ScanSmem<NT> smem;
-  const PlanBlock<T, NT, kItems> blk(p);
+  const PlanBlock<T, NT, kItems> blk(p, blockIdx.x);
+  const int64_t stride = padded_len(p.HW);
   const float* u_staged = kStaged ? rows_s : nullptr;
-  float* acc = kStaged ? rows_s + p.HW : scratch + blk.bd * p.HW;
+  float* acc = kStaged ? rows_s + stride : scratch + blk.bd * stride;
   if constexpr (kStaged) stage_row<NT, kItems>(blk.u_row(), nullptr, p.HW, rows_s);
   zero_row(acc, p.HW, NT);
   __syncthreads();
@@ -172,7 +187,7 @@ __global__ void __launch_bounds__(NT)
   for (int64_t k = 0; k < p.groups; ++k) {
     const int64_t c = blk.channel(k);
     const float Dc = p.D ? p.D[c] : 0.f;
-    for (int n = 0; n < p.N; ++n) carries[n] = 0.f;
+    for (int n = 0; n < N; ++n) carries[n] = 0.f;
     for (int64_t t0 = 0; t0 < p.L; t0 += kChunk) {
       const int64_t t = t0 + threadIdx.x * kItems;
       int tok[kItems];
@@ -180,12 +195,12 @@ __global__ void __launch_bounds__(NT)
       blk.load_steps(k, t, u_staged, tok, u, dt);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) out[i] = Dc * u[i];
-      forward_chunk<NT>(dt, u, t, p.L, p.A + c * p.N, p.N, carries, smem, parity,
+      forward_chunk<NT>(dt, u, t, p.L, p.A + c * p.N, N, carries, smem, parity,
                         blk.loader(k, tok), out);
       // Each direction's adds come after a barrier that follows the previous direction's.
 #pragma unroll
       for (int i = 0; i < kItems; ++i)
-        if (tok[i] >= 0) atomicAdd(acc + tok[i], out[i]);
+        if (tok[i] >= 0) atomicAdd(acc + pad(tok[i]), out[i]);
     }
   }
   __syncthreads();
@@ -202,44 +217,53 @@ struct PlanBwdArgs {
   float* scratch;      // !kStaged: [B·D, 2, HW] float: du and ddelta accumulators
 };
 
-// Backward. Shared memory (kStaged): u [HW], g = dout·weight [HW], du and ddelta accumulators
-// [HW] each, all float. Otherwise u and g are gathered from global memory and the two
-// accumulators live in the block's scratch rows.
-template <typename T, typename G, int NT, bool kStaged>
-__global__ void __launch_bounds__(NT)
+// d's one backward block runs (N == 1): their directions share B and C, so B, C are gathered
+// once per chunk for all of them and dB, dC are summed over them before one atomic add.
+constexpr int kMaxDims = 8;
+
+// Backward. Shared memory (kStaged, one d per block): u [HW], g = dout·weight [HW], du and
+// ddelta accumulators [HW] each, all float. Otherwise (p.block_dims d's per block) u and g
+// are gathered from global memory and the accumulators live in the d's scratch rows.
+template <typename T, typename G, int NT, bool kStaged, bool kSingle>
+__global__ void __launch_bounds__(NT, 512 / NT)
     plan_bwd_kernel(PlanArgs p, const G* __restrict__ dout, T* __restrict__ du,
                     T* __restrict__ ddelta, PlanBwdArgs o) {
   constexpr int kChunk = NT * kItems;
   constexpr int kWarps = NT / 32;
+  const int N = kSingle ? 1 : static_cast<int>(p.N);
   extern __shared__ float rows_s[];
   __shared__ ScanSmem<NT> smem;
-  __shared__ float dA_s[kMaxN][kWarps];
+  __shared__ float dA_s[kMaxN][kWarps];  // d0 + j's state n at [j·N + n]
   __shared__ float red_s[kWarps];
-  const PlanBlock<T, NT, kItems> blk(p);
-  const int64_t HW = p.HW;
+  const int dims = kStaged ? 1 : p.block_dims;
+  const int64_t b = blockIdx.y, d0 = int64_t{blockIdx.x} * dims, HW = p.HW;
+  const int64_t stride = padded_len(HW);
   const float* u_staged = kStaged ? rows_s : nullptr;
-  const float* g_staged = kStaged ? rows_s + HW : nullptr;
-  float* du_acc = kStaged ? rows_s + 2 * HW : o.scratch + blk.bd * 2 * HW;
-  float* dd_acc = du_acc + HW;
-  const G* dout_row = dout + blk.bd * HW;
+  const float* g_staged = kStaged ? rows_s + stride : nullptr;
+  // du accumulator of d0 + j; its ddelta accumulator follows it.
+  auto du_acc = [&](int j) {
+    return kStaged ? rows_s + 2 * stride : o.scratch + (b * p.dim + d0 + j) * 2 * stride;
+  };
+  auto dout_row = [&](int j) { return dout + (b * p.dim + d0 + j) * HW; };
   if constexpr (kStaged) {
-    stage_row<NT, kItems>(blk.u_row(), nullptr, HW, rows_s);
-    stage_row<NT, kItems>(dout_row, p.weight, HW, rows_s + HW);
+    stage_row<NT, kItems>(static_cast<const T*>(p.u) + (b * p.dim + d0) * HW, nullptr, HW, rows_s);
+    stage_row<NT, kItems>(dout_row(0), p.weight, HW, rows_s + stride);
   }
-  zero_row(du_acc, HW, NT);
+  for (int j = 0; j < dims; ++j) zero_row(du_acc(j), HW, NT);
   __syncthreads();
   const int64_t chunks = (p.L + kChunk - 1) / kChunk;
-  float* state_row = o.chunk_state + blk.bd * chunks * p.N;
+  // Chunk-entry states of d0 + j: state_base + j·chunks·N.
+  float* state_base = o.chunk_state + (b * p.dim + d0) * chunks * N;
   int parity = 0;
-  float carries[kMaxN];
+  float carries[kMaxN];  // d0 + j's state n at [j·N + n]
 
-  // The thread's upstream gradients at tokens tok: dout·weight.
-  auto load_g = [&](const int(&tok)[kItems], float(&g)[kItems]) {
+  // The upstream gradients of d0 + j at tokens tok: dout·weight.
+  auto load_g = [&](int j, const int(&tok)[kItems], float(&g)[kItems]) {
     if constexpr (kStaged) {
 #pragma unroll
-      for (int i = 0; i < kItems; ++i) g[i] = tok[i] >= 0 ? g_staged[tok[i]] : 0.f;
+      for (int i = 0; i < kItems; ++i) g[i] = tok[i] >= 0 ? g_staged[pad(tok[i])] : 0.f;
     } else {
-      gather(dout_row, tok, g);
+      gather(dout_row(j), tok, g);
       if (p.weight)
 #pragma unroll
         for (int i = 0; i < kItems; ++i)
@@ -248,76 +272,131 @@ __global__ void __launch_bounds__(NT)
   };
 
   for (int64_t k = 0; k < p.groups; ++k) {
-    const int64_t c = blk.channel(k);
-    const float* A_row = p.A + c * p.N;
-    const float Dc = p.D ? p.D[c] : 0.f;
-    zero_row(dd_acc, HW, NT);
+    const int64_t BC_offset = (b * p.groups + k) * p.N * HW;
+    const T* Bk = static_cast<const T*>(p.B) + BC_offset;
+    const T* Ck = static_cast<const T*>(p.C) + BC_offset;
+    // kSingle: B, C at the chunk's tokens, gathered once for the block's d's.
+    float Bc[kItems], Cc[kItems];
+    auto gather_BC = [&](const int(&tok)[kItems]) {
+      if constexpr (kSingle) {
+        gather(Bk, tok, Bc);
+        gather(Ck, tok, Cc);
+      }
+    };
+    auto loader = [&](const int(&tok)[kItems]) {
+      return [&](int n, float(&Bv)[kItems], float(&Cv)[kItems]) {
+        if constexpr (kSingle) {
+#pragma unroll
+          for (int i = 0; i < kItems; ++i) Bv[i] = Bc[i], Cv[i] = Cc[i];
+        } else {
+          gather(Bk + n * HW, tok, Bv);
+          gather(Ck + n * HW, tok, Cv);
+        }
+      };
+    };
+    for (int j = 0; j < dims; ++j) zero_row(du_acc(j) + stride, HW, NT);
     for (int i = threadIdx.x; i < kMaxN * kWarps; i += NT) dA_s[i / kWarps][i % kWarps] = 0.f;
 
     // Pass 1: the state entering each chunk of this direction.
-    for (int n = 0; n < p.N; ++n) carries[n] = 0.f;
+    for (int i = 0; i < dims * N; ++i) carries[i] = 0.f;
     for (int64_t ch = 0; ch + 1 < chunks; ++ch) {
       const int64_t t = ch * kChunk + threadIdx.x * kItems;
       int tok[kItems];
-      float u[kItems], dt[kItems];
-      blk.load_steps(k, t, u_staged, tok, u, dt);
-      advance_chunk<NT>(dt, u, t, p.L, A_row, p.N, carries, smem, parity, blk.loader(k, tok));
-      if (threadIdx.x == 0)
-        for (int n = 0; n < p.N; ++n) state_row[(ch + 1) * p.N + n] = carries[n];
+      load_tokens(p.index + k * p.L, t, p.L, HW, tok);
+      gather_BC(tok);
+      for (int j = 0; j < dims; ++j) {
+        const PlanBlock<T, NT, kItems> blk(p, d0 + j);
+        const float* A_row = p.A + blk.channel(k) * p.N;
+        float u[kItems], dt[kItems];
+        blk.load_values(k, u_staged, tok, u, dt);
+        advance_chunk<NT>(dt, u, t, p.L, A_row, N, carries + j * N, smem, parity, loader(tok));
+        if (threadIdx.x == 0)
+          for (int n = 0; n < N; ++n)
+            state_base[(j * chunks + ch + 1) * N + n] = carries[j * N + n];
+      }
     }
-    __syncthreads();  // state_row, the zeroed accumulators and dA_s are visible to all
+    __syncthreads();  // state rows, the zeroed accumulators and dA_s are visible to all
 
     // Pass 2: chunks in reverse.
-    for (int n = 0; n < p.N; ++n) carries[n] = 0.f;
-    float dD_acc = 0.f, dbias_acc = 0.f;
+    for (int i = 0; i < dims * N; ++i) carries[i] = 0.f;
+    float dD_acc[kMaxDims], dbias_acc[kMaxDims];
+    for (int j = 0; j < dims; ++j) dD_acc[j] = dbias_acc[j] = 0.f;
     for (int64_t ch = chunks - 1; ch >= 0; --ch) {
       const int64_t t = ch * kChunk + threadIdx.x * kItems;
       int tok[kItems];
-      float u[kItems], dt[kItems], g[kItems], du_v[kItems], ddt[kItems];
-      blk.load_steps(k, t, u_staged, tok, u, dt);
-      load_g(tok, g);
+      load_tokens(p.index + k * p.L, t, p.L, HW, tok);
+      gather_BC(tok);
+      float dB_sum[kItems], dC_sum[kItems];  // kSingle: summed over the block's d's
 #pragma unroll
-      for (int i = 0; i < kItems; ++i) {
-        du_v[i] = Dc * g[i];
-        ddt[i] = 0.f;
-        dD_acc += g[i] * u[i];
+      for (int i = 0; i < kItems; ++i) dB_sum[i] = dC_sum[i] = 0.f;
+      for (int j = 0; j < dims; ++j) {
+        const PlanBlock<T, NT, kItems> blk(p, d0 + j);
+        const int64_t c = blk.channel(k);
+        const float Dc = p.D ? p.D[c] : 0.f;
+        float u[kItems], dt[kItems], g[kItems], du_v[kItems], ddt[kItems];
+        blk.load_values(k, u_staged, tok, u, dt);
+        load_g(j, tok, g);
+#pragma unroll
+        for (int i = 0; i < kItems; ++i) {
+          du_v[i] = Dc * g[i];
+          ddt[i] = 0.f;
+          dD_acc[j] += g[i] * u[i];
+        }
+        auto entry_state = [&](int n) {
+          return ch == 0 ? 0.f : state_base[(j * chunks + ch) * N + n];
+        };
+        auto add_dBC = [&](int n, int i, float dBv, float dCv) {
+          if (tok[i] < 0) return;  // padding: B = C = 0 are constants
+          if constexpr (kSingle) {
+            dB_sum[i] += dBv, dC_sum[i] += dCv;
+          } else {
+            atomicAdd(o.dB + BC_offset + n * HW + tok[i], dBv);
+            atomicAdd(o.dC + BC_offset + n * HW + tok[i], dCv);
+          }
+        };
+        backward_chunk<NT>(dt, u, g, t, p.L, p.A + c * p.N, N, entry_state, carries + j * N,
+                           smem, parity, loader(tok), add_dBC, du_v, ddt, dA_s + j * N);
+        delta_transform_grad(dt, p.softplus, ddt);
+        float* acc = du_acc(j);
+#pragma unroll
+        for (int i = 0; i < kItems; ++i) {
+          if (t + i < p.L) dbias_acc[j] += ddt[i];  // padding steps too: their Δ uses the bias
+          if (tok[i] >= 0) {
+            atomicAdd(acc + pad(tok[i]), du_v[i]);
+            atomicAdd(acc + stride + pad(tok[i]), ddt[i]);
+          }
+        }
       }
-      auto entry_state = [&](int n) { return ch == 0 ? 0.f : state_row[ch * p.N + n]; };
-      float* dBk = o.dB + blk.BC_offset(k);
-      float* dCk = o.dC + blk.BC_offset(k);
-      auto add_dBC = [&](int n, int i, float dBv, float dCv) {
-        if (tok[i] < 0) return;  // padding: B = C = 0 are constants
-        atomicAdd(dBk + n * HW + tok[i], dBv);
-        atomicAdd(dCk + n * HW + tok[i], dCv);
-      };
-      backward_chunk<NT>(dt, u, g, t, p.L, A_row, p.N, entry_state, carries, smem, parity,
-                         blk.loader(k, tok), add_dBC, du_v, ddt, dA_s);
-      delta_transform_grad(dt, p.softplus, ddt);
+      if constexpr (kSingle) {
 #pragma unroll
-      for (int i = 0; i < kItems; ++i) {
-        if (t + i < p.L) dbias_acc += ddt[i];  // padding steps too: their Δ uses the bias
-        if (tok[i] >= 0) {
-          atomicAdd(du_acc + tok[i], du_v[i]);
-          atomicAdd(dd_acc + tok[i], ddt[i]);
+        for (int i = 0; i < kItems; ++i) {
+          if (tok[i] >= 0) {
+            atomicAdd(o.dB + BC_offset + tok[i], dB_sum[i]);
+            atomicAdd(o.dC + BC_offset + tok[i], dC_sum[i]);
+          }
         }
       }
     }
-    const float dD_sum = block_sum<NT>(dD_acc, red_s);
-    const float dbias_sum = block_sum<NT>(dbias_acc, red_s);  // its barriers also end pass 2
-    const int64_t row_c = blk.b * p.groups * p.dim + c;
-    if (threadIdx.x == 0) {
-      o.dD_part[row_c] = dD_sum;
-      o.dbias_part[row_c] = dbias_sum;
+    const int64_t row0 = b * p.groups * p.dim + k * p.dim + d0;  // (b, channel k·D + d0)
+    for (int j = 0; j < dims; ++j) {
+      const float dD_sum = block_sum<NT>(dD_acc[j], red_s);
+      const float dbias_sum = block_sum<NT>(dbias_acc[j], red_s);  // barriers also end pass 2
+      if (threadIdx.x == 0) {
+        o.dD_part[row0 + j] = dD_sum;
+        o.dbias_part[row0 + j] = dbias_sum;
+      }
     }
-    if (threadIdx.x < p.N) {
+    if (threadIdx.x < dims * N) {
       float s = 0.f;
       for (int w = 0; w < kWarps; ++w) s += dA_s[threadIdx.x][w];
-      o.dA_part[row_c * p.N + threadIdx.x] = s;
+      o.dA_part[row0 * N + threadIdx.x] = s;
     }
-    write_row<NT, kItems>(dd_acc, nullptr, HW, ddelta + row_c * HW);
-    __syncthreads();  // before the next direction zeroes dd_acc and dA_s
+    for (int j = 0; j < dims; ++j)
+      write_row<NT, kItems>(du_acc(j) + stride, nullptr, HW, ddelta + (row0 + j) * HW);
+    __syncthreads();  // before the next direction zeroes the ddelta rows and dA_s
   }
-  write_row<NT, kItems>(du_acc, nullptr, HW, du + blk.bd * HW);
+  for (int j = 0; j < dims; ++j)
+    write_row<NT, kItems>(du_acc(j), nullptr, HW, du + (b * p.dim + d0 + j) * HW);
 }
 
 // ---- host side -----------------------------------------------------------------------
@@ -341,6 +420,7 @@ PlanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   p.N = s.state;
   p.L = s.length;
   p.HW = s.tokens;
+  p.block_dims = 1;
   p.softplus = softplus;
   return p;
 }
@@ -361,11 +441,13 @@ at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
   return want == in || want == at::kFloat ? want : at::kFloat;
 }
 
-// Shared-memory bytes for `rows` float rows of HW, or 0 when they do not fit the device.
+// Shared-memory bytes for `rows` float rows of HW, or 0 when they would leave room for fewer
+// than 3 blocks per multiprocessor (then the global scratch rows keep more blocks resident:
+// at 128×128 staging ran 6.9× slower than the plain op, notes v2).
 size_t staged_bytes(int64_t rows, int64_t HW, size_t static_bytes) {
   const auto* prop = at::cuda::getCurrentDeviceProperties();
-  const size_t want = static_cast<size_t>(rows * HW) * sizeof(float);
-  return want + static_bytes <= prop->sharedMemPerBlockOptin ? want : 0;
+  const size_t want = static_cast<size_t>(rows * padded_len(HW)) * sizeof(float);
+  return 3 * (want + static_bytes + 1024) <= prop->sharedMemPerMultiprocessor ? want : 0;
 }
 
 template <typename Kernel>
@@ -411,14 +493,18 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
     with_block_size(s.length, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
       const size_t smem = staged_bytes(2, s.tokens, sizeof(ScanSmem<NT>));
+      const bool single = s.state == 1;
       if (smem > 0) {
-        auto kernel = plan_fwd_kernel<T, O, NT, true>;
+        auto kernel = single ? plan_fwd_kernel<T, O, NT, true, true>
+                             : plan_fwd_kernel<T, O, NT, true, false>;
         allow_smem(kernel, smem);
         kernel<<<grid, NT, smem, stream>>>(p, mptr<O>(y), nullptr);
       } else {
-        at::Tensor scratch = at::empty({s.batch * s.dim, s.tokens}, u.options().dtype(at::kFloat));
-        plan_fwd_kernel<T, O, NT, false><<<grid, NT, 0, stream>>>(p, mptr<O>(y),
-                                                                  mptr<float>(scratch));
+        at::Tensor scratch =
+            at::empty({s.batch * s.dim, padded_len(s.tokens)}, u.options().dtype(at::kFloat));
+        auto kernel = single ? plan_fwd_kernel<T, O, NT, false, true>
+                             : plan_fwd_kernel<T, O, NT, false, false>;
+        kernel<<<grid, NT, 0, stream>>>(p, mptr<O>(y), mptr<float>(scratch));
       }
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
@@ -452,8 +538,7 @@ selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u
   at::Tensor dB = at::zeros(B.sizes(), f32), dC = at::zeros(C.sizes(), f32);
   at::Tensor dA_part = at::empty({s.batch, s.channels, s.state}, f32);
   at::Tensor dD_part = at::empty({s.batch, s.channels}, f32), dbias_part = at::empty_like(dD_part);
-  const PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
-  const dim3 grid(static_cast<unsigned>(s.dim), static_cast<unsigned>(s.batch));
+  PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(u.scalar_type(), dout.scalar_type(), [&](auto in_t, auto g_t) {
     using T = typename decltype(in_t)::type;
@@ -466,16 +551,26 @@ selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u
                     mptr<float>(dD_part), mptr<float>(dbias_part), mptr<float>(chunk_state),
                     nullptr};
       const size_t static_bytes = sizeof(ScanSmem<NT>) + sizeof(float) * (kMaxN + 1) * (NT / 32);
-      const size_t smem = staged_bytes(4, s.tokens, static_bytes);
+      const bool single = s.state == 1;
+      // N == 1: several d's per block through global scratch rows (dB/dC atomics / d's),
+      // else one d per block, staged in shared memory when the rows fit.
+      const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+      int dims = single ? kMaxDims : 1;
+      while (dims > 1 && (s.dim % dims != 0 || s.batch * s.dim / dims < 8 * sms)) dims /= 2;
+      const size_t smem = dims == 1 ? staged_bytes(4, s.tokens, static_bytes) : 0;
+      p.block_dims = dims;
+      const dim3 grid(static_cast<unsigned>(s.dim / dims), static_cast<unsigned>(s.batch));
       if (smem > 0) {
-        auto kernel = plan_bwd_kernel<T, G, NT, true>;
+        auto kernel = single ? plan_bwd_kernel<T, G, NT, true, true>
+                             : plan_bwd_kernel<T, G, NT, true, false>;
         allow_smem(kernel, smem);
         kernel<<<grid, NT, smem, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
       } else {
-        at::Tensor scratch = at::empty({s.batch * s.dim, 2, s.tokens}, f32);
+        at::Tensor scratch = at::empty({s.batch * s.dim, 2, padded_len(s.tokens)}, f32);
         o.scratch = mptr<float>(scratch);
-        plan_bwd_kernel<T, G, NT, false>
-            <<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
+        auto kernel = single ? plan_bwd_kernel<T, G, NT, false, true>
+                             : plan_bwd_kernel<T, G, NT, false, false>;
+        kernel<<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
       }
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     });

@@ -68,6 +68,7 @@ if has bench || has bench-quick; then
   stamp bench
   args=(--device cuda --json "$OUT/bench_fused.json")
   has bench-quick && args+=(--quick)
+  "$BUILD/bench/vss-bench" scan --device cuda --dtype bf16 --shape 128,192,56,56,1 --backward 2>&1 | tail -4
   "$BUILD/bench/vss-bench" scan-fused "${args[@]}" 2>&1 | tee "$OUT/bench_fused.txt"
   stamp bench-done
 fi
