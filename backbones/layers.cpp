@@ -22,8 +22,8 @@ void DenseImpl::reset_parameters() {
 at::Tensor DenseImpl::forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
 
 ConvImpl::ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-                   int64_t padding, int64_t groups, bool with_bias)
-    : stride_(stride), padding_(padding), groups_(groups) {
+                   int64_t padding, int64_t groups, bool with_bias, bool float32_under_autocast)
+    : stride_(stride), padding_(padding), groups_(groups), float32_(float32_under_autocast) {
   weight = register_parameter("weight", torch::empty({out_channels, in_channels / groups, kernel, kernel}));
   if (with_bias) bias = register_parameter("bias", torch::empty({out_channels}));
   // nn.Conv2d.reset_parameters: kaiming_uniform(a=√5) = U(±1/√fan_in) for weight and bias.
@@ -34,7 +34,9 @@ ConvImpl::ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, in
 }
 
 at::Tensor ConvImpl::forward(const at::Tensor& x) {
-  return at::conv2d(x, weight, bias, stride_, padding_, 1, groups_);
+  if (!float32_) return at::conv2d(x, weight, bias, stride_, padding_, 1, groups_);
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+  return at::conv2d(x.to(weight.scalar_type()), weight, bias, stride_, padding_, 1, groups_);
 }
 
 at::Tensor ConvImpl::forward_channel_last(const at::Tensor& x) {

@@ -21,10 +21,14 @@ class DenseImpl : public torch::nn::Module {
 TORCH_MODULE(Dense);
 
 // nn.Conv2d (square kernel) on NCHW input; PyTorch's default initialisation.
+// float32_under_autocast: run in float32 even inside an autocast region. For the stem and
+// downsampling convs, whose outputs go straight into a LayerNorm (bf16 rounding of values
+// with a large common offset becomes a large relative error once the mean is subtracted),
+// and for SS2D's depthwise conv, whose output is the scan's input.
 class ConvImpl : public torch::nn::Module {
  public:
   ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
-           int64_t groups, bool bias);
+           int64_t groups, bool bias, bool float32_under_autocast = false);
   at::Tensor forward(const at::Tensor& x);
   // [B, H, W, C] -> [B, H', W', C'] through a channels_last view (no layout copies).
   at::Tensor forward_channel_last(const at::Tensor& x);
@@ -32,6 +36,7 @@ class ConvImpl : public torch::nn::Module {
 
  private:
   int64_t stride_, padding_, groups_;
+  bool float32_;
 };
 TORCH_MODULE(Conv);
 

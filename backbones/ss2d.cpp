@@ -22,7 +22,8 @@ SS2DImpl::SS2DImpl(SS2DOptions options) : options_(std::move(options)) {
 
   in_proj = register_module("in_proj", Dense(o.d_model, o.gated ? 2 * Dn_ : Dn_, false));
   if (o.d_conv > 1)
-    conv2d = register_module("conv2d", Conv(Dn_, Dn_, o.d_conv, 1, (o.d_conv - 1) / 2, Dn_, o.conv_bias));
+    conv2d = register_module("conv2d", Conv(Dn_, Dn_, o.d_conv, 1, (o.d_conv - 1) / 2, Dn_, o.conv_bias,
+                                            /*float32_under_autocast=*/true));
   x_proj_weight = register_parameter("x_proj_weight", torch::empty({K_, R_ + 2 * N_, Dn_}));
   dt_projs_weight = register_parameter("dt_projs_weight", torch::empty({K_, Dn_, R_}));
   dt_projs_bias = register_parameter("dt_projs_bias", torch::empty({K_, Dn_}));
@@ -78,15 +79,13 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   at::Tensor delta = at::matmul(w_delta, u_tokens).view({B, K_ * Dn_, H, W});
   const at::Tensor bc = at::matmul(x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_}), u_tokens)
                             .view({B, K_, 2 * N_, L});
-  at::Tensor Bs = bc.narrow(2, 0, N_).contiguous().view({B, K_, N_, H, W});
-  at::Tensor Cs = bc.narrow(2, N_, N_).contiguous().view({B, K_, N_, H, W});
-  at::Tensor us = u;
-  if (o.force_fp32) {
-    us = us.to(at::kFloat);
-    delta = delta.to(at::kFloat);
-    Bs = Bs.to(at::kFloat);
-    Cs = Cs.to(at::kFloat);
-  }
+  // The scan reads float32 u, Δ, B, C whatever the autocast dtype (the official v2 does
+  // so too; v05 feeds bf16): bf16 rounding of u and Δ ahead of the exponentials and of the
+  // out_norm that follows costs more than the CUDA bf16 parity tolerance allows.
+  const at::Tensor us = u.to(at::kFloat);
+  delta = delta.to(at::kFloat);
+  const at::Tensor Bs = bc.narrow(2, 0, N_).to(at::kFloat).contiguous().view({B, K_, N_, H, W});
+  const at::Tensor Cs = bc.narrow(2, N_, N_).to(at::kFloat).contiguous().view({B, K_, N_, H, W});
   const at::Tensor A = -torch::exp(A_logs.to(at::kFloat));
   const at::Tensor D = Ds.to(at::kFloat);
   const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(at::kFloat);

@@ -22,12 +22,12 @@ class PatchEmbedImpl : public torch::nn::Module {
     const int64_t C = o.dims[0];
     if (v2_) {
       const int64_t stride = o.patch_size / 2;
-      conv1_ = register_module("0", Conv(o.in_chans, C / 2, stride + 1, stride, 1, 1, true));
+      conv1_ = register_module("0", Conv(o.in_chans, C / 2, stride + 1, stride, 1, 1, true, true));
       if (o.patch_norm) norm1_ = register_module("2", ChannelNorm(o.norm_layer, C / 2));
-      conv2_ = register_module("5", Conv(C / 2, C, stride + 1, stride, 1, 1, true));
+      conv2_ = register_module("5", Conv(C / 2, C, stride + 1, stride, 1, 1, true, true));
       if (o.patch_norm) norm2_ = register_module("7", ChannelNorm(o.norm_layer, C));
     } else {
-      conv1_ = register_module("0", Conv(o.in_chans, C, o.patch_size, o.patch_size, 0, 1, true));
+      conv1_ = register_module("0", Conv(o.in_chans, C, o.patch_size, o.patch_size, 0, 1, true, true));
       if (o.patch_norm) norm2_ = register_module("2", ChannelNorm(o.norm_layer, C));
     }
   }
@@ -63,7 +63,7 @@ class DownsampleImpl : public torch::nn::Module {
       reduction_ = register_module("reduction", Dense(4 * dim, out_dim, false));
       norm_ = register_module("norm", ChannelNorm(norm_layer, 4 * dim));
     } else {
-      conv_ = register_module("1", Conv(dim, out_dim, kernel_, 2, kernel_ == 3 ? 1 : 0, 1, true));
+      conv_ = register_module("1", Conv(dim, out_dim, kernel_, 2, kernel_ == 3 ? 1 : 0, 1, true, true));
       norm_ = register_module("3", ChannelNorm(norm_layer, out_dim));
     }
   }

@@ -40,7 +40,8 @@ int64_t dt_rank_from(const Config& node, const std::string& key, int64_t d_model
   return rank;
 }
 
-// v05 / v2 cores with an optional `_noz` suffix; the other official variants are not built.
+// v05 / v2 cores with an optional `_noz` suffix (the same math; they differ only in the
+// dtype the official scan reads, and ours always reads float32); other variants are not built.
 void parse_forward_type(const Config& node, const std::string& key, SS2DOptions& o) {
   o.forward_type = node.get_or<std::string>(key, o.forward_type);
   std::string core = o.forward_type;
@@ -52,7 +53,6 @@ void parse_forward_type(const Config& node, const std::string& key, SS2DOptions&
   if (core != "v05" && core != "v2")
     node[key].fail("unsupported forward_type '" + o.forward_type +
                    "' (supported: v05, v05_noz, v2, v2_noz)");
-  o.force_fp32 = core == "v2";
 }
 
 std::shared_ptr<ScanStrategy> scan_from(const Config& node) {

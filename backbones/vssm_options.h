@@ -22,7 +22,6 @@ struct SS2DOptions {
   double dropout = 0.0;
   std::string forward_type = "v05_noz";
   bool gated = false;        // forward_type without the `_noz` suffix: in_proj gives x and z
-  bool force_fp32 = false;   // forward_type v2: the scan's inputs are cast to float32
   std::shared_ptr<ScanStrategy> scan;  // `scan:` (default cross); K = scan->num_directions()
   bool fused_scan = true;    // scan_2d (plan-driven op) or scan_2d_unfused (oracle)
 

@@ -21,6 +21,13 @@ namespace {
 constexpr double kFp32Tolerance = 1e-3;  // max abs
 constexpr double kBf16Tolerance = 3e-2;  // max |a - b| / max(1, |b|)
 
+// "float32" means float32: no TF32 in cuDNN convolutions or cuBLAS (LibTorch allows TF32
+// convolutions by default, which alone costs ~1e-3 here).
+void disable_tf32() {
+  at::globalContext().setAllowTF32CuDNN(false);
+  at::globalContext().setAllowTF32CuBLAS(false);
+}
+
 // Runs fn under CUDA bf16 autocast (or plainly), returning CPU float32 results.
 std::vector<at::Tensor> run(bool bf16, const std::function<std::vector<at::Tensor>()>& fn) {
   if (bf16) {
@@ -57,6 +64,7 @@ TEST(parity, ss2d_cuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "skipped: no CUDA device";
   const auto cases = test::parity_cases("ss2d");
   if (cases.empty()) GTEST_SKIP() << "skipped: no cases";
+  disable_tf32();
   torch::NoGradGuard no_grad;
   for (const auto& path : cases) {
     const auto file = read_safetensors(path);
@@ -81,6 +89,7 @@ TEST(parity, vssm_cuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "skipped: no CUDA device";
   const auto cases = test::parity_cases("vssm");
   if (cases.empty()) GTEST_SKIP() << "skipped: no cases";
+  disable_tf32();
   torch::NoGradGuard no_grad;
   for (const auto& path : cases) {
     const auto file = read_safetensors(path);
