@@ -159,3 +159,63 @@ TEST(vssm_config, bad_images_give_one_line_errors) {
 
 }  // namespace
 }  // namespace vss
+
+namespace vss {
+namespace {
+
+// PatchMerging2D (downsample_version v1) by hand: 1x1 identity stem, no blocks; the merged
+// vector of output pixel (r, c) is the 2x2 neighbours (0,0), (1,0), (0,1), (1,1) as
+// (row, col) offsets, zero-padded at odd edges, LayerNorm-ed, then `reduction`.
+TEST(vssm_config, patch_merging_v1_concatenates_neighbours_in_official_order) {
+  auto model = build(Config::parse(
+      "type: vssm\nin_chans: 1\npatch_size: 1\nnum_classes: 1\ndepths: [0, 0]\ndims: [1, 1]\n"
+      "patch_norm: false\npatchembed_version: v1\ndownsample_version: v1\n",
+      "v1.yaml"));
+  auto params = model->named_parameters();
+  EXPECT_EQ(params["layers.0.downsample.reduction.weight"].sizes(), (std::vector<int64_t>{1, 4}));
+  EXPECT_EQ(params["layers.0.downsample.norm.weight"].sizes(), (std::vector<int64_t>{4}));
+  torch::NoGradGuard no_grad;
+  params["patch_embed.0.weight"].fill_(1.0);
+  params["patch_embed.0.bias"].zero_();
+  const auto image = torch::randn({1, 1, 5, 7});
+  model->eval();
+  const int64_t offsets[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+  for (int j = 0; j < 4; ++j) {
+    params["layers.0.downsample.reduction.weight"].zero_();
+    params["layers.0.downsample.reduction.weight"][0][j] = 1.0;
+    const auto out = model->trace(image).stages[1];  // [1, 3, 4, 1]
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{1, 3, 4, 1}));
+    for (int64_t r = 0; r < 3; ++r)
+      for (int64_t c = 0; c < 4; ++c) {
+        double v[4], mean = 0, var = 0;
+        for (int k = 0; k < 4; ++k) {
+          const int64_t y = 2 * r + offsets[k][0], x = 2 * c + offsets[k][1];
+          v[k] = (y < 5 && x < 7) ? image[0][0][y][x].item<double>() : 0.0;
+          mean += v[k] / 4;
+        }
+        for (double e : v) var += (e - mean) * (e - mean) / 4;
+        EXPECT_NEAR(out[0][r][c][0].item<double>(), (v[j] - mean) / std::sqrt(var + 1e-5), 1e-5)
+            << "neighbour " << j << " at " << r << "," << c;
+      }
+  }
+}
+
+TEST(vssm_config, batch_norm_variant_has_running_statistics) {
+  auto node = config_file("vss_tiny_test");
+  node.apply_override("norm_layer=bn");
+  auto model = build(node);
+  std::map<std::string, at::Tensor> buffers;
+  for (const auto& b : model->named_buffers()) buffers[b.key()] = b.value();
+  ASSERT_TRUE(buffers.count("layers.0.blocks.0.norm.running_mean"));
+  ASSERT_TRUE(buffers.count("classifier.norm.num_batches_tracked"));
+  model->train();
+  model->forward(torch::randn({2, 3, 32, 32}) * 3 + 1);
+  EXPECT_EQ(buffers["classifier.norm.num_batches_tracked"].item<int64_t>(), 1);
+  EXPECT_GT(buffers["patch_embed.2.running_mean"].abs().sum().item<double>(), 0.0);
+  model->eval();
+  const auto x = torch::randn({1, 3, 32, 32});
+  EXPECT_EQ(test::max_abs_diff(model->forward(x), model->forward(x)), 0.0);  // eval uses running stats
+}
+
+}  // namespace
+}  // namespace vss
