@@ -354,6 +354,16 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
   return {out.to(want), last};
 }
 
+// The backward's block covers the whole sequence in one chunk where it can (up to 4096
+// steps), so its first pass (chunk-entry states) re-reads nothing; 128 registers keep 512
+// threads per SM at any of these sizes.
+template <typename F>
+void with_backward_block_size(int64_t L, F&& f) {
+  if (L <= 128 * 8) f(std::integral_constant<int, 128>{});
+  else if (L <= 256 * 8) f(std::integral_constant<int, 256>{});
+  else f(std::integral_constant<int, 512>{});
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
 selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
                              const at::Tensor& delta_in, const at::Tensor& A_in,
@@ -384,7 +394,7 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
     dispatch_in_out(u.scalar_type(), gdt, [&](auto in_t, auto g_t) {
       using T = typename decltype(in_t)::type;
       using G = typename decltype(g_t)::type;
-      with_block_size(L, [&](auto nt) {
+      with_backward_block_size(L, [&](auto nt) {
         constexpr int NT = decltype(nt)::value;
         constexpr int kChunk = NT * items_for<T>();
         const int64_t chunks = (L + kChunk - 1) / kChunk;
