@@ -7,6 +7,8 @@
 // memory as float, and the directions' outputs are summed into a float row there; the merged
 // row (times merge_weight) is written once at the end. When H·W is too large for shared
 // memory, the same code keeps those rows in a float scratch row in global memory instead.
+// Short plans on small maps (VMamba's later stages) take a channel-tile kernel instead: one
+// block per 32 channels of a batch, a thread per channel stepping through the plan.
 //
 // The sum over directions adds each token's contributions in direction order (a barrier
 // separates directions), so the forward is deterministic when each direction visits a token at
@@ -205,6 +207,125 @@ __global__ void __launch_bounds__(NT, 768 / NT)
   }
   __syncthreads();
   write_row<NT, kItems>(acc, p.weight, p.HW, y + blk.bd * p.HW);
+}
+
+// ---- short sequences: a tile of channels per block ----------------------------------------
+// For small maps the block-wide scan above is latency-bound (4 dependent directions of a few
+// hundred steps, a barrier per chunk). Here one block owns kTile consecutive channels of one
+// batch: all its threads stage the tile's u rows and each direction's Δ rows (contiguous in
+// memory: coalesced 16-byte loads) into shared memory as float, then one warp scans, a lane a
+// channel, stepping through the plan sequentially and adding into its own float y row. Lane
+// rows are kTileStride apart (odd), so lanes reading the same token hit distinct banks. Every
+// y element is summed by one thread in direction order: deterministic.
+constexpr int kTile = 32;          // channels a block (the scanning warp's lanes)
+constexpr int kTileThreads = 128;  // threads staging rows
+constexpr int kTileSteps = 8;      // plan steps whose loads are issued together
+
+__host__ __device__ __forceinline__ int64_t tile_stride(int64_t HW) { return HW | 1; }
+
+// Copies `rows` contiguous rows of HW elements into float rows `stride` apart.
+template <typename T>
+__device__ void stage_tile(const T* __restrict__ src, int rows, int HW, int stride, float* dst) {
+  constexpr int kVec = 16 / sizeof(T);
+  const int n = rows * HW;
+  for (int q0 = threadIdx.x * kVec; q0 < n; q0 += 4 * kTileThreads * kVec) {
+    float v[4][kVec];
+#pragma unroll
+    for (int j = 0; j < 4; ++j) load_items<kVec>(src, q0 + j * kTileThreads * kVec, n, v[j]);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int q = q0 + j * kTileThreads * kVec;
+      int r = q / HW, col = q - r * HW;
+#pragma unroll
+      for (int i = 0; i < kVec; ++i) {
+        if (q + i < n) dst[r * stride + col] = v[j][i];
+        if (++col == HW) col = 0, ++r;
+      }
+    }
+  }
+}
+
+template <typename T, typename O, bool kSingle>
+__global__ void __launch_bounds__(kTileThreads)
+    plan_fwd_tile_kernel(PlanArgs p, O* __restrict__ y) {
+  extern __shared__ float rows_s[];
+  const int HW = static_cast<int>(p.HW), stride = static_cast<int>(tile_stride(p.HW));
+  const int N = kSingle ? 1 : static_cast<int>(p.N);
+  float* u_s = rows_s;
+  float* dt_s = u_s + kTile * stride;
+  float* y_s = dt_s + kTile * stride;
+  const int64_t b = blockIdx.y, d0 = int64_t{blockIdx.x} * kTile;
+  const int rows = static_cast<int>(min(int64_t{kTile}, p.dim - d0));
+  const int lane = threadIdx.x;
+  stage_tile(static_cast<const T*>(p.u) + (b * p.dim + d0) * HW, rows, HW, stride, u_s);
+  for (int q = threadIdx.x; q < kTile * stride; q += kTileThreads) y_s[q] = 0.f;
+  for (int64_t k = 0; k < p.groups; ++k) {
+    __syncthreads();  // u and y ready; the previous direction's Δ reads are done
+    const int64_t c0 = k * p.dim + d0;
+    stage_tile(static_cast<const T*>(p.delta) + (b * p.groups * p.dim + c0) * HW, rows, HW,
+               stride, dt_s);
+    __syncthreads();
+    if (lane >= rows) continue;
+    const int64_t c = c0 + lane;
+    float A_log2[kMaxN], h[kMaxN];
+    for (int n = 0; n < N; ++n) A_log2[n] = p.A[c * p.N + n] * kLog2e, h[n] = 0.f;
+    const float Dc = p.D ? p.D[c] : 0.f, bias = p.delta_bias ? p.delta_bias[c] : 0.f;
+    const float* u_row = u_s + lane * stride;
+    const float* dt_row = dt_s + lane * stride;
+    float* y_row = y_s + lane * stride;
+    const T* Bk = static_cast<const T*>(p.B) + (b * p.groups + k) * p.N * HW;
+    const T* Ck = static_cast<const T*>(p.C) + (b * p.groups + k) * p.N * HW;
+    const int32_t* idx = p.index + k * p.L;
+    for (int64_t t0 = 0; t0 < p.L; t0 += kTileSteps) {
+      // Loads of kTileSteps steps first (the y adds below may alias nothing they read).
+      int tok[kTileSteps];
+      float u[kTileSteps], dt[kTileSteps], Bv[kTileSteps], Cv[kTileSteps];
+#pragma unroll
+      for (int i = 0; i < kTileSteps; ++i) {
+        tok[i] = t0 + i < p.L ? __ldg(idx + t0 + i) : -1;
+        if (tok[i] >= HW) tok[i] = -1;
+      }
+#pragma unroll
+      for (int i = 0; i < kTileSteps; ++i) {
+        const bool on = tok[i] >= 0;
+        u[i] = on ? u_row[tok[i]] : 0.f;
+        dt[i] = on ? dt_row[tok[i]] : 0.f;  // padding: raw Δ = 0 (the bias still applies)
+        if constexpr (kSingle) {
+          Bv[i] = on ? to_float(Bk[tok[i]]) : 0.f;
+          Cv[i] = on ? to_float(Ck[tok[i]]) : 0.f;
+        }
+      }
+      apply_delta_transform(dt, bias, p.softplus);
+#pragma unroll
+      for (int i = 0; i < kTileSteps; ++i) {
+        if (t0 + i >= p.L) break;
+        const bool on = tok[i] >= 0;
+        float out = Dc * u[i];
+        for (int n = 0; n < N; ++n) {
+          const float Bn = kSingle ? Bv[i] : (on ? to_float(Bk[n * HW + tok[i]]) : 0.f);
+          const float Cn = kSingle ? Cv[i] : (on ? to_float(Ck[n * HW + tok[i]]) : 0.f);
+          h[n] = exp2f(dt[i] * A_log2[n]) * h[n] + dt[i] * Bn * u[i];
+          out += Cn * h[n];
+        }
+        if (on) y_row[tok[i]] += out;
+      }
+    }
+  }
+  __syncthreads();
+  O* y_tile = y + (b * p.dim + d0) * HW;
+  for (int q = threadIdx.x; q < rows * HW; q += kTileThreads) {
+    const int r = q / HW, col = q - r * HW;
+    const float v = y_s[r * stride + col];
+    y_tile[q] = from_float<O>(p.weight ? v * p.weight[col] : v);
+  }
+}
+
+// Shared bytes of the tile kernel, or 0 when its rows would leave room for fewer than 2
+// blocks per multiprocessor (or the plan is long: one warp steps through it serially).
+size_t tile_bytes(int64_t HW, int64_t L) {
+  const auto* prop = at::cuda::getCurrentDeviceProperties();
+  const size_t want = static_cast<size_t>(3 * kTile * tile_stride(HW)) * sizeof(float);
+  return L <= 1024 && 2 * (want + 1024) <= prop->sharedMemPerMultiprocessor ? want : 0;
 }
 
 struct PlanBwdArgs {
@@ -490,10 +611,19 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
   dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
     using T = typename decltype(in_t)::type;
     using O = typename decltype(out_t)::type;
+    const bool single = s.state == 1;
+    if (const size_t tile_smem = tile_bytes(s.tokens, s.length); tile_smem > 0) {
+      auto kernel = single ? plan_fwd_tile_kernel<T, O, true> : plan_fwd_tile_kernel<T, O, false>;
+      allow_smem(kernel, tile_smem);
+      const dim3 tiles(static_cast<unsigned>((s.dim + kTile - 1) / kTile),
+                       static_cast<unsigned>(s.batch));
+      kernel<<<tiles, kTileThreads, tile_smem, stream>>>(p, mptr<O>(y));
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      return;
+    }
     with_block_size(s.length, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
       const size_t smem = staged_bytes(2, s.tokens, sizeof(ScanSmem<NT>));
-      const bool single = s.state == 1;
       if (smem > 0) {
         auto kernel = single ? plan_fwd_kernel<T, O, NT, true, true>
                              : plan_fwd_kernel<T, O, NT, true, false>;

@@ -240,6 +240,32 @@ TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
   }
 }
 
+TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
+  REQUIRE_CUDA();
+  torch::manual_seed(16);
+  // 14×14, 1×200 and 1×1 take the channel-tile kernel (40 channels: a full tile and a partial
+  // one); 40×40 (H·W = 1600) the block-per-channel kernel with rows in shared memory.
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{
+      {14, 14, 1}, {14, 14, 3}, {1, 200, 1}, {1, 1, 1}, {40, 40, 1}};
+  const auto strategy = vss::make_scan_strategy("cross", {});
+  for (const auto& [H, W, N] : shapes) {
+    const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
+    const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+    const ImageInputs base = image_inputs(2, 40, plan_cpu.K, N, H, W);
+    for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+      ImageInputs gpu = base, cpu = base;
+      for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
+      for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
+      for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias}) *t = t->to(torch::kDouble);
+      for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+      const at::Tensor want = vss::scan_2d(cpu.u, cpu.delta, cpu.A, cpu.B, cpu.C, cpu.D, cpu.bias, plan_cpu, true);
+      const at::Tensor got = vss::scan_2d(gpu.u, gpu.delta, gpu.A, gpu.B, gpu.C, gpu.D, gpu.bias, plan_gpu, true);
+      EXPECT_LT(rel_err(got, want), tolerance(dtype))
+          << H << "x" << W << " N=" << N << " " << c10::toString(dtype);
+    }
+  }
+}
+
 TEST(cuda_selective_scan_plan, merge_weight_and_padding_match_cpu) {
   REQUIRE_CUDA();
   torch::manual_seed(14);
@@ -274,7 +300,7 @@ TEST(cuda_selective_scan_plan, reruns_are_bit_identical) {
   REQUIRE_CUDA();
   torch::manual_seed(15);
   const auto strategy = vss::make_scan_strategy("cross", {});
-  for (int64_t side : {56, 200}) {  // shared-memory and global-memory paths
+  for (int64_t side : {14, 56, 200}) {  // channel-tile, shared-memory and global-memory paths
     const vss::ScanPlan& plan = vss::cached_plan(*strategy, side, side, torch::kCUDA);
     ImageInputs in = image_inputs(2, 8, 4, 1, side, side);
     for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA).to(t == &in.A || t == &in.D || t == &in.bias ? torch::kFloat : torch::kBFloat16);
