@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace vss {
 
@@ -33,6 +34,8 @@ class Progress {
   void advance(int64_t n = 1);
   void update(int64_t done);  // absolute count
   void finish();              // final redraw and newline; later calls do nothing
+  // Changes the text before the bar (training: "train loss 0.41 lr 3e-4"); drawn next update.
+  void set_label(std::string label) { label_ = std::move(label); }
   bool enabled() const { return enabled_; }
   int64_t done() const { return done_; }
 

@@ -1,0 +1,48 @@
+#pragma once
+// Optimizers from YAML (`optimizer: {type: adamw|sgd, lr, weight_decay, ...}`) with two
+// parameter groups: weights that decay, and the ones that must not (norms, biases and the
+// SSM parameters A_logs / Ds / dt_projs_bias, whose decay would pull the dynamics to zero).
+// Also the optimizer's state as named tensors, for checkpoints.
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace torch::nn {
+class Module;
+}
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace vss {
+
+class Config;
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// True for a parameter that takes no weight decay: any tensor of at most one dimension
+// (norm weights, biases, Ds) or a name ending in bias / A_logs / Ds / dt_projs_bias.
+bool excluded_from_weight_decay(const std::string& name, const at::Tensor& parameter);
+
+struct BuiltOptimizer {
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::string type;  // "adamw" or "sgd"
+};
+// Group 0 decays, group 1 does not (either may be empty and is then left out).
+BuiltOptimizer make_optimizer(const Config& node, torch::nn::Module& model);
+
+// Sets the learning rate of every group.
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+// "<prefix><param name>.<exp_avg|exp_avg_sq|step|momentum_buffer>" for each parameter that
+// has state; `type` is the BuiltOptimizer's.
+NamedTensors optimizer_state(const torch::optim::Optimizer& optimizer, const std::string& type,
+                             const torch::nn::Module& model, const std::string& prefix);
+// Restores what optimizer_state wrote (same model); error naming `source` on a missing tensor.
+void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string& type,
+                          const torch::nn::Module& model, const NamedTensors& state,
+                          const std::string& prefix, const std::string& source);
+
+}  // namespace vss

@@ -1,0 +1,19 @@
+#include "engine/classification_task.h"
+#include "engine/task.h"
+
+namespace vss {
+
+Registry<Task, const Config&, c10::Device>& task_registry() {
+  static Registry<Task, const Config&, c10::Device> registry = [] {
+    Registry<Task, const Config&, c10::Device> r("task");
+    r.add("classification", make_classification_task);
+    return r;
+  }();
+  return registry;
+}
+
+std::shared_ptr<Task> make_task(const Config& root, c10::Device device) {
+  return task_registry().create(root["task"], root, device);
+}
+
+}  // namespace vss

@@ -1,0 +1,59 @@
+// The sampler's epochs are permutations, and the prefetcher hands batches over in order
+// whatever the worker's timing, and passes its errors on.
+#include "core/error.h"
+#include "engine/batch_prefetcher.h"
+#include "engine/batch_sampler.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace {
+
+TEST(BatchSampler, EachEpochIsAPermutationAndBatchesAreReproducible) {
+  vss::BatchSampler sampler(10, 4, 7);
+  std::vector<int64_t> stream;
+  for (int64_t k = 0; k < 5; ++k)
+    for (int64_t i : sampler.indices(k)) stream.push_back(i);
+  ASSERT_EQ(stream.size(), 20u);
+  const std::set<int64_t> epoch0(stream.begin(), stream.begin() + 10), epoch1(stream.begin() + 10, stream.end());
+  EXPECT_EQ(epoch0.size(), 10u);
+  EXPECT_EQ(epoch1.size(), 10u);
+  EXPECT_NE(std::vector<int64_t>(stream.begin(), stream.begin() + 10),
+            std::vector<int64_t>(stream.begin() + 10, stream.end()));
+  vss::BatchSampler again(10, 4, 7);
+  EXPECT_EQ(again.indices(3), sampler.indices(3));  // random access, same answer
+  EXPECT_NE(vss::BatchSampler(10, 4, 8).indices(0), sampler.indices(0));
+  EXPECT_THROW(vss::BatchSampler(0, 4, 1), vss::Error);
+}
+
+TEST(BatchPrefetcher, InOrderAndErrorsPassedOn) {
+  {
+    vss::BatchPrefetcher loader(
+        [](int64_t k) {
+          if (k % 3 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+          return vss::Batch{torch::full({1}, static_cast<double>(k)), torch::Tensor()};
+        },
+        5, 25, 3);
+    for (int64_t k = 5; k < 25; ++k) EXPECT_EQ(loader.next().inputs.item<double>(), k);
+    EXPECT_THROW(loader.next(), vss::Error);
+  }
+  vss::BatchPrefetcher failing(
+      [](int64_t k) -> vss::Batch {
+        if (k == 2) throw std::runtime_error("sample 2 is unreadable");
+        return {torch::zeros({1}), torch::Tensor()};
+      },
+      0, 10, 2);
+  failing.next();
+  failing.next();
+  EXPECT_THROW(failing.next(), std::runtime_error);
+  // Destroying a prefetcher whose consumer stopped early must not hang.
+  vss::BatchPrefetcher abandoned([](int64_t) { return vss::Batch{torch::zeros({1}), torch::Tensor()}; }, 0, 1000, 2);
+  abandoned.next();
+}
+
+}  // namespace

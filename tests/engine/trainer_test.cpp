@@ -1,0 +1,183 @@
+// The training loop on the tiny classifier and generated shapes (CPU): bit-identical resume
+// after a real SIGINT, SIGTERM handling, gradient accumulation, metrics.jsonl and
+// checkpoints readable by the safetensors package, and refusals.
+#include "core/config.h"
+#include "core/error.h"
+#include "core/remove_tree.h"
+#include "core/safetensors.h"
+#include "engine/trainer.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <csignal>
+#include <fstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// shapes_tiny shrunk to a few seconds: 16 samples per batch, small splits.
+vss::Config tiny_config(const std::vector<std::string>& overrides = {}) {
+  vss::Config c = vss::Config::load(vss::test::source_dir() / "configs/train/shapes_tiny.yaml");
+  for (const char* s : {"train.steps=10", "train.batch_size=8", "train.grad_accum=2", "train.log_every=2",
+                        "train.eval_every=4", "train.checkpoint_every=0", "data.train.size=96",
+                        "data.val.size=32", "schedule.warmup_steps=3"})
+    c.apply_override(s);
+  for (const auto& s : overrides) c.apply_override(s);
+  return c;
+}
+
+vss::TrainerOptions options_for(const fs::path& dir, bool resume = false) {
+  vss::TrainerOptions o;
+  o.run_dir = dir;
+  o.resume = resume;
+  o.progress = false;
+  return o;
+}
+
+TEST(Trainer, ResumeAfterSigintIsBitIdentical) {
+  const fs::path root = vss::test::make_temp_dir("vss_train_resume");
+  const vss::Config config = tiny_config();
+
+  const auto straight = vss::train(config, options_for(root / "straight"));
+  EXPECT_EQ(straight.steps_done, 10);
+  EXPECT_EQ(straight.interrupted_by, 0);
+
+  auto first = options_for(root / "resumed");
+  first.after_step = [](int64_t done) {
+    if (done == 5) std::raise(SIGINT);  // the real signal path: handler sets the flag
+  };
+  const auto interrupted = vss::train(config, first);
+  EXPECT_EQ(interrupted.interrupted_by, SIGINT);
+  EXPECT_EQ(interrupted.steps_done, 5);
+  EXPECT_EQ(vss::read_safetensors(root / "resumed" / "last.safetensors").metadata.at("step"), "5");
+
+  const auto resumed = vss::train(config, options_for(root / "resumed", /*resume=*/true));
+  EXPECT_EQ(resumed.steps_done, 10);
+
+  const auto a = vss::read_safetensors(root / "straight" / "last.safetensors");
+  const auto b = vss::read_safetensors(root / "resumed" / "last.safetensors");
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  size_t models = 0, emas = 0, optims = 0;
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    ASSERT_EQ(a.tensors[i].first, b.tensors[i].first);
+    EXPECT_TRUE(torch::equal(a.tensors[i].second, b.tensors[i].second)) << a.tensors[i].first;
+    const auto& name = a.tensors[i].first;
+    models += name.rfind("model.", 0) == 0;
+    emas += name.rfind("ema.", 0) == 0;
+    optims += name.rfind("optim.", 0) == 0;
+  }
+  EXPECT_GT(models, 10u);
+  EXPECT_EQ(emas, models);
+  EXPECT_GT(optims, models);  // step, exp_avg, exp_avg_sq per parameter
+  EXPECT_EQ(resumed.best_metric, straight.best_metric);
+  vss::remove_tree(root);
+}
+
+TEST(Trainer, SigtermSavesAtTheStepBoundaryAndResumeRefusesAnotherConfig) {
+  const fs::path root = vss::test::make_temp_dir("vss_train_sigterm");
+  auto o = options_for(root);
+  o.after_step = [](int64_t done) {
+    if (done == 3) std::raise(SIGTERM);
+  };
+  const auto r = vss::train(tiny_config(), o);
+  EXPECT_EQ(r.interrupted_by, SIGTERM);
+  EXPECT_EQ(r.steps_done, 3);
+  std::ifstream json(root / "last.json");
+  std::string text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"step\": 3"), std::string::npos) << text;
+
+  try {
+    vss::train(tiny_config({"optimizer.lr=0.5", "data.noise=0.2"}), options_for(root, true));
+    FAIL() << "resumed with another config";
+  } catch (const vss::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("optimizer.lr"), std::string::npos) << what;
+    EXPECT_NE(what.find("data.noise"), std::string::npos) << what;
+  }
+  // A longer step budget is not a different run.
+  EXPECT_EQ(vss::train(tiny_config({"train.steps=4"}), options_for(root, true)).steps_done, 4);
+  // Starting afresh over an existing run is refused.
+  EXPECT_THROW(vss::train(tiny_config(), options_for(root)), vss::Error);
+  vss::remove_tree(root);
+}
+
+TEST(Trainer, GradientAccumulationEqualsTheLargerBatch) {
+  // Two micro-batches of 8 are the samples of one batch of 16 (same sampler stream); without
+  // drop-path the averaged gradients match up to float rounding.
+  const fs::path root = vss::test::make_temp_dir("vss_train_accum");
+  const std::vector<std::string> common = {"model.drop_path_rate=0.0", "train.steps=3", "train.clip_grad_norm=0"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), common.begin(), common.end());
+    return tiny_config(extra);
+  };
+  vss::train(with({"train.batch_size=8", "train.grad_accum=2"}), options_for(root / "accum"));
+  vss::train(with({"train.batch_size=16", "train.grad_accum=1"}), options_for(root / "big"));
+  const auto a = vss::read_safetensors(root / "accum" / "last.safetensors");
+  const auto b = vss::read_safetensors(root / "big" / "last.safetensors");
+  for (size_t i = 0; i < a.tensors.size(); ++i) {
+    if (a.tensors[i].first.rfind("model.", 0) == 0) {
+      EXPECT_LT(vss::test::max_abs_diff(a.tensors[i].second, b.tensors[i].second), 1e-4) << a.tensors[i].first;
+    }
+  }
+  vss::remove_tree(root);
+}
+
+TEST(Trainer, MetricsAndCheckpointsAreWritten) {
+  const fs::path root = vss::test::make_temp_dir("vss_train_files");
+  const auto r = vss::train(tiny_config({"train.steps=40", "train.log_every=10", "train.eval_every=20",
+                                         "train.checkpoint_every=20", "data.train.size=400", "data.val.size=100"}),
+                            options_for(root));
+  EXPECT_TRUE(std::isfinite(r.last_loss));
+  EXPECT_GE(r.last_metric, 0.0);
+  EXPECT_LE(r.last_metric, 1.0);
+  EXPECT_EQ(r.metric, "top1");
+
+  std::ifstream in(root / "metrics.jsonl");
+  int lines = 0, evals = 0;
+  for (std::string line; std::getline(in, line); ++lines) evals += line.find("\"top1\"") != std::string::npos;
+  EXPECT_EQ(lines, 4 + 2);  // loss every 10 steps, top1 at 20 and at the end
+  EXPECT_EQ(evals, 2);
+  EXPECT_TRUE(fs::exists(root / "best.safetensors"));
+  EXPECT_TRUE(fs::exists(root / "config.yaml"));
+
+  if (!vss::test::python_has({"safetensors", "torch"})) GTEST_SKIP() << "no python safetensors to check the file";
+  std::string out;
+  const int rc = vss::test::run_python(
+      "import sys\n"
+      "from safetensors import safe_open\n"
+      "with safe_open(sys.argv[1], 'pt') as f:\n"
+      "    keys = list(f.keys())\n"
+      "    print(f.metadata()['step'], f.get_tensor('rng.cpu').dtype, sum(k.startswith('model.') for k in keys))\n",
+      {(root / "last.safetensors").string()}, &out);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(out.substr(0, out.find(' ')), "40") << out;
+  EXPECT_NE(out.find("torch.uint8"), std::string::npos) << out;
+  vss::remove_tree(root);
+}
+
+TEST(Trainer, BadConfigIsOneLineNamingTheKey) {
+  const fs::path root = vss::test::make_temp_dir("vss_train_bad");
+  auto expect_error = [&](const std::vector<std::string>& overrides, const std::string& needle) {
+    try {
+      vss::train(tiny_config(overrides), options_for(root / needle));
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const vss::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(needle), std::string::npos) << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  };
+  expect_error({"train.batch_size=0"}, "batch_size");
+  expect_error({"train.steps=abc"}, "steps");
+  expect_error({"data.train.size=0"}, "size");
+  expect_error({"task.type=detection"}, "detection");
+  expect_error({"model.num_classes=5"}, "num_classes");
+  expect_error({"train.stpes=3"}, "stpes");
+  vss::remove_tree(root);
+}
+
+}  // namespace
