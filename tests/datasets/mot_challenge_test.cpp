@@ -1,6 +1,7 @@
 // MOTChallenge file I/O on small files written here: seqinfo.ini, 9/10-column gt, det,
 // results round trip in the exact 10-column format, seqmaps, folder layouts, bad input.
 #include "core/error.h"
+#include "core/remove_tree.h"
 #include "datasets/mot_challenge.h"
 #include "tests/support/test_support.h"
 
@@ -40,7 +41,7 @@ std::string error_of(F fn) {
 class MotChallengeTest : public testing::Test {
  protected:
   void SetUp() override { dir_ = make_temp_dir("vss_mot"); }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { remove_tree(dir_); }
   fs::path dir_;
 };
 

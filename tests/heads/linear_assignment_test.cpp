@@ -3,6 +3,7 @@
 // with many ties, forbidden (+inf) entries, empty shapes; the cost-limit variant against
 // scipy on lap's extended matrix (dummy rows/cols at limit/2, zero corner).
 #include "core/error.h"
+#include "core/remove_tree.h"
 #include "heads/track/linear_assignment.h"
 #include "tests/support/test_support.h"
 
@@ -76,7 +77,7 @@ std::vector<Case> make_cases() {
     for (std::string v; ss >> v;) c.cost.push_back(v == "inf" ? std::numeric_limits<double>::infinity() : std::stod(v));
     cases.push_back(std::move(c));
   }
-  std::filesystem::remove_all(dir);
+  remove_tree(dir);
   return cases;
 }
 
