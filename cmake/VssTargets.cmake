@@ -20,8 +20,7 @@ function(vss_add_gtest name)
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 120
     NO_PRETTY_VALUES  # keep names stable: parameters print as raw bytes (pointers) otherwise
-    PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
-               ENVIRONMENT "VSS_SOURCE_DIR=${PROJECT_SOURCE_DIR};VSS_PYTHON=${VSS_PYTHON}")
+    PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
 endfunction()
 
 # Shared libraries whose TORCH_LIBRARY registrations must survive --as-needed.

@@ -31,7 +31,7 @@ std::vector<fs::path> parity_cases(const std::string& sub) {
   return out;
 }
 
-fs::path source_dir() { return env_or("VSS_SOURCE_DIR", "."); }
+fs::path source_dir() { return env_or("VSS_SOURCE_DIR", VSS_DEFAULT_SOURCE_DIR); }
 
 fs::path make_temp_dir(const std::string& prefix) {
   std::random_device rd;
@@ -49,7 +49,7 @@ static std::string shell_quote(const std::string& s) {
 }
 
 int run_python(const std::string& script, const std::vector<std::string>& args, std::string* out) {
-  std::string cmd = shell_quote(env_or("VSS_PYTHON", "python3")) + " -c " + shell_quote(script);
+  std::string cmd = shell_quote(env_or("VSS_PYTHON", VSS_DEFAULT_PYTHON)) + " -c " + shell_quote(script);
   for (const auto& a : args) cmd += " " + shell_quote(a);
   cmd += " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -13,12 +13,12 @@ namespace vss::test {
 std::filesystem::path parity_dir();
 // Every *.safetensors file directly under parity_dir()/sub, sorted; empty if none.
 std::vector<std::filesystem::path> parity_cases(const std::string& sub);
-// The project's source root ($VSS_SOURCE_DIR, set by ctest).
+// The project's source root ($VSS_SOURCE_DIR, else the configured one).
 std::filesystem::path source_dir();
 // A fresh empty directory under the system temp dir, removed by the caller if wanted.
 std::filesystem::path make_temp_dir(const std::string& prefix);
 
-// Runs `$VSS_PYTHON -c script` (args appended); returns its exit code, stdout in *out.
+// Runs `$VSS_PYTHON -c script` (default: the VSS_PYTHON CMake was configured with) (args appended); returns its exit code, stdout in *out.
 int run_python(const std::string& script, const std::vector<std::string>& args,
                std::string* out = nullptr);
 // True when $VSS_PYTHON can import every module in `modules`.
