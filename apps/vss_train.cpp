@@ -60,15 +60,4 @@ int run(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const vss::Error& e) {
-    std::fprintf(stderr, "vss-train: %s\n", e.what());
-  } catch (const c10::Error& e) {
-    std::fprintf(stderr, "vss-train: %s\n", e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vss-train: %s\n", e.what());
-  }
-  return 1;
-}
+int main(int argc, char** argv) { return vss::run_app("vss-train", argc, argv, run); }

@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <c10/util/Exception.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -209,6 +211,20 @@ std::vector<long long> parse_int_list(const std::string& text, const std::string
     start = comma + 1;
   }
   return out;
+}
+
+int run_app(const char* prog, int argc, char** argv,
+            int (*body)(const std::vector<std::string>& args)) {
+  try {
+    return body(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s: %s\n", prog, e.what());
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "%s: %s\n", prog, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", prog, e.what());
+  }
+  return 1;
 }
 
 }  // namespace vss

@@ -46,6 +46,12 @@ class ArgParser {
   std::vector<std::string> positionals_;
 };
 
+// An app's main(): runs body(args) with the one-line error convention — vss::Error, torch's
+// c10::Error (without its backtrace) and other std::exceptions print "<prog>: <message>" on
+// stderr and give exit code 1; the body returns 0, or 2 for usage errors.
+int run_app(const char* prog, int argc, char** argv,
+            int (*body)(const std::vector<std::string>& args));
+
 // Splits "2,192,56,56" into integers; error names `what` on a bad entry.
 std::vector<long long> parse_int_list(const std::string& text, const std::string& what);
 
