@@ -82,16 +82,18 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   // The scan reads float32 u, Δ, B, C whatever the autocast dtype (the official v2 does
   // so too; v05 feeds bf16): bf16 rounding of u and Δ ahead of the exponentials and of the
   // out_norm that follows costs more than the CUDA bf16 parity tolerance allows.
-  const at::Tensor us = u.to(at::kFloat);
-  delta = delta.to(at::kFloat);
-  const at::Tensor Bs = bc.narrow(2, 0, N_).to(at::kFloat).contiguous().view({B, K_, N_, H, W});
-  const at::Tensor Cs = bc.narrow(2, N_, N_).to(at::kFloat).contiguous().view({B, K_, N_, H, W});
-  const at::Tensor A = -torch::exp(A_logs.to(at::kFloat));
-  const at::Tensor D = Ds.to(at::kFloat);
-  const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(at::kFloat);
+  // float64 stays float64 (gradient checks).
+  const at::ScalarType st = u.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::Tensor us = u.to(st);
+  delta = delta.to(st);
+  const at::Tensor Bs = bc.narrow(2, 0, N_).to(st).contiguous().view({B, K_, N_, H, W});
+  const at::Tensor Cs = bc.narrow(2, N_, N_).to(st).contiguous().view({B, K_, N_, H, W});
+  const at::Tensor A = -torch::exp(A_logs.to(st));
+  const at::Tensor D = Ds.to(st);
+  const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(st);
   const ScanPlan& plan = cached_plan(*o.scan, H, W, x.device());
   const auto scan = o.fused_scan ? scan_2d : scan_2d_unfused;
-  at::Tensor y = scan(us, delta, A, Bs, Cs, D, delta_bias, plan, /*delta_softplus=*/true, at::kFloat);
+  at::Tensor y = scan(us, delta, A, Bs, Cs, D, delta_bias, plan, /*delta_softplus=*/true, st);
 
   y = out_norm->forward(y.permute({0, 2, 3, 1})).to(x.scalar_type());  // [B, H, W, Dn]
   if (o.gated) y = y * z.view({B, H, W, Dn_});
