@@ -5,6 +5,7 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -50,7 +51,10 @@ ArgParser::ArgParser(std::string prog, std::string description)
 static ArgParser::Option& add_option(std::vector<std::unique_ptr<ArgParser::Option>>& options,
                                      ArgParser::Option opt) {
   // Misdeclared options are programming errors, caught by the first run of the tool.
-  if (opt.name.size() < 3 || opt.name.compare(0, 2, "--") != 0 || opt.name == "--help")
+  // "--name", or a one-letter "-x" as the tools users know have (-i / -o); -h is --help.
+  const bool long_name = opt.name.size() >= 3 && opt.name.compare(0, 2, "--") == 0;
+  const bool short_name = opt.name.size() == 2 && opt.name[0] == '-' && std::isalpha(static_cast<unsigned char>(opt.name[1]));
+  if (!(long_name || short_name) || opt.name == "--help" || opt.name == "-h")
     throw Error("ArgParser: invalid option name '" + opt.name + "'");
   for (const auto& o : options)
     if (o->name == opt.name) throw Error("ArgParser: option '" + opt.name + "' declared twice");

@@ -171,6 +171,22 @@ TEST(cli, misdeclared_options_are_rejected) {
   EXPECT_THROW(p.flag("--json", ""), vss::Error);
   EXPECT_THROW(p.option("shape", "S", "", ""), vss::Error);
   EXPECT_THROW(p.flag("--help", ""), vss::Error);
+  EXPECT_THROW(p.flag("-h", ""), vss::Error);
+  EXPECT_THROW(p.option("-oo", "DIR", "", ""), vss::Error);
+  EXPECT_THROW(p.option("-1", "N", "", ""), vss::Error);
+}
+
+TEST(cli, one_letter_options) {
+  ArgParser p("vss-x", "");
+  auto& out = p.option("-o", "DIR", "", "output folder", true);
+  auto r = run(p, {"-o", "results"});
+  EXPECT_EQ(r.rc, -1) << r.err;
+  EXPECT_EQ(out.str(), "results");
+  ArgParser q("vss-x", "");
+  q.option("-o", "DIR", "", "output folder", true);
+  r = run(q, {});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("missing required option -o"), std::string::npos) << r.err;
 }
 
 TEST(cli, version_is_built_in) {
