@@ -34,6 +34,23 @@ TEST(LrSchedule, StepDecayAfterWarmup) {
   EXPECT_DOUBLE_EQ(s.at(94), 0.25);
 }
 
+TEST(LrSchedule, PolyAfterWarmupAsMmseg) {
+  // mmseg's ADE20K recipe shape: LinearLR from start_factor, then PolyLR
+  // lr = min + (base - min)·(1 - t)^power over the remaining steps.
+  const auto s = vss::LrSchedule::from_config(
+      vss::Config::parse("{type: poly, warmup_steps: 10, warmup_start_factor: 1.0e-6, power: 2.0, min_lr: 0.01}"),
+      0.1, 110);
+  EXPECT_DOUBLE_EQ(s.at(0), 0.1e-6);
+  EXPECT_DOUBLE_EQ(s.at(10), 0.1);
+  EXPECT_NEAR(s.at(60), 0.01 + 0.09 * 0.25, 1e-15);   // halfway: (1/2)^2
+  EXPECT_NEAR(s.at(85), 0.01 + 0.09 / 16.0, 1e-15);   // three quarters: (1/4)^2
+  EXPECT_DOUBLE_EQ(s.at(110), 0.01);
+  EXPECT_DOUBLE_EQ(s.at(300), 0.01);
+  const auto linear = vss::LrSchedule::from_config(vss::Config::parse("{type: poly}"), 0.2, 100);  // power 1, min 0
+  EXPECT_NEAR(linear.at(25), 0.15, 1e-15);
+  EXPECT_THROW(vss::LrSchedule::from_config(vss::Config::parse("{type: poly, power: 0}"), 0.1, 10), vss::Error);
+}
+
 TEST(LrSchedule, ConstantIsTheBaseAfterWarmup) {
   const auto s = vss::LrSchedule::from_config(vss::Config::parse("{type: constant, warmup_steps: 2}"), 0.3, 10);
   EXPECT_DOUBLE_EQ(s.at(1), 0.15);
@@ -43,11 +60,11 @@ TEST(LrSchedule, ConstantIsTheBaseAfterWarmup) {
 
 TEST(LrSchedule, BadConfigNamesTheKey) {
   try {
-    vss::LrSchedule::from_config(vss::Config::parse("{type: poly}", "sched.yaml"), 0.1, 10);
+    vss::LrSchedule::from_config(vss::Config::parse("{type: exponential}", "sched.yaml"), 0.1, 10);
     FAIL() << "no error";
   } catch (const vss::Error& e) {
     EXPECT_NE(std::string(e.what()).find("type"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("poly"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exponential"), std::string::npos) << e.what();
   }
   EXPECT_THROW(vss::LrSchedule::from_config(vss::Config::parse("{type: step, step_size: 0}"), 0.1, 10), vss::Error);
   EXPECT_THROW(vss::LrSchedule::from_config(vss::Config::parse("{type: cosine, warmup: 3}"), 0.1, 10), vss::Error);
