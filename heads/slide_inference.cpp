@@ -25,19 +25,29 @@ std::vector<std::pair<int64_t, int64_t>> axis_windows(int64_t length, int64_t cr
 }  // namespace
 
 std::vector<SlideWindow> slide_windows(int64_t H, int64_t W, int64_t crop, int64_t stride) {
-  if (crop < 1 || stride < 1)
-    throw Error("sliding window: crop and stride must be >= 1, got " + std::to_string(crop) + " and " +
-                std::to_string(stride));
+  return slide_windows(H, W, crop, crop, stride, stride);
+}
+
+std::vector<SlideWindow> slide_windows(int64_t H, int64_t W, int64_t crop_h, int64_t crop_w, int64_t stride_h,
+                                       int64_t stride_w) {
+  if (crop_h < 1 || crop_w < 1 || stride_h < 1 || stride_w < 1)
+    throw Error("sliding window: crop and stride must be >= 1, got crop " + std::to_string(crop_h) + "x" +
+                std::to_string(crop_w) + " and stride " + std::to_string(stride_h) + "x" + std::to_string(stride_w));
   std::vector<SlideWindow> out;
-  for (const auto& [top, height] : axis_windows(H, crop, stride))
-    for (const auto& [left, width] : axis_windows(W, crop, stride)) out.push_back({top, left, height, width});
+  for (const auto& [top, height] : axis_windows(H, crop_h, stride_h))
+    for (const auto& [left, width] : axis_windows(W, crop_w, stride_w)) out.push_back({top, left, height, width});
   return out;
 }
 
 at::Tensor slide_inference(int64_t H, int64_t W, int64_t crop, int64_t stride,
                            const std::function<at::Tensor(const SlideWindow&)>& run) {
+  return slide_inference(H, W, crop, crop, stride, stride, run);
+}
+
+at::Tensor slide_inference(int64_t H, int64_t W, int64_t crop_h, int64_t crop_w, int64_t stride_h, int64_t stride_w,
+                           const std::function<at::Tensor(const SlideWindow&)>& run) {
   at::Tensor sum, count;
-  for (const auto& w : slide_windows(H, W, crop, stride)) {
+  for (const auto& w : slide_windows(H, W, crop_h, crop_w, stride_h, stride_w)) {
     const at::Tensor logits = run(w);
     if (logits.dim() != 4 || logits.size(2) != w.height || logits.size(3) != w.width)
       throw_shape_error("sliding window logits", {-1, -1, w.height, w.width}, logits.sizes().vec());

@@ -17,10 +17,15 @@ struct SlideWindow {
 
 // The windows in row-major order. crop, stride >= 1.
 std::vector<SlideWindow> slide_windows(int64_t H, int64_t W, int64_t crop, int64_t stride);
+// Rectangular crops and strides (mmseg's Cityscapes setting: crop 512x1024, stride 341x682).
+std::vector<SlideWindow> slide_windows(int64_t H, int64_t W, int64_t crop_h, int64_t crop_w, int64_t stride_h,
+                                       int64_t stride_w);
 
 // run(window) -> logits [B, C, window.height, window.width]; returns the averaged [B, C, H, W]
 // (float32, on the device of the first window's logits).
 at::Tensor slide_inference(int64_t H, int64_t W, int64_t crop, int64_t stride,
+                           const std::function<at::Tensor(const SlideWindow&)>& run);
+at::Tensor slide_inference(int64_t H, int64_t W, int64_t crop_h, int64_t crop_w, int64_t stride_h, int64_t stride_w,
                            const std::function<at::Tensor(const SlideWindow&)>& run);
 
 }  // namespace vss
