@@ -6,7 +6,8 @@
 The state_dict is found under `model`, `state_dict`, `params_ema`, `params` or `module`
 (classification, mmseg/mmdet, BasicSR checkpoints), or the file is a bare state_dict.
 A leading `backbone.` (mmseg) or `module.` (DataParallel) is removed, and the renames the
-official VSSM applies to older checkpoints (specs/vmamba.md §4) are applied. Non-tensor
+official VSSM applies to older checkpoints (specs/vmamba.md §4) are applied (not to
+restoration nets, recognised by `conv_first.weight`, whose names are current). Non-tensor
 entries are dropped. The output is written to a temporary name and renamed.
 """
 import argparse
@@ -47,23 +48,31 @@ def find_state_dict(obj, key=None):
     return obj
 
 
-def rename(key):
+def rename(key, vmamba=True):
     for prefix in ("module.", "backbone."):
         if key.startswith(prefix):
             key = key[len(prefix):]
-    for pattern, repl in RENAMES:
-        key = pattern.sub(repl, key)
+    if vmamba:
+        for pattern, repl in RENAMES:
+            key = pattern.sub(repl, key)
     return key
+
+
+def is_restoration_net(state):
+    """MambaIR / MaIR (BasicSR) state_dicts: their top-level `norm` and `patch_embed.norm`
+    are real names, not VMamba's old ones, so the renames must not touch them."""
+    return any(k.split("module.", 1)[-1] == "conv_first.weight" for k in state)
 
 
 def convert(state):
     import torch
 
     out = {}
+    vmamba = not is_restoration_net(state)
     for key, value in state.items():
         if not isinstance(value, torch.Tensor):
             continue
-        new = rename(key)
+        new = rename(key, vmamba)
         if new in out:
             raise SystemExit(f"convert_pth: keys '{key}' and another both map to '{new}'")
         out[new] = value.detach().cpu().contiguous()
