@@ -204,6 +204,19 @@ TEST(Segmentor, upernet_vmamba_tiny_and_vm_unet_have_the_published_sizes) {
   EXPECT_NEAR(million_parameters("vm_unet_lesion_256.yaml"), 27.4, 0.05);
 }
 
+TEST(Segmentor, bundled_demo_weights_load_strictly_and_are_small) {
+  const auto file = test::source_dir() / "weights/shapes_seg_tiny.safetensors";
+  EXPECT_LT(std::filesystem::file_size(file), 2u << 20);
+  Segmentor model = make_segmentor(Config::load(test::source_dir() / "configs/seg/shapes_seg_tiny.yaml")["model"]);
+  load_weights(*model, file, /*strict=*/true);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  // A flat grey image is background (class 0) everywhere a trained model looks.
+  const at::Tensor logits = model->forward(model->normalize(torch::full({1, 3, 64, 64}, 128.0)));
+  ASSERT_EQ(logits.sizes().vec(), (std::vector<int64_t>{1, 5, 64, 64}));
+  EXPECT_GT(logits.argmax(1).eq(0).to(torch::kFloat).mean().item<double>(), 0.9);
+}
+
 TEST(Segmentor, patch_expanding_lays_channels_out_as_einops_b_h_w_p1_p2_c) {
   // One input pixel of value 1: the expanded vector is the weight column w, and einops'
   // 'b h w (p1 p2 c) -> b (h p1) (w p2) c' puts w[6·p1 + 3·p2 + c] at sub-pixel (p1, p2),
