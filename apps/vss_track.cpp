@@ -1,19 +1,42 @@
 // vss-track: multi-object tracking on MOTChallenge-style data.
+//   vss-track --seq DIR [--seq DIR ...] | --data DIR [--seqmap FILE] | --det FILE
+//             [--motion kalman|mtp] [--weights mtp.safetensors] [--config FILE] [--set k=v]
+//             --out OUT_DIR [--gt auto|FILE|DIR] [--json] [--device cpu|cuda[:i]]
+// runs ByteTrack association (conventions.md §1.6) with the Kalman or the Mamba motion
+// predictor (heads.md §4) on each sequence's det/det.txt and writes OUT_DIR/<seq>.txt in
+// ByteTrack's 10-column format; with --gt it scores them as `eval` does.
 //   vss-track eval --gt FILE|DIR --res FILE|DIR [--seqmap FILE] [--no-preproc] [--json]
 // scores existing tracker results the way TrackEval does (HOTA, CLEAR, Identity; conventions.md
 // §1.3): per sequence and COMBINED (counts summed over sequences, not ratios averaged).
 // With directories, --gt holds <seq>/gt/gt.txt (+ seqinfo.ini) and --res holds <seq>.txt,
 // as TrackEval's GT_FOLDER and tracker data folder; a seqmap picks the sequences.
+//   vss-track make-data --out DIR [--sequences N] [--seed S] ...   synthetic sequences
+//   vss-track export-mtp --run RUN_DIR [--checkpoint best] --out FILE   weights for --weights
+#include "backbones/weights.h"
+#include "core/atomic_file.h"
 #include "core/cli.h"
+#include "core/config.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "datasets/mot_challenge.h"
+#include "datasets/synthetic_mot.h"
+#include "engine/checkpoint.h"
+#include "heads/track/byte_tracker.h"
+#include "heads/track/kalman_motion.h"
 #include "heads/track/mot_metrics.h"
+#include "heads/track/mtp_motion.h"
+#include "heads/track/mtp_weights.h"
 
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <regex>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -73,6 +96,23 @@ void print_row(const std::string& name, const vss::track::MotMetrics& m) {
               static_cast<long long>(c.clr_fn));
 }
 
+// TrackEval's counts for one sequence from its gt and results files.
+vss::track::MotCounts score_sequence(const fs::path& gt_file, const fs::path& res_file, int64_t seq_length,
+                                     bool no_preproc) {
+  const auto g = vss::mot::read_boxes(gt_file, vss::mot::FileKind::GroundTruth, seq_length);
+  const auto r = vss::mot::read_boxes(res_file, vss::mot::FileKind::Results, seq_length);
+  int64_t frames = seq_length;
+  for (const auto* file : {&g, &r})
+    for (const auto& b : file->boxes) frames = std::max(frames, b.frame);
+  const bool preprocess = g.has_class && !no_preproc;
+  return vss::track::evaluate_sequence(vss::track::prepare_sequence(g.boxes, r.boxes, frames, preprocess));
+}
+
+void print_header() {
+  std::printf("%-24s %6s %6s %6s %6s %6s %6s %6s %6s %6s %5s %5s %5s %7s %7s\n", "sequence", "HOTA", "DetA", "AssA",
+              "LocA", "MOTA", "MOTP", "IDF1", "IDSW", "Frag", "MT", "PT", "ML", "FP", "FN");
+}
+
 int run_eval(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-track eval",
                    "Scores tracker results against MOTChallenge gt as TrackEval does: HOTA, DetA, AssA, LocA, MOTA, "
@@ -89,18 +129,10 @@ int run_eval(const std::vector<std::string>& args) {
   const auto sequences = find_sequences(gt.str(), res.str(), seqmap.str());
   vss::track::MotCounts combined;
   nlohmann::json out = {{"sequences", nlohmann::json::object()}};
-  if (!json)
-    std::printf("%-24s %6s %6s %6s %6s %6s %6s %6s %6s %6s %5s %5s %5s %7s %7s\n", "sequence", "HOTA", "DetA", "AssA",
-                "LocA", "MOTA", "MOTP", "IDF1", "IDSW", "Frag", "MT", "PT", "ML", "FP", "FN");
+  if (!json) print_header();
   for (const auto& s : sequences) {
     const int64_t seq_length = fs::exists(s.seqinfo) ? vss::mot::read_seqinfo(s.seqinfo).seq_length : 0;
-    const auto g = vss::mot::read_boxes(s.gt, vss::mot::FileKind::GroundTruth, seq_length);
-    const auto r = vss::mot::read_boxes(s.res, vss::mot::FileKind::Results, seq_length);
-    int64_t frames = seq_length;
-    for (const auto* file : {&g, &r})
-      for (const auto& b : file->boxes) frames = std::max(frames, b.frame);
-    const bool preprocess = g.has_class && !no_preproc;
-    const auto counts = vss::track::evaluate_sequence(vss::track::prepare_sequence(g.boxes, r.boxes, frames, preprocess));
+    const auto counts = score_sequence(s.gt, s.res, seq_length, no_preproc);
     combined += counts;
     const auto m = vss::track::summarize(counts);
     if (json) out["sequences"][s.name] = to_json(m);
@@ -116,14 +148,281 @@ int run_eval(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "eval") return run_eval({args.begin() + 1, args.end()});
-  vss::ArgParser p("vss-track", "Multi-object tracking. Sub-commands: eval (score existing results; see vss-track eval --help).");
-  p.positional("COMMAND", "eval", 1);
+// ---- tracking ------------------------------------------------------------------------
+
+struct TrackInput {
+  std::string name;
+  fs::path det, gt;             // gt empty: not scored
+  vss::mot::SeqInfo info;       // frame rate, length (0: from the detections), image size
+};
+
+// Sequence folders named by --seq, or all under --data (those with seqinfo.ini, or the
+// seqmap's), or a lone --det file.
+std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, const std::string& data,
+                                    const std::string& seqmap, const std::string& det, const std::string& gt,
+                                    double frame_rate, const std::string& image_size) {
+  const int sources = !seq_dirs.empty() + !data.empty();
+  if (sources > 1) throw vss::Error("give --seq or --data, not both");
+  std::vector<TrackInput> inputs;
+  if (sources == 0) {
+    if (det.empty()) throw vss::Error("nothing to track: give --seq DIR, --data DIR or --det FILE");
+    TrackInput in{fs::path(det).stem().string(), det, {}, {}};
+    in.info.name = in.name;
+    in.info.frame_rate = frame_rate;
+    if (!image_size.empty()) {
+      std::smatch m;
+      const std::string text = image_size;
+      if (!std::regex_match(text, m, std::regex("([0-9]{1,6})x([0-9]{1,6})")))
+        throw vss::Error("--image-size must be WxH (e.g. 1920x1080), got '" + image_size + "'");
+      in.info.im_width = std::stoll(m[1]);
+      in.info.im_height = std::stoll(m[2]);
+    }
+    if (!gt.empty() && gt != "auto") in.gt = gt;
+    return {in};
+  }
+  std::vector<fs::path> dirs(seq_dirs.begin(), seq_dirs.end());
+  if (!data.empty()) {
+    if (!fs::is_directory(data)) vss::throw_file_error(data, "--data: no such directory");
+    if (!seqmap.empty()) {
+      for (const auto& name : vss::mot::read_seqmap(seqmap)) dirs.push_back(fs::path(data) / name);
+    } else {
+      for (const auto& e : fs::directory_iterator(data))
+        if (fs::exists(e.path() / "seqinfo.ini")) dirs.push_back(e.path());
+      std::sort(dirs.begin(), dirs.end());
+      if (dirs.empty()) vss::throw_file_error(data, "no <seq>/seqinfo.ini under --data");
+    }
+  }
+  if (!det.empty() && dirs.size() != 1) throw vss::Error("--det replaces the det file of a single sequence only");
+  for (const auto& dir : dirs) {
+    const auto seq = vss::mot::open_sequence(dir);
+    TrackInput in{seq.dir.filename().string(), det.empty() ? seq.det_path() : fs::path(det), {}, seq.info};
+    if (in.info.frame_rate <= 0) in.info.frame_rate = frame_rate;
+    if (!fs::exists(in.det)) vss::throw_file_error(in.det.string(), "missing detections of sequence " + in.name);
+    if (gt == "auto") in.gt = seq.gt_path();
+    else if (!gt.empty()) in.gt = fs::is_directory(gt) ? fs::path(gt) / in.name / "gt" / "gt.txt" : fs::path(gt);
+    if (!in.gt.empty() && !fs::exists(in.gt)) vss::throw_file_error(in.gt.string(), "missing gt of sequence " + in.name);
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
+// Detections grouped by frame (index 0 = frame 1); the length is seqLength, or the last
+// frame of the file when there is no seqinfo.ini.
+std::vector<std::vector<vss::track::Detection>> read_detections(const TrackInput& in) {
+  const auto file = vss::mot::read_boxes(in.det, vss::mot::FileKind::Detections, in.info.seq_length);
+  int64_t length = in.info.seq_length;
+  for (const auto& b : file.boxes) length = std::max(length, b.frame);
+  std::vector<std::vector<vss::track::Detection>> frames(static_cast<size_t>(length));
+  for (const auto& b : file.boxes) frames[b.frame - 1].push_back({{b.x, b.y, b.w, b.h}, b.score});
+  return frames;
+}
+
+struct MotionChoice {
+  std::string type = "kalman";
+  std::optional<vss::track::MambaMotionPredictor> mtp;
+  c10::Device device = c10::Device("cpu");
+};
+
+std::unique_ptr<vss::track::MotionModel> make_motion(const MotionChoice& m, const TrackInput& in) {
+  if (m.type == "kalman") return vss::track::make_kalman_motion();
+  return vss::track::make_mtp_motion(m.mtp->ptr(), static_cast<double>(in.info.im_width),
+                                     static_cast<double>(in.info.im_height), m.device);
+}
+
+int run_track(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-track",
+                   "Tracks objects through MOTChallenge-style sequences: ByteTrack association with the Kalman or "
+                   "the Mamba motion predictor (MTP). Writes OUT/<seq>.txt (10 columns); with --gt prints HOTA, "
+                   "MOTA, IDF1, ... as TrackEval. Other commands: eval, make-data, export-mtp (see <command> --help).");
+  auto& seqs = p.multi("--seq", "DIR", "a sequence folder (seqinfo.ini, det/det.txt); repeatable");
+  auto& data = p.option("--data", "DIR", "", "a split: every <seq>/seqinfo.ini under DIR");
+  auto& seqmap = p.option("--seqmap", "FILE", "", "with --data: the sequences to run (first line 'name')");
+  auto& det = p.option("--det", "FILE", "", "detections (10 columns); alone, or instead of a sequence's det/det.txt");
+  auto& frame_rate = p.option("--frame-rate", "FPS", "30", "frame rate when seqinfo.ini has none (--det alone)");
+  auto& image_size = p.option("--image-size", "WxH", "", "image size for --det alone (the MTP normalises boxes by it)");
+  auto& config = p.option("--config", "FILE", "", "YAML with tracker: (ByteTrack thresholds) and motion: {type, weights}");
+  auto& sets = p.multi("--set", "key=value", "override a config key, e.g. tracker.match_thresh=0.9");
+  auto& motion = p.option("--motion", "kalman|mtp", "", "motion model (default: the config's, else kalman)");
+  auto& weights = p.option("--weights", "FILE", "", "MTP weights (vss-track export-mtp); default: the config's");
+  auto& out = p.option("--out", "DIR", "", "results folder: <seq>.txt per sequence", true);
+  auto& gt = p.option("--gt", "auto|FILE|DIR", "",
+                      "score the results: auto = each sequence's gt/gt.txt, or a gt file, or a folder of <seq>/gt/gt.txt");
+  auto& no_preproc = p.flag("--no-preproc", "score without MOT17/20 preprocessing (as eval --no-preproc)");
+  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the MTP runs");
+  auto& json = p.flag("--json", "print JSON (fractions) instead of a table (percent)");
   if (int rc = p.parse(args); rc >= 0) return rc;
-  std::fprintf(stderr, "vss-track: unknown command '%s' (the tracker itself is not built yet; use: eval)\n",
-               p.positionals().empty() ? "" : p.positionals()[0].c_str());
-  return 2;
+
+  MotionChoice choice;
+  vss::Config cfg = config ? vss::Config::load(config.str()) : vss::Config::parse("{}", "<defaults>");
+  for (const auto& s : sets.values) cfg.apply_override(s);
+  cfg.check_keys({"tracker", "motion"});
+  const auto options = cfg.has("tracker") ? vss::track::byte_track_options(cfg["tracker"]) : vss::track::ByteTrackOptions{};
+  std::string weights_path = weights.str();
+  if (cfg.has("motion")) {
+    const vss::Config m = cfg["motion"];
+    m.check_keys({"type", "weights"});
+    choice.type = m.get_or<std::string>("type", choice.type);
+    if (weights_path.empty() && m.has("weights")) {
+      // Relative to the config file, as _base_ paths are.
+      const fs::path w = m.get<std::string>("weights");
+      weights_path = (w.is_relative() ? fs::path(m.file()).parent_path() / w : w).string();
+    }
+  }
+  if (motion) choice.type = motion.str();
+  try {
+    choice.device = c10::Device(device.str());
+    if (choice.type != "kalman" && choice.type != "mtp")
+      throw vss::Error("--motion must be kalman or mtp, got '" + choice.type + "'");
+    if (choice.type == "mtp" && weights_path.empty()) throw vss::Error("--motion mtp needs --weights FILE");
+  } catch (const vss::Error& e) {
+    std::fprintf(stderr, "vss-track: %s\ntry 'vss-track --help'\n", e.what());
+    return 2;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "vss-track: --device: %s\ntry 'vss-track --help'\n", e.what_without_backtrace());
+    return 2;
+  }
+  if (choice.device.is_cuda() && !torch::cuda::is_available())
+    throw vss::Error("--device " + device.str() + ": no CUDA device is available");
+  if (choice.type == "mtp") choice.mtp = vss::track::load_mtp(weights_path);
+
+  const auto inputs = find_inputs(seqs.values, data.str(), seqmap.str(), det.str(), gt.str(), frame_rate.as_double(),
+                                  image_size.str());
+  std::vector<std::vector<std::vector<vss::track::Detection>>> detections;
+  int64_t total_frames = 0;
+  for (const auto& in : inputs) {
+    detections.push_back(read_detections(in));
+    total_frames += static_cast<int64_t>(detections.back().size());
+  }
+  fs::create_directories(out.str());
+
+  vss::Progress bar(total_frames, "track", {.unit = "frame"});
+  vss::track::MotCounts combined;
+  nlohmann::json report = {{"motion", choice.type}, {"sequences", nlohmann::json::object()}};
+  double total_seconds = 0;
+  bool scored = false;
+  std::vector<std::pair<std::string, vss::track::MotMetrics>> rows;
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    const TrackInput& in = inputs[s];
+    vss::track::ByteTracker tracker(options, make_motion(choice, in), in.info.frame_rate);
+    std::vector<vss::mot::Box> results;
+    std::set<int64_t> ids;
+    double seconds = 0;
+    for (size_t f = 0; f < detections[s].size(); ++f) {
+      const auto start = std::chrono::steady_clock::now();
+      const auto tracks = tracker.update(detections[s][f]);
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      for (const auto& t : tracks) {
+        if (!vss::track::keep_output_box(t.box, options)) continue;
+        results.push_back({static_cast<int64_t>(f) + 1, t.id, t.box.x, t.box.y, t.box.w, t.box.h, t.score});
+        ids.insert(t.id);
+      }
+      bar.advance();
+    }
+    const fs::path res_file = fs::path(out.str()) / (in.name + ".txt");
+    vss::mot::write_results(res_file, results);
+    total_seconds += seconds;
+    const double frames = static_cast<double>(detections[s].size());
+    nlohmann::json entry = {{"frames", detections[s].size()}, {"tracks", ids.size()}, {"boxes", results.size()},
+                            {"fps", seconds > 0 ? frames / seconds : 0.0}, {"results", res_file.string()}};
+    if (!in.gt.empty()) {
+      const auto counts = score_sequence(in.gt, res_file, in.info.seq_length, no_preproc);
+      combined += counts;
+      scored = true;
+      const auto m = vss::track::summarize(counts);
+      entry["metrics"] = to_json(m);
+      rows.emplace_back(in.name, m);
+    }
+    report["sequences"][in.name] = entry;
+  }
+  bar.finish();
+  const double fps = total_seconds > 0 ? static_cast<double>(total_frames) / total_seconds : 0.0;
+  report["fps"] = fps;
+  if (scored) report["combined"] = to_json(vss::track::summarize(combined));
+  if (json) {
+    std::printf("%s\n", report.dump(2).c_str());
+    return 0;
+  }
+  if (scored) {
+    print_header();
+    for (const auto& [name, m] : rows) print_row(name, m);
+    print_row("COMBINED", vss::track::summarize(combined));
+  }
+  std::printf("%s: %lld frames of %zu sequence(s) in %.3f s of association = %.0f frames/s; results in %s\n",
+              choice.type.c_str(), static_cast<long long>(total_frames), inputs.size(), total_seconds, fps,
+              out.str().c_str());
+  return 0;
+}
+
+// ---- make-data, export-mtp -------------------------------------------------------------
+
+int run_make_data(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-track make-data",
+                   "Writes synthetic MOTChallenge-layout sequences (seqinfo.ini, gt/gt.txt, det/det.txt) of "
+                   "dancers with non-linear motion, occlusions and a noisy detector, plus a seqmap.");
+  auto& out = p.option("--out", "DIR", "", "output folder: DIR/<prefix>-NNNN/ and DIR/seqmap.txt", true);
+  auto& count = p.option("--sequences", "N", "4", "number of sequences");
+  auto& seed = p.option("--seed", "S", "1", "split seed: sequence i gets its own seed from (S, i); other seeds give other splits");
+  auto& prefix = p.option("--prefix", "NAME", "synth", "sequence name prefix");
+  auto& frames = p.option("--frames", "N", "300", "frames per sequence");
+  auto& objects = p.option("--objects", "N", "10", "dancers per sequence");
+  if (int rc = p.parse(args); rc >= 0) return rc;
+  const long long n = count.as_int();
+  if (n < 1) throw vss::Error("--sequences must be >= 1");
+  std::string seqmap = "name\n";
+  vss::Progress bar(n, "make-data", {.unit = "seq"});
+  for (long long i = 0; i < n; ++i) {
+    vss::mot::SyntheticMotOptions o;
+    char name[64];
+    std::snprintf(name, sizeof(name), "%s-%04lld", prefix.str().c_str(), i + 1);
+    o.name = name;
+    o.seed = vss::mot::synthetic_sequence_seed(static_cast<uint64_t>(seed.as_int()), i);
+    o.frames = frames.as_int();
+    o.objects = objects.as_int();
+    vss::mot::write_sequence(fs::path(out.str()) / o.name, vss::mot::make_synthetic_mot(o));
+    seqmap += o.name + "\n";
+    bar.advance();
+  }
+  bar.finish();
+  vss::AtomicFile map_file(fs::path(out.str()) / "seqmap.txt");
+  map_file.stream() << seqmap;
+  map_file.commit();
+  std::printf("wrote %lld sequence(s) and seqmap.txt to %s\n", n, out.str().c_str());
+  return 0;
+}
+
+int run_export(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-track export-mtp",
+                   "Writes the MTP weights of a vss-train run (task: motion) as a self-describing safetensors file "
+                   "for vss-track --weights.");
+  auto& run_dir = p.option("--run", "DIR", "", "vss-train run directory", true);
+  auto& name = p.option("--checkpoint", "NAME", "best", "checkpoint in the run: best or last");
+  auto& raw = p.flag("--no-ema", "export the raw weights even when the run kept an EMA");
+  auto& out = p.option("--out", "FILE", "", "output .safetensors", true);
+  if (int rc = p.parse(args); rc >= 0) return rc;
+  const auto ckpt = vss::read_checkpoint(run_dir.str(), name.str());
+  const vss::Config root = vss::Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json");
+  vss::track::MambaMotionPredictor model(vss::track::mtp_options(root["model"]));
+  bool has_ema = false;
+  for (const auto& [key, t] : ckpt.tensors) has_ema = has_ema || key.rfind("ema.", 0) == 0;
+  const std::string prefix = has_ema && !raw ? "ema." : "model.";
+  vss::NamedTensors state;
+  for (const auto& [key, t] : ckpt.tensors)
+    if (key.rfind(prefix, 0) == 0) state.emplace_back(key.substr(prefix.size()), t);
+  vss::load_state(*model, state, run_dir.str() + "/" + name.str() + ".safetensors (" + prefix + "*)");
+  vss::track::save_mtp(model, out.str());
+  std::printf("wrote %s (%s weights of step %lld)\n", out.str().c_str(), prefix == "ema." ? "EMA" : "raw",
+              static_cast<long long>(ckpt.info.step));
+  return 0;
+}
+
+int run(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "eval") return run_eval(rest);
+    if (args[0] == "make-data") return run_make_data(rest);
+    if (args[0] == "export-mtp") return run_export(rest);
+  }
+  return run_track(args);
 }
 
 }  // namespace

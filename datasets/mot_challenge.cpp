@@ -145,6 +145,8 @@ BoxFile read_boxes(const std::filesystem::path& file, FileKind kind, int64_t seq
     b.h = parse_double(f[5], file, n, "5 (bb_height)");
     if (b.w < 0) line_error(file, n, "column 4 (bb_width): negative width " + f[4]);
     if (b.h < 0) line_error(file, n, "column 5 (bb_height): negative height " + f[5]);
+    if (kind == FileKind::Detections && (b.w == 0 || b.h == 0))
+      line_error(file, n, "zero-size detection box (" + f[4] + " x " + f[5] + ")");
     if (f.size() > 6) b.score = parse_double(f[6], file, n, "6 (conf)");
     if (kind == FileKind::GroundTruth && f.size() == 9) {
       b.cls = static_cast<int>(parse_int(f[7], file, n, "7 (class)"));

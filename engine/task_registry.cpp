@@ -1,4 +1,5 @@
 #include "engine/classification_task.h"
+#include "engine/motion_task.h"
 #include "engine/task.h"
 
 namespace vss {
@@ -7,6 +8,7 @@ Registry<Task, const Config&, c10::Device>& task_registry() {
   static Registry<Task, const Config&, c10::Device> registry = [] {
     Registry<Task, const Config&, c10::Device> r("task");
     r.add("classification", make_classification_task);
+    r.add("motion", make_motion_task);
     return r;
   }();
   return registry;
