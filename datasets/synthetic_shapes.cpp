@@ -1,6 +1,7 @@
 #include "datasets/synthetic_shapes.h"
 
 #include "core/error.h"
+#include "core/seed.h"
 
 #include <torch/torch.h>
 
@@ -21,14 +22,6 @@ int64_t SyntheticShapes::label(int64_t index) const { return index % opt_.num_cl
 
 namespace {
 
-// SplitMix64: decorrelates neighbouring (seed, index) pairs before they seed the engine.
-uint64_t mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 // Whether pixel centre (x, y), relative to the shape centre and in units of its radius,
 // is inside shape `cls`.
 bool inside(int64_t cls, double x, double y) {
@@ -48,7 +41,7 @@ at::Tensor SyntheticShapes::image(int64_t index) const {
   if (index < 0 || index >= opt_.size)
     throw Error("synthetic_shapes: index " + std::to_string(index) + " out of range [0, " +
                 std::to_string(opt_.size) + ")");
-  std::mt19937_64 rng(mix(mix(opt_.seed) ^ static_cast<uint64_t>(index)));
+  std::mt19937_64 rng(mix_seed(opt_.seed, static_cast<uint64_t>(index)));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   std::normal_distribution<double> gauss(0.0, 1.0);
   const int64_t S = opt_.image_size;

@@ -1,0 +1,162 @@
+#include "core/image_io.h"
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+#include <ATen/ATen.h>
+
+#include <glob.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#ifdef VSS_HAVE_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace fs = std::filesystem;
+
+namespace vss {
+
+namespace {
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+#ifdef VSS_HAVE_OPENCV
+// OpenCV Mat (BGR / BGRA / grey, 8 or 16 bit) -> owning [H, W, C] tensor in RGB(A).
+at::Tensor mat_to_tensor(cv::Mat mat, ImageMode mode, const std::string& what) {
+  if (mode == ImageMode::kRgb) {
+    if (mat.depth() == CV_16U) mat.convertTo(mat, CV_8U, 1.0 / 257.0);
+    if (mat.channels() == 1) cv::cvtColor(mat, mat, cv::COLOR_GRAY2RGB);
+    else if (mat.channels() == 4) cv::cvtColor(mat, mat, cv::COLOR_BGRA2RGB);
+    else cv::cvtColor(mat, mat, cv::COLOR_BGR2RGB);
+  } else {
+    if (mat.channels() == 3) cv::cvtColor(mat, mat, cv::COLOR_BGR2RGB);
+    else if (mat.channels() == 4) cv::cvtColor(mat, mat, cv::COLOR_BGRA2RGBA);
+  }
+  at::ScalarType type;
+  if (mat.depth() == CV_8U) type = at::kByte;
+  else if (mat.depth() == CV_16U) type = at::kUInt16;
+  else throw_file_error(what, "unsupported pixel depth (only 8- and 16-bit images are read)");
+  if (!mat.isContinuous()) mat = mat.clone();
+  return at::from_blob(mat.data, {mat.rows, mat.cols, mat.channels()}, at::TensorOptions(type)).clone();
+}
+
+cv::Mat tensor_to_mat(const at::Tensor& image, const std::string& what) {
+  at::Tensor t = image.dim() == 2 ? image.unsqueeze(-1) : image;
+  if (t.dim() != 3 || t.size(2) < 1 || t.size(2) > 4 || t.size(2) == 2)
+    throw Error(what + ": expected an image tensor [H, W, 1|3|4], got " + shape_to_string(image.sizes().vec()));
+  int depth;
+  if (t.scalar_type() == at::kByte) depth = CV_8U;
+  else if (t.scalar_type() == at::kUInt16) depth = CV_16U;
+  else throw Error(what + ": image tensors must be uint8 or uint16, got " + std::string(c10::toString(t.scalar_type())));
+  t = t.to(at::kCPU).contiguous();
+  const int c = static_cast<int>(t.size(2));
+  cv::Mat rgb(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), CV_MAKETYPE(depth, c), t.data_ptr());
+  cv::Mat bgr;
+  if (c == 3) cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  else if (c == 4) cv::cvtColor(rgb, bgr, cv::COLOR_RGBA2BGRA);
+  else bgr = rgb.clone();
+  return bgr;
+}
+#endif
+
+#ifndef VSS_HAVE_OPENCV
+[[noreturn]] void no_opencv(const std::string& what) {
+  throw_file_error(what, "this vsskit build has no image codecs (rebuild with OpenCV: -DVSS_WITH_OPENCV=ON)");
+}
+#endif
+
+}  // namespace
+
+bool image_io_available() {
+#ifdef VSS_HAVE_OPENCV
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool has_image_extension(const std::string& path) {
+  static const char* kExt[] = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"};
+  const std::string ext = lower_extension(path);
+  return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* e) { return ext == e; });
+}
+
+at::Tensor decode_image(const std::vector<unsigned char>& bytes, ImageMode mode, const std::string& what) {
+#ifdef VSS_HAVE_OPENCV
+  const int flags = mode == ImageMode::kRgb ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
+  cv::Mat mat = cv::imdecode(bytes, flags);
+  if (mat.empty()) throw_file_error(what, "cannot decode image (corrupt or unsupported format)");
+  return mat_to_tensor(mat, mode, what);
+#else
+  no_opencv(what);
+#endif
+}
+
+at::Tensor read_image(const std::string& path, ImageMode mode) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_file_error(path, "cannot open image (missing file or no permission)");
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw_file_error(path, "image file is empty");
+  return decode_image(bytes, mode, path);
+}
+
+std::vector<unsigned char> encode_image(const at::Tensor& image, const std::string& extension, int jpeg_quality) {
+#ifdef VSS_HAVE_OPENCV
+  cv::Mat mat = tensor_to_mat(image, "image" + extension);
+  std::vector<int> params;
+  if (extension == ".jpg" || extension == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
+  std::vector<unsigned char> out;
+  if (!cv::imencode(extension, mat, out, params))
+    throw Error("cannot encode an image as '" + extension + "'");
+  return out;
+#else
+  no_opencv("image" + extension);
+#endif
+}
+
+void write_image(const std::string& path, const at::Tensor& image, int jpeg_quality) {
+  const std::string ext = lower_extension(path);
+  if (!has_image_extension(path)) throw_file_error(path, "unknown image extension (use .png, .jpg, .tif, .bmp)");
+  std::vector<unsigned char> bytes;
+  try {
+    bytes = encode_image(image, ext, jpeg_quality);
+  } catch (const Error& e) {
+    throw_file_error(path, e.what());
+  }
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+std::vector<std::string> list_images(const std::string& spec) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (fs::is_directory(spec, ec)) {
+    for (fs::directory_iterator it(spec, ec), end; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file() && has_image_extension(it->path().string())) out.push_back(it->path().string());
+    if (out.empty()) throw_file_error(spec, "folder holds no image files (.png .jpg .tif .bmp ...)");
+  } else if (spec.find_first_of("*?[") != std::string::npos) {
+    glob_t g{};
+    if (::glob(spec.c_str(), 0, nullptr, &g) == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i)
+        if (has_image_extension(g.gl_pathv[i])) out.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (out.empty()) throw_file_error(spec, "pattern matches no image files");
+  } else {
+    if (!fs::exists(spec, ec)) throw_file_error(spec, "no such file or folder");
+    out.push_back(spec);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace vss
