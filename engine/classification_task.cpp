@@ -52,7 +52,7 @@ class ClassificationTask : public Task {
   torch::nn::Module& model() override { return *model_; }
   int64_t train_size() const override { return train_.size(); }
 
-  Batch train_batch(const std::vector<int64_t>& indices) const override {
+  Batch train_batch(const std::vector<int64_t>& indices, uint64_t /*seed*/) const override {
     std::vector<int64_t> labels;
     for (int64_t i : indices) labels.push_back(train_.label(i));
     return {stack_images(train_, indices), torch::tensor(labels, torch::kInt64)};

@@ -151,7 +151,7 @@ class MotionTask : public Task {
   torch::nn::Module& model() override { return *model_; }
   int64_t train_size() const override { return train_.size(); }
 
-  Batch train_batch(const std::vector<int64_t>& indices) const override {
+  Batch train_batch(const std::vector<int64_t>& indices, uint64_t /*seed*/) const override {
     const auto idx = torch::tensor(indices, torch::kInt64);
     return {train_.inputs.index_select(0, idx), train_.targets.index_select(0, idx)};
   }

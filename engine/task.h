@@ -22,8 +22,10 @@ class Task {
   virtual ~Task() = default;
   virtual torch::nn::Module& model() = 0;
   virtual int64_t train_size() const = 0;
-  // Called on the loader thread: must not touch the model.
-  virtual Batch train_batch(const std::vector<int64_t>& indices) const = 0;
+  // Called on the loader thread: must not touch the model. `seed` is a pure function of
+  // (train.seed, micro-batch number): augmentations draw from it, so a resumed run sees
+  // the same augmented batches.
+  virtual Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const = 0;
   // Forward and loss of a batch already on the model's device (scalar).
   virtual at::Tensor loss(const Batch& batch) = 0;
   // The validation metric (higher is better), the model in eval mode meanwhile.

@@ -5,12 +5,14 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
+#include "core/seed.h"
 #include "engine/batch_prefetcher.h"
 #include "engine/batch_sampler.h"
 #include "engine/checkpoint.h"
 #include "engine/ema.h"
 #include "engine/interrupt.h"
 #include "engine/lr_schedule.h"
+#include "engine/mixed_precision.h"
 #include "engine/optimizer.h"
 #include "engine/task.h"
 
@@ -34,11 +36,12 @@ struct LoopSettings {
   int64_t steps, batch_size, grad_accum, log_every, eval_every, checkpoint_every, prefetch;
   uint64_t seed;
   double clip_grad_norm;
+  std::string precision;
 };
 
 LoopSettings read_loop_settings(const Config& train) {
   train.check_keys({"steps", "batch_size", "grad_accum", "clip_grad_norm", "seed", "log_every", "eval_every",
-                    "checkpoint_every", "prefetch"});
+                    "checkpoint_every", "prefetch", "precision"});
   LoopSettings s;
   s.steps = train.get<int64_t>("steps");
   s.batch_size = train.get<int64_t>("batch_size");
@@ -49,6 +52,7 @@ LoopSettings read_loop_settings(const Config& train) {
   s.eval_every = train.get_or<int64_t>("eval_every", 0);
   s.checkpoint_every = train.get_or<int64_t>("checkpoint_every", 0);
   s.prefetch = train.get_or<int64_t>("prefetch", 4);
+  s.precision = train.get_or<std::string>("precision", "fp32");
   auto positive = [&](const char* key, int64_t v) {
     if (v < 1) train[key].fail("must be >= 1, got " + std::to_string(v));
   };
@@ -138,6 +142,15 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
     fs::create_directories(run_dir);
   }
 
+  Precision precision;
+  try {
+    precision = parse_precision(loop.precision, device);
+  } catch (const Error& e) {
+    config["train"]["precision"].fail(e.what());
+  }
+  std::optional<GradScaler> scaler;
+  if (precision.name == "fp16") scaler.emplace();
+
   torch::manual_seed(loop.seed);
   std::shared_ptr<Task> task = make_task(config, device);
   torch::nn::Module& model = task->model();
@@ -170,6 +183,7 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
     if (ema) ema->load(ckpt.tensors, "ema.", source);
     load_optimizer_state(optimizer, built.type, model, ckpt.tensors, "optim.", source);
     restore_rng_state(ckpt.tensors, source);
+    if (scaler) scaler->load(ckpt.tensors, "scaler.", source);
     info.step = ckpt.info.step;
     info.has_best = ckpt.info.has_best;
     info.best_metric = ckpt.info.best_metric;
@@ -182,6 +196,7 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
     if (ema) for (auto& kv : with_prefix("ema.", ema->state())) tensors.push_back(std::move(kv));
     for (auto& kv : optimizer_state(optimizer, built.type, model, "optim.")) tensors.push_back(std::move(kv));
     for (auto& kv : rng_state()) tensors.push_back(std::move(kv));
+    if (scaler) for (auto& kv : scaler->state("scaler.")) tensors.push_back(std::move(kv));
     write_checkpoint(run_dir, name, tensors, info);
   };
 
@@ -207,7 +222,10 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   const int64_t first_step = info.step;
   const int64_t accum = loop.grad_accum;
   BatchSampler sampler(task->train_size(), loop.batch_size, loop.seed);
-  BatchPrefetcher loader([&task, &sampler](int64_t k) { return task->train_batch(sampler.indices(k)); },
+  const uint64_t seed = loop.seed;
+  BatchPrefetcher loader([&task, &sampler, seed](int64_t k) {
+                           return task->train_batch(sampler.indices(k), mix_seed(seed, static_cast<uint64_t>(k)));
+                         },
                          first_step * accum, loop.steps * accum, static_cast<size_t>(loop.prefetch));
 
   InterruptGuard interrupt;
@@ -233,17 +251,26 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
       Batch batch = loader.next();
       batch.inputs = batch.inputs.to(device);
       batch.targets = batch.targets.to(device);
-      const at::Tensor loss = task->loss(batch) / static_cast<double>(accum);
-      loss.backward();
+      at::Tensor loss;
+      {
+        AutocastScope autocast(device, precision.autocast);
+        loss = task->loss(batch).to(at::kFloat) / static_cast<double>(accum);
+      }
+      (scaler ? scaler->scale_loss(loss) : loss).backward();
       step_loss += loss.item<double>();
     }
     if (!std::isfinite(step_loss)) {
       throw Error("non-finite training loss at step " + std::to_string(info.step + 1) +
                   "; stopped, the last good checkpoint is " + (run_dir / "last.safetensors").string());
     }
+    // fp16: a step whose unscaled gradients overflowed is skipped (the scaler backs off).
+    const bool overflow = scaler && scaler->unscale_and_check(parameters);
     double grad_norm = 0;
-    if (loop.clip_grad_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(parameters, loop.clip_grad_norm);
-    optimizer.step();
+    if (!overflow) {
+      if (loop.clip_grad_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(parameters, loop.clip_grad_norm);
+      optimizer.step();
+    }
+    if (scaler) scaler->update(overflow);
     if (ema) ema->update(model);
     ++info.step;
     window_loss += step_loss;

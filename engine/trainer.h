@@ -6,7 +6,8 @@
 //   schedule: {type: cosine, warmup_steps: 20}          # engine/lr_schedule.h
 //   ema: {decay: 0.999}                                 # optional
 //   train: {steps: 300, batch_size: 32, grad_accum: 1, clip_grad_norm: 1.0, seed: 0,
-//           log_every: 10, eval_every: 100, checkpoint_every: 100, prefetch: 4}
+//           log_every: 10, eval_every: 100, checkpoint_every: 100, prefetch: 4,
+//           precision: fp32}                             # bf16 | fp16 (CUDA): engine/mixed_precision.h
 #include "core/config.h"
 
 #include <cstdint>

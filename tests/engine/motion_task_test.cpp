@@ -47,7 +47,7 @@ TEST(MotionTask, WindowsFromGtByHand) {
   const auto task = make_task(task_config(write_split(dir)), c10::Device("cpu"));
   // history 3 -> windows of 5 boxes: 3 in the 7-box run, 1 in the 5-box run.
   ASSERT_EQ(task->train_size(), 4);
-  const Batch b = task->train_batch({0, 3});
+  const Batch b = task->train_batch({0, 3}, 0);
   ASSERT_EQ(b.inputs.sizes(), (std::vector<int64_t>{2, 3, 4}));
   ASSERT_EQ(b.targets.sizes(), (std::vector<int64_t>{2, 4}));
   // Window 0: frames 1..5; cx = 10f + 10 over width 200, cy = f² + 20 over height 100.

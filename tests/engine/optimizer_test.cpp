@@ -34,7 +34,9 @@ TEST(Optimizer, NoDecayGroupHoldsNormsBiasesAndSsmParameters) {
       EXPECT_TRUE(excluded) << name;
       ++ssm;
     }
-    if (ends_with(".bias") || item.value().dim() == 1) EXPECT_TRUE(excluded) << name;
+    if (ends_with(".bias") || item.value().dim() == 1) {
+      EXPECT_TRUE(excluded) << name;
+    }
     if (item.value().dim() == 4) {  // convolution kernels decay
       EXPECT_FALSE(excluded) << name;
       ++convs;

@@ -19,17 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// shapes_tiny shrunk to a few seconds: 16 samples per batch, small splits.
-vss::Config tiny_config(const std::vector<std::string>& overrides = {}) {
-  vss::Config c = vss::Config::load(vss::test::source_dir() / "configs/train/shapes_tiny.yaml");
-  for (const char* s : {"train.steps=10", "train.batch_size=8", "train.grad_accum=2", "train.log_every=2",
-                        "train.eval_every=4", "train.checkpoint_every=0", "data.train.size=96",
-                        "data.val.size=32", "schedule.warmup_steps=3"})
-    c.apply_override(s);
-  for (const auto& s : overrides) c.apply_override(s);
-  return c;
-}
-
 vss::TrainerOptions options_for(const fs::path& dir, bool resume = false) {
   vss::TrainerOptions o;
   o.run_dir = dir;
@@ -41,7 +30,7 @@ vss::TrainerOptions options_for(const fs::path& dir, bool resume = false) {
 TEST(Trainer, ResumeAfterSigintIsBitIdentical) {
   const fs::path root = vss::test::make_temp_dir("vss_train_resume");
   // Drop-path on, so the resumed run also depends on the restored RNG state.
-  const vss::Config config = tiny_config({"model.drop_path_rate=0.1"});
+  const vss::Config config = vss::test::tiny_train_config({"model.drop_path_rate=0.1"});
 
   const auto straight = vss::train(config, options_for(root / "straight"));
   EXPECT_EQ(straight.steps_done, 10);
@@ -84,7 +73,7 @@ TEST(Trainer, SigtermSavesAtTheStepBoundaryAndResumeRefusesAnotherConfig) {
   o.after_step = [](int64_t done) {
     if (done == 3) std::raise(SIGTERM);
   };
-  const auto r = vss::train(tiny_config(), o);
+  const auto r = vss::train(vss::test::tiny_train_config(), o);
   EXPECT_EQ(r.interrupted_by, SIGTERM);
   EXPECT_EQ(r.steps_done, 3);
   std::ifstream json(root / "last.json");
@@ -92,7 +81,7 @@ TEST(Trainer, SigtermSavesAtTheStepBoundaryAndResumeRefusesAnotherConfig) {
   EXPECT_NE(text.find("\"step\": 3"), std::string::npos) << text;
 
   try {
-    vss::train(tiny_config({"optimizer.lr=0.5", "data.noise=0.2"}), options_for(root, true));
+    vss::train(vss::test::tiny_train_config({"optimizer.lr=0.5", "data.noise=0.2"}), options_for(root, true));
     FAIL() << "resumed with another config";
   } catch (const vss::Error& e) {
     const std::string what = e.what();
@@ -100,9 +89,9 @@ TEST(Trainer, SigtermSavesAtTheStepBoundaryAndResumeRefusesAnotherConfig) {
     EXPECT_NE(what.find("data.noise"), std::string::npos) << what;
   }
   // A longer step budget is not a different run.
-  EXPECT_EQ(vss::train(tiny_config({"train.steps=4"}), options_for(root, true)).steps_done, 4);
+  EXPECT_EQ(vss::train(vss::test::tiny_train_config({"train.steps=4"}), options_for(root, true)).steps_done, 4);
   // Starting afresh over an existing run is refused.
-  EXPECT_THROW(vss::train(tiny_config(), options_for(root)), vss::Error);
+  EXPECT_THROW(vss::train(vss::test::tiny_train_config(), options_for(root)), vss::Error);
   vss::remove_tree(root);
 }
 
@@ -113,7 +102,7 @@ TEST(Trainer, GradientAccumulationEqualsTheLargerBatch) {
   const std::vector<std::string> common = {"model.drop_path_rate=0.0", "train.steps=3", "train.clip_grad_norm=0"};
   auto with = [&](std::vector<std::string> extra) {
     extra.insert(extra.end(), common.begin(), common.end());
-    return tiny_config(extra);
+    return vss::test::tiny_train_config(extra);
   };
   vss::train(with({"train.batch_size=8", "train.grad_accum=2"}), options_for(root / "accum"));
   vss::train(with({"train.batch_size=16", "train.grad_accum=1"}), options_for(root / "big"));
@@ -129,7 +118,7 @@ TEST(Trainer, GradientAccumulationEqualsTheLargerBatch) {
 
 TEST(Trainer, MetricsAndCheckpointsAreWritten) {
   const fs::path root = vss::test::make_temp_dir("vss_train_files");
-  const auto r = vss::train(tiny_config({"train.steps=40", "train.log_every=10", "train.eval_every=20",
+  const auto r = vss::train(vss::test::tiny_train_config({"train.steps=40", "train.log_every=10", "train.eval_every=20",
                                          "train.checkpoint_every=20", "data.train.size=400", "data.val.size=100"}),
                             options_for(root));
   EXPECT_TRUE(std::isfinite(r.last_loss));
@@ -164,7 +153,7 @@ TEST(Trainer, BadConfigIsOneLineNamingTheKey) {
   const fs::path root = vss::test::make_temp_dir("vss_train_bad");
   auto expect_error = [&](const std::vector<std::string>& overrides, const std::string& needle) {
     try {
-      vss::train(tiny_config(overrides), options_for(root / needle));
+      vss::train(vss::test::tiny_train_config(overrides), options_for(root / needle));
       ADD_FAILURE() << "no error for " << needle;
     } catch (const vss::Error& e) {
       const std::string what = e.what();
@@ -178,6 +167,27 @@ TEST(Trainer, BadConfigIsOneLineNamingTheKey) {
   expect_error({"task.type=detection"}, "detection");
   expect_error({"model.num_classes=5"}, "num_classes");
   expect_error({"train.stpes=3"}, "stpes");
+  expect_error({"train.precision=fp16"}, "precision");  // fp16 needs CUDA
+  expect_error({"train.precision=int8"}, "precision");
+  vss::remove_tree(root);
+}
+
+// bf16 autocast on CPU: the run trains (finite losses) and autocast really changed the
+// arithmetic (the weights differ from the float32 run's, but not wildly).
+TEST(Trainer, Bf16AutocastOnCpuTrains) {
+  const fs::path root = vss::test::make_temp_dir("vss_train_bf16");
+  const auto fp32 = vss::train(vss::test::tiny_train_config(), options_for(root / "fp32"));
+  const auto bf16 = vss::train(vss::test::tiny_train_config({"train.precision=bf16"}), options_for(root / "bf16"));
+  EXPECT_TRUE(std::isfinite(bf16.last_loss));
+  EXPECT_NEAR(bf16.first_loss, fp32.first_loss, 0.05 * fp32.first_loss);
+  const auto a = vss::read_safetensors(root / "fp32" / "last.safetensors");
+  const auto b = vss::read_safetensors(root / "bf16" / "last.safetensors");
+  double max_diff = 0;
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    if (a.tensors[i].first.rfind("model.", 0) == 0)
+      max_diff = std::max(max_diff, vss::test::max_abs_diff(a.tensors[i].second, b.tensors[i].second));
+  EXPECT_GT(max_diff, 0.0);
+  EXPECT_LT(max_diff, 0.5);
   vss::remove_tree(root);
 }
 

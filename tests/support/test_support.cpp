@@ -33,6 +33,16 @@ std::vector<fs::path> parity_cases(const std::string& sub) {
 
 fs::path source_dir() { return env_or("VSS_SOURCE_DIR", VSS_DEFAULT_SOURCE_DIR); }
 
+vss::Config tiny_train_config(const std::vector<std::string>& overrides) {
+  vss::Config c = vss::Config::load(source_dir() / "configs/train/shapes_tiny.yaml");
+  for (const char* s : {"train.steps=10", "train.batch_size=8", "train.grad_accum=2", "train.log_every=2",
+                        "train.eval_every=4", "train.checkpoint_every=0", "data.train.size=96",
+                        "data.val.size=32", "schedule.warmup_steps=3"})
+    c.apply_override(s);
+  for (const auto& s : overrides) c.apply_override(s);
+  return c;
+}
+
 fs::path make_temp_dir(const std::string& prefix) {
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the test suites: where fixtures live, running the Python oracles,
 // and comparing tensors with a readable failure message.
+#include "core/config.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
@@ -23,6 +25,10 @@ int run_python(const std::string& script, const std::vector<std::string>& args,
                std::string* out = nullptr);
 // True when $VSS_PYTHON can import every module in `modules`.
 bool python_has(const std::vector<std::string>& modules);
+
+// configs/train/shapes_tiny.yaml shrunk to a few seconds of CPU training (10 steps of 2x8
+// samples), then `overrides` ("key=value") applied.
+vss::Config tiny_train_config(const std::vector<std::string>& overrides = {});
 
 // max |a - b| over all elements, computed in float64 (shapes must match).
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
