@@ -58,11 +58,9 @@ static std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-int run_python(const std::string& script, const std::vector<std::string>& args, std::string* out) {
-  std::string cmd = shell_quote(env_or("VSS_PYTHON", VSS_DEFAULT_PYTHON)) + " -c " + shell_quote(script);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
+// Runs a shell command line, stdout and stderr together into *out; the exit code, or -1.
+static int run_shell(const std::string& cmd, std::string* out) {
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
   if (!pipe) return -1;
   std::string text;
   std::array<char, 4096> buf;
@@ -71,6 +69,20 @@ int run_python(const std::string& script, const std::vector<std::string>& args, 
   int status = pclose(pipe);
   if (out) *out = text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_python(const std::string& script, const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = shell_quote(env_or("VSS_PYTHON", VSS_DEFAULT_PYTHON)) + " -c " + shell_quote(script);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  return run_shell(cmd, out);
+}
+
+fs::path app_path(const std::string& name) { return fs::path(env_or("VSS_APPS_DIR", VSS_DEFAULT_APPS_DIR)) / name; }
+
+int run_app_command(const std::string& app, const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = shell_quote(app_path(app).string());
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  return run_shell(cmd, out);
 }
 
 bool python_has(const std::vector<std::string>& modules) {

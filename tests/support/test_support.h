@@ -23,6 +23,11 @@ std::filesystem::path make_temp_dir(const std::string& prefix);
 // Runs `$VSS_PYTHON -c script` (default: the VSS_PYTHON CMake was configured with) (args appended); returns its exit code, stdout in *out.
 int run_python(const std::string& script, const std::vector<std::string>& args,
                std::string* out = nullptr);
+// The built app `name` (e.g. "vss-segment") in $VSS_APPS_DIR, else the build's apps/ folder.
+std::filesystem::path app_path(const std::string& name);
+// Runs that app with `args` (no shell interpretation); returns its exit code, stdout and
+// stderr together in *out. App tests live in tests/apps/ (ctest label cpu).
+int run_app_command(const std::string& app, const std::vector<std::string>& args, std::string* out = nullptr);
 // True when $VSS_PYTHON can import every module in `modules`.
 bool python_has(const std::vector<std::string>& modules);
 
