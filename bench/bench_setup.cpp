@@ -1,0 +1,71 @@
+#include "bench/bench_setup.h"
+
+#include "core/error.h"
+
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+#if VSS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+#include <cstdio>
+
+namespace vss::bench {
+
+RunOptionParser::RunOptionParser(ArgParser& p, const std::string& default_res, const std::string& default_batch)
+    : res_(&p.option("--res", "N|HxW", default_res, "input resolution")),
+      batch_(&p.option("--batch", "N", default_batch, "images per forward pass")),
+      dtype_(&p.option("--dtype", "fp32|bf16", "fp32", "bf16 = CUDA autocast to bfloat16")),
+      device_(&p.option("--device", "cpu|cuda[:i]", "cuda", "where to run")),
+      repeat_(&p.option("--repeat", "N", "20", "timed passes (the median is reported)")),
+      warmup_(&p.option("--warmup", "N", "5", "untimed passes first")) {}
+
+std::optional<RunOptions> RunOptionParser::read(const std::string& prog) const {
+  RunOptions o;
+  try {
+    const std::string r = res_->str();
+    const auto x = r.find('x');
+    const auto hw = parse_int_list(x == std::string::npos ? r + "," + r : r.substr(0, x) + "," + r.substr(x + 1), "--res");
+    if (hw.size() != 2 || hw[0] < 1 || hw[1] < 1) throw Error("--res: expected N or HxW, got '" + r + "'");
+    o.height = hw[0];
+    o.width = hw[1];
+    o.batch = batch_->as_int();
+    o.repeat = static_cast<int>(repeat_->as_int());
+    o.warmup = static_cast<int>(warmup_->as_int());
+    if (o.batch < 1 || o.repeat < 1 || o.warmup < 0) throw Error("--batch and --repeat must be >= 1, --warmup >= 0");
+    o.dtype = dtype_->str();
+    if (o.dtype != "fp32" && o.dtype != "bf16") throw Error("--dtype: expected fp32 or bf16, got '" + o.dtype + "'");
+    o.bf16 = o.dtype == "bf16";
+    try {
+      o.device = c10::Device(device_->str());
+    } catch (const c10::Error& e) {
+      throw Error("--device: " + std::string(e.what_without_backtrace()));
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s: %s\ntry --help\n", prog.c_str(), e.what());
+    return std::nullopt;
+  }
+  if (o.device.is_cuda() && !torch::cuda::is_available())
+    throw Error("--device " + device_->str() + ": no CUDA device is available");
+  if (o.bf16 && !o.device.is_cuda()) throw Error("--dtype bf16 is CUDA autocast: use --device cuda");
+  return o;
+}
+
+void PeakMemory::reset() const {
+#if VSS_WITH_CUDA
+  if (device_.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device_.index() < 0 ? 0 : device_.index());
+#endif
+}
+
+double PeakMemory::mib() const {
+#if VSS_WITH_CUDA
+  if (device_.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device_.index() < 0 ? 0 : device_.index());
+    const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    return static_cast<double>(stats.allocated_bytes[aggregate].peak) / (1024.0 * 1024.0);
+  }
+#endif
+  return -1;
+}
+
+}  // namespace vss::bench

@@ -1,0 +1,45 @@
+#pragma once
+// What every model benchmark (model, seg, restore, change) shares: the standard options
+// (--res, --batch, --dtype, --device, --repeat, --warmup), their checks as usage errors, and
+// the CUDA caching allocator's peak memory over the timed passes.
+#include "core/cli.h"
+
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vss::bench {
+
+struct RunOptions {
+  int64_t height = 0, width = 0, batch = 0;
+  int repeat = 0, warmup = 0;
+  bool bf16 = false;           // CUDA autocast to bfloat16 (as timm's --amp)
+  std::string dtype;           // "fp32" | "bf16", as given
+  c10::Device device{c10::kCPU};
+};
+
+// Adds the standard options to `p` (defaults: res, batch as given) and reads them back.
+class RunOptionParser {
+ public:
+  RunOptionParser(ArgParser& p, const std::string& default_res, const std::string& default_batch);
+  // After p.parse(): the values, or the exit code 2 (usage error printed as "<prog>: ...").
+  std::optional<RunOptions> read(const std::string& prog) const;
+
+ private:
+  ArgParser::Option *res_, *batch_, *dtype_, *device_, *repeat_, *warmup_;
+};
+
+// Peak allocated MiB on a CUDA device since reset(); -1 on the CPU (not measured).
+class PeakMemory {
+ public:
+  explicit PeakMemory(c10::Device device) : device_(device) {}
+  void reset() const;
+  double mib() const;
+
+ private:
+  c10::Device device_;
+};
+
+}  // namespace vss::bench
