@@ -1,3 +1,4 @@
+#include "engine/change_task.h"
 #include "engine/classification_task.h"
 #include "engine/motion_task.h"
 #include "engine/task.h"
@@ -7,6 +8,7 @@ namespace vss {
 Registry<Task, const Config&, c10::Device>& task_registry() {
   static Registry<Task, const Config&, c10::Device> registry = [] {
     Registry<Task, const Config&, c10::Device> r("task");
+    r.add("change", make_change_task);
     r.add("classification", make_classification_task);
     r.add("motion", make_motion_task);
     return r;

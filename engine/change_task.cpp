@@ -1,0 +1,218 @@
+#include "engine/change_task.h"
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/seed.h"
+#include "datasets/change_folder.h"
+#include "datasets/synthetic_change.h"
+#include "heads/change/change_inference.h"
+#include "heads/change/change_metrics.h"
+#include "heads/change/mamba_bcd.h"
+
+#include <torch/torch.h>
+
+#include <optional>
+
+namespace vss {
+namespace {
+
+// The pairs of one split: read from a folder (or generated) once and kept, or generated on the
+// fly from (seed, index) for training on synthetic data.
+struct PairSet {
+  std::vector<cd::ChangePair> stored;
+  std::vector<std::string> names;
+  std::optional<cd::SyntheticChangeOptions> generator;
+  int64_t generated = 0;
+
+  int64_t size() const { return generator ? generated : static_cast<int64_t>(stored.size()); }
+  cd::ChangePair at(int64_t i) const { return generator ? cd::make_synthetic_change(*generator, i) : stored[i]; }
+  std::string name(int64_t i) const { return generator ? "generated pair " + std::to_string(i) : names[i]; }
+};
+
+cd::ChangeAugmentOptions read_augment(const Config& data) {
+  cd::ChangeAugmentOptions o;
+  o.crop = data.get_or<int64_t>("crop", 0);
+  if (o.crop < 0) data["crop"].fail("must be >= 0 (0: whole images)");
+  o.hflip = data.get_or<bool>("hflip", false);
+  o.vflip = data.get_or<bool>("vflip", false);
+  o.rotate = data.get_or<bool>("rotate", false);
+  o.swap = data.get_or<bool>("swap", false);
+  return o;
+}
+
+cd::SyntheticChangeOptions read_generator(const Config& data, const Config& split) {
+  cd::SyntheticChangeOptions o;
+  o.height = o.width = data.get_or<int64_t>("image_size", o.height);
+  if (o.height < 1) data["image_size"].fail("must be >= 1");
+  o.buildings = data.get_or<double>("buildings", o.buildings);
+  if (o.buildings < 0) data["buildings"].fail("must be >= 0");
+  o.change = data.get_or<double>("change", o.change);
+  if (o.change < 0) data["change"].fail("must be >= 0");
+  if (data.has("distractors")) {
+    const Config d = data["distractors"];
+    d.check_keys({"illumination", "misregistration", "noise", "seasonal", "shadows", "vehicles"});
+    o.illumination = d.get_or<double>("illumination", o.illumination);
+    o.misregistration = d.get_or<double>("misregistration", o.misregistration);
+    o.noise = d.get_or<double>("noise", o.noise);
+    o.seasonal = d.get_or<double>("seasonal", o.seasonal);
+    o.shadows = d.get_or<bool>("shadows", o.shadows);
+    o.vehicles = d.get_or<bool>("vehicles", o.vehicles);
+    for (const char* key : {"illumination", "misregistration", "noise"})
+      if (d.get_or<double>(key, 0) < 0) d[key].fail("must be >= 0 (0: off)");
+    if (o.seasonal < 0 || o.seasonal > 1) d["seasonal"].fail("must be in [0, 1] (0: off)");
+  }
+  split.check_keys({"num", "seed"});
+  o.seed = static_cast<uint64_t>(split.get<int64_t>("seed"));
+  return o;
+}
+
+PairSet generated_split(const Config& data, const std::string& split, bool keep) {
+  const Config node = data[split];
+  PairSet set;
+  const cd::SyntheticChangeOptions o = read_generator(data, node);
+  const int64_t num = node.get<int64_t>("num");
+  if (num < 1) node["num"].fail("must be >= 1 (the " + split + " split is empty)");
+  if (!keep) {
+    set.generator = o;
+    set.generated = num;
+    return set;
+  }
+  for (int64_t i = 0; i < num; ++i) {
+    set.stored.push_back(cd::make_synthetic_change(o, i));
+    set.names.push_back("generated pair " + std::to_string(i));
+  }
+  return set;
+}
+
+PairSet folder_split(const Config& data, const std::string& split_key) {
+  const std::string root = data.get<std::string>("root");
+  const std::string split = data.get<std::string>(split_key);
+  cd::ChangeSplit found;
+  try {
+    found = cd::find_change_split(root, split);
+  } catch (const Error& e) {
+    data[split_key].fail(e.what());
+  }
+  for (const auto& line : found.skipped) log::warn(root, "/", split, ": skipped ", line);
+  if (found.pairs.empty()) data[split_key].fail("no complete pair (A, B and label) in " + root + " / " + split);
+  PairSet set;
+  Progress bar(static_cast<int64_t>(found.pairs.size()), "load " + split, {.unit = "pair"});
+  for (const auto& files : found.pairs) {
+    bool grey_mix = false;
+    set.stored.push_back(cd::read_change_pair(files, &grey_mix));
+    if (grey_mix) log::warn(files.paths[0], ", ", files.paths[1], ": one date is grey, the other colour; both used as grey");
+    set.names.push_back(files.paths[2]);
+    bar.advance();
+  }
+  bar.finish();
+  if (found.skipped.size() > 0)
+    log::warn(root, "/", split, ": ", found.pairs.size(), " pair(s) used, ", found.skipped.size(),
+              " skipped for missing partner files");
+  return set;
+}
+
+class ChangeTask : public Task {
+ public:
+  ChangeTask(const Config& node, const Config& root, c10::Device device)
+      : model_(change::make_mamba_bcd(root["model"])), device_(device) {
+    node.check_keys({"type", "eval_batch_size", "eval_tile", "eval_stride"});
+    eval_batch_size_ = node.get_or<int64_t>("eval_batch_size", 4);
+    if (eval_batch_size_ < 1) node["eval_batch_size"].fail("must be >= 1");
+    inference_.tile = node.get_or<int64_t>("eval_tile", 0);
+    inference_.stride = node.get_or<int64_t>("eval_stride", 0);
+    if (inference_.tile < 0) node["eval_tile"].fail("must be >= 0 (0: whole images)");
+    if (inference_.stride < 0) node["eval_stride"].fail("must be >= 0 (0: the tile size)");
+
+    const Config data = root["data"];
+    const auto type = data.get<std::string>("type");
+    if (type == "synthetic_change") {
+      data.check_keys({"type", "image_size", "buildings", "change", "distractors", "train", "val", "crop", "hflip",
+                       "vflip", "rotate", "swap"});
+      train_ = generated_split(data, "train", /*keep=*/false);
+      val_ = generated_split(data, "val", /*keep=*/true);
+    } else if (type == "change_folder") {
+      data.check_keys({"type", "root", "train", "val", "crop", "hflip", "vflip", "rotate", "swap"});
+      train_ = folder_split(data, "train");
+      val_ = folder_split(data, "val");
+    } else {
+      data["type"].fail("unknown change data '" + type + "' (known: change_folder, synthetic_change)");
+    }
+    augment_ = read_augment(data);
+    if (augment_.crop == 0 && !train_.generator) {
+      // Without a crop every training pair must have one size, or batches cannot be stacked.
+      const auto& first = train_.stored.front().a;
+      for (size_t i = 1; i < train_.stored.size(); ++i)
+        if (train_.stored[i].a.sizes() != first.sizes())
+          data.fail("the training images differ in size (" + train_.names[0] + " vs " + train_.names[i] +
+                    ") and there is no crop: set data.crop");
+    }
+    model_->to(device_);
+  }
+
+  torch::nn::Module& model() override { return *model_; }
+  int64_t train_size() const override { return train_.size(); }
+
+  Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
+    std::vector<at::Tensor> dates, labels;
+    for (size_t k = 0; k < indices.size(); ++k) {
+      AugmentRng rng(mix_seed(seed, k));
+      const cd::ChangePair p = cd::augment_change_pair(train_.at(indices[k]), augment_, rng);
+      dates.push_back(torch::stack({p.a, p.b}));
+      labels.push_back(p.label);
+    }
+    // uint8 dates [B, 2, 3, h, w] (a quarter of the bytes to the device; normalised there).
+    return {torch::stack(dates), torch::stack(labels).to(torch::kLong)};
+  }
+
+  at::Tensor loss(const Batch& batch) override {
+    const at::Tensor logits = model_->forward(change::normalize_input(batch.inputs.select(1, 0)),
+                                              change::normalize_input(batch.inputs.select(1, 1)));
+    return change::mamba_bcd_loss(logits, batch.targets);
+  }
+
+  double evaluate() override {
+    torch::NoGradGuard no_grad;
+    const bool was_training = model_->is_training();
+    model_->eval();
+    change::ConfusionMatrix cm;
+    const int64_t n = val_.size();
+    for (int64_t start = 0; start < n;) {
+      // A batch of consecutive pairs of one size.
+      int64_t end = start + 1;
+      while (end < n && end - start < eval_batch_size_ &&
+             val_.stored[end].a.sizes() == val_.stored[start].a.sizes())
+        ++end;
+      std::vector<at::Tensor> pre, post;
+      for (int64_t i = start; i < end; ++i) {
+        pre.push_back(val_.stored[i].a);
+        post.push_back(val_.stored[i].b);
+      }
+      const at::Tensor mask = change::change_mask(
+          change::change_logits(*model_, torch::stack(pre).to(device_), torch::stack(post).to(device_), inference_)).cpu();
+      for (int64_t i = start; i < end; ++i) cm += change::confusion_matrix(mask[i - start], val_.stored[i].label, val_.name(i));
+      start = end;
+    }
+    model_->train(was_training);
+    return change::change_metrics(cm).f1;
+  }
+
+  std::string metric_name() const override { return "val_f1"; }
+
+ private:
+  change::MambaBCD model_;
+  c10::Device device_;
+  int64_t eval_batch_size_ = 4;
+  change::ChangeInferenceOptions inference_;
+  cd::ChangeAugmentOptions augment_;
+  PairSet train_, val_;
+};
+
+}  // namespace
+
+std::shared_ptr<Task> make_change_task(const Config& node, const Config& root, c10::Device device) {
+  return std::make_shared<ChangeTask>(node, root, device);
+}
+
+}  // namespace vss
