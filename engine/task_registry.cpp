@@ -1,6 +1,7 @@
 #include "engine/change_task.h"
 #include "engine/classification_task.h"
 #include "engine/motion_task.h"
+#include "engine/restoration_task.h"
 #include "engine/task.h"
 
 namespace vss {
@@ -11,6 +12,7 @@ Registry<Task, const Config&, c10::Device>& task_registry() {
     r.add("change", make_change_task);
     r.add("classification", make_classification_task);
     r.add("motion", make_motion_task);
+    r.add("restoration", make_restoration_task);
     return r;
   }();
   return registry;
