@@ -402,15 +402,10 @@ int run_export(const std::vector<std::string>& args) {
   const auto ckpt = vss::read_checkpoint(run_dir.str(), name.str());
   const vss::Config root = vss::Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json");
   vss::track::MambaMotionPredictor model(vss::track::mtp_options(root["model"]));
-  bool has_ema = false;
-  for (const auto& [key, t] : ckpt.tensors) has_ema = has_ema || key.rfind("ema.", 0) == 0;
-  const std::string prefix = has_ema && !raw ? "ema." : "model.";
-  vss::NamedTensors state;
-  for (const auto& [key, t] : ckpt.tensors)
-    if (key.rfind(prefix, 0) == 0) state.emplace_back(key.substr(prefix.size()), t);
-  vss::load_state(*model, state, run_dir.str() + "/" + name.str() + ".safetensors (" + prefix + "*)");
+  const auto weights = vss::checkpoint_weights(ckpt, raw);
+  vss::load_state(*model, weights.state, run_dir.str() + "/" + name.str() + ".safetensors (" + weights.prefix + "*)");
   vss::track::save_mtp(model, out.str());
-  std::printf("wrote %s (%s weights of step %lld)\n", out.str().c_str(), prefix == "ema." ? "EMA" : "raw",
+  std::printf("wrote %s (%s weights of step %lld)\n", out.str().c_str(), weights.ema() ? "EMA" : "raw",
               static_cast<long long>(ckpt.info.step));
   return 0;
 }

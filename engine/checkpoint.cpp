@@ -24,6 +24,16 @@ void write_checkpoint(const std::filesystem::path& run_dir, const std::string& n
   write_file_atomically(run_dir / (name + ".json"), j.dump(2) + "\n");
 }
 
+CheckpointWeights checkpoint_weights(const Checkpoint& checkpoint, bool raw) {
+  bool has_ema = false;
+  for (const auto& [key, t] : checkpoint.tensors) has_ema = has_ema || key.rfind("ema.", 0) == 0;
+  CheckpointWeights out;
+  out.prefix = has_ema && !raw ? "ema." : "model.";
+  for (const auto& [key, t] : checkpoint.tensors)
+    if (key.rfind(out.prefix, 0) == 0) out.state.emplace_back(key.substr(out.prefix.size()), t);
+  return out;
+}
+
 Checkpoint read_checkpoint(const std::filesystem::path& run_dir, const std::string& name) {
   const auto json_path = run_dir / (name + ".json");
   const auto tensor_path = run_dir / (name + ".safetensors");

@@ -33,6 +33,16 @@ void write_checkpoint(const std::filesystem::path& run_dir, const std::string& n
 // Error naming the file if either part is missing or malformed, or their steps differ.
 Checkpoint read_checkpoint(const std::filesystem::path& run_dir, const std::string& name);
 
+// The model weights a checkpoint holds, as a bare state dict for a weights file: the EMA's
+// ("ema.*") when the run kept one, unless `raw`, else the trained ones ("model.*"); the
+// prefix is stripped. `prefix` says which was taken.
+struct CheckpointWeights {
+  NamedTensors state;
+  std::string prefix;
+  bool ema() const { return prefix == "ema."; }
+};
+CheckpointWeights checkpoint_weights(const Checkpoint& checkpoint, bool raw = false);
+
 // The default generators' states: "rng.cpu", and "rng.cuda.<i>" for each visible GPU.
 NamedTensors rng_state();
 void restore_rng_state(const NamedTensors& tensors, const std::string& source);

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 namespace vss::change {
 
 at::Tensor change_logits(MambaBCDImpl& model, const at::Tensor& pre, const at::Tensor& post,
@@ -18,11 +20,26 @@ at::Tensor change_logits(MambaBCDImpl& model, const at::Tensor& pre, const at::T
                 std::to_string(options.stride));
   const at::Tensor a = normalize_input(pre), b = normalize_input(post);
   if (options.tile == 0) return model.forward(a, b).to(torch::kFloat);
+  if (options.tile_batch < 1) throw Error("change inference: tile_batch must be >= 1");
   const int64_t stride = options.stride > 0 ? options.stride : options.tile;
-  return slide_inference(a.size(2), a.size(3), options.tile, stride, [&](const SlideWindow& w) {
-    auto window = [&](const at::Tensor& t) { return t.narrow(2, w.top, w.height).narrow(3, w.left, w.width); };
-    return model.forward(window(a), window(b));
-  });
+  const int64_t H = a.size(2), W = a.size(3), B = a.size(0);
+  // The windows' logits, several windows per forward pass (norms act per sample, so this is
+  // the same as one window at a time); slide_inference then averages them in its order.
+  const std::vector<SlideWindow> windows = slide_windows(H, W, options.tile, stride);
+  std::vector<at::Tensor> window_logits;
+  for (size_t start = 0; start < windows.size(); start += static_cast<size_t>(options.tile_batch)) {
+    const size_t end = std::min(windows.size(), start + static_cast<size_t>(options.tile_batch));
+    std::vector<at::Tensor> pre_windows, post_windows;
+    for (size_t i = start; i < end; ++i) {
+      const SlideWindow& w = windows[i];
+      pre_windows.push_back(a.narrow(2, w.top, w.height).narrow(3, w.left, w.width));
+      post_windows.push_back(b.narrow(2, w.top, w.height).narrow(3, w.left, w.width));
+    }
+    const at::Tensor out = model.forward(torch::cat(pre_windows), torch::cat(post_windows));
+    for (const auto& chunk : out.split(B)) window_logits.push_back(chunk);
+  }
+  size_t next = 0;
+  return slide_inference(H, W, options.tile, stride, [&](const SlideWindow&) { return window_logits[next++]; });
 }
 
 at::Tensor change_mask(const at::Tensor& logits, double threshold) {

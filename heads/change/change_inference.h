@@ -14,6 +14,7 @@ struct ChangeInferenceOptions {
   int64_t tile = 0;    // 0: whole image; else tile x tile windows (smaller images: one window)
   int64_t stride = 0;  // window step; 0: = tile (adjacent windows, as LEVIR-CD-256's crops);
                        // a smaller step averages the logits of overlapping windows
+  int64_t tile_batch = 8;  // windows per forward pass (all windows of an image share one size)
 };
 
 // pre, post [B, 3, H, W] RGB in 0..255 (uint8 or float) on the model's device -> change

@@ -1,6 +1,6 @@
 // Change inference: whole-image logits are the network's on the normalised dates; tiles at
 // least the image size are the whole image; adjacent tiles equal the network run on each tile
-// alone; overlapping tiles average; the mask thresholds the softmax change probability.
+// alone, whether run one or several per pass; overlapping tiles average; the mask thresholds the softmax change probability.
 #include "core/config.h"
 #include "core/error.h"
 #include "heads/change/change_inference.h"
@@ -46,6 +46,9 @@ TEST_F(ChangeInference, AdjacentTilesAreIndependentAndOverlapsAverage) {
       const auto w = [&](const at::Tensor& t) { return t.index({Slice(), Slice(), Slice(top, top + 8), Slice(left, left + 8)}); };
       EXPECT_LT(max_abs_diff(w(tiled), net(w(pre_), w(post_))), 1e-5) << top << "," << left;
     }
+  // Windows one per pass or several per pass: the same logits.
+  EXPECT_LT(max_abs_diff(change_logits(*model_, pre_, post_, {8, 0, 1}), tiled), 1e-5);
+  EXPECT_LT(max_abs_diff(change_logits(*model_, pre_, post_, {8, 0, 4}), tiled), 1e-5);
   // 16 x 16 windows every 8 columns over 16 x 24: columns 8..15 are covered by both windows.
   const auto overlapped = change_logits(*model_, pre_, post_, {16, 8});
   const auto left = net(pre_.narrow(3, 0, 16), post_.narrow(3, 0, 16));
