@@ -2,6 +2,7 @@
 #include "engine/classification_task.h"
 #include "engine/motion_task.h"
 #include "engine/restoration_task.h"
+#include "engine/segmentation_task.h"
 #include "engine/task.h"
 
 namespace vss {
@@ -13,6 +14,7 @@ Registry<Task, const Config&, c10::Device>& task_registry() {
     r.add("classification", make_classification_task);
     r.add("motion", make_motion_task);
     r.add("restoration", make_restoration_task);
+    r.add("segmentation", make_segmentation_task);
     return r;
   }();
   return registry;

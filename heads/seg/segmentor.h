@@ -50,6 +50,9 @@ class SegmentorImpl : public torch::nn::Module {
   // (x - mean) / std with in_channels() channels. 3-channel input to a 1-channel model is
   // averaged to grey; 1-channel input to a 3-channel model is repeated (VM-UNet does so).
   at::Tensor normalize(const at::Tensor& images) const;
+  // The data_preprocessor's mean (0..255 scale): a pixel of this value normalises to 0, which
+  // is how batches are padded (mmseg pads after normalising, with 0).
+  const std::vector<double>& mean() const { return mean_; }
 
  private:
   at::Tensor to_input_size(const at::Tensor& logits, const DecodeHead& head, int64_t H, int64_t W) const;
