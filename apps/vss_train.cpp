@@ -1,11 +1,16 @@
 // vss-train: trains a model from a YAML config (engine/trainer.h), keeping `last` / `best`
 // checkpoints and metrics.jsonl in the run directory; --resume continues a run exactly.
+// Data-parallel: `--gpus N` starts N ranks of itself (engine/rank_launcher.h), or a launcher
+// such as torchrun sets RANK / WORLD_SIZE / LOCAL_RANK / MASTER_ADDR / MASTER_PORT.
 // Exit codes: 0 done, 1 runtime error, 2 usage error, 128 + signal after SIGINT / SIGTERM
-// (the checkpoint of the last finished step is saved first).
+// (the checkpoint of the last finished step is saved first); with --gpus, the first failing
+// rank's code.
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "engine/distributed.h"
+#include "engine/rank_launcher.h"
 #include "engine/trainer.h"
 
 #include <torch/torch.h>
@@ -23,6 +28,9 @@ int run(const std::vector<std::string>& args) {
   auto& resume = p.option("--resume", "RUN_DIR", "", "continue the run in RUN_DIR from its last checkpoint");
   auto& work_dir = p.option("--work-dir", "DIR", "", "run directory (default: runs/<config name>)");
   auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where to train");
+  auto& gpus = p.option("--gpus", "N", "1",
+                        "data-parallel over N processes, one per GPU (cuda:0 .. N-1; with --device cpu: N CPU "
+                        "processes over gloo); train.batch_size is per process");
   auto& quiet = p.flag("--quiet", "errors only, no progress bar");
   if (int rc = p.parse(args); rc >= 0) return rc;
 
@@ -32,6 +40,18 @@ int run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "vss-train: %s\ntry --help\n", what.c_str());
     return 2;
   };
+  const long long num_gpus = gpus.as_int();
+  if (num_gpus < 1) return usage("--gpus: expected N >= 1, got " + gpus.str());
+  // A rank of a data-parallel run (started by --gpus or by torchrun): only rank 0 talks.
+  const std::optional<vss::DistributedEnv> dist = vss::distributed_env_from_environment();
+  if (dist && dist->world_size > 1) {
+    if (gpus && num_gpus != dist->world_size)
+      return usage("--gpus " + gpus.str() + " but WORLD_SIZE=" + std::to_string(dist->world_size));
+    if (dist->rank != 0) {
+      vss::log::set_program("vss-train[rank " + std::to_string(dist->rank) + "]");
+      vss::log::set_quiet(true);
+    }
+  }
   if (!config && !resume) return usage("--config FILE is required (or --resume RUN_DIR)");
   if (resume && work_dir && work_dir.str() != resume.str()) return usage("--work-dir and --resume name different runs");
   try {
@@ -39,15 +59,30 @@ int run(const std::vector<std::string>& args) {
   } catch (const c10::Error&) {
     return usage("--device: expected cpu or cuda[:i], got '" + device.str() + "'");
   }
-
   const std::filesystem::path config_file =
       config ? std::filesystem::path(config.str()) : std::filesystem::path(resume.str()) / "config.yaml";
   vss::Config node = vss::Config::load(config_file);
   for (const auto& s : sets.values) node.apply_override(s);
+  // Launcher: the config is read once here first, so a bad file is reported once.
+  if (num_gpus > 1 && !dist) {
+    const c10::Device d(device.str());
+    if (d.is_cuda() && d.has_index())
+      return usage("--gpus " + gpus.str() + " uses cuda:0 .. " + std::to_string(num_gpus - 1) + "; pass --device cuda");
+    if (d.is_cuda() && static_cast<long long>(torch::cuda::device_count()) < num_gpus)
+      throw vss::Error("--gpus " + gpus.str() + " but " + std::to_string(torch::cuda::device_count()) +
+                       " CUDA device(s) are visible");
+    if (!vss::distributed_backend_available(d))
+      throw vss::Error(std::string("--gpus: this build has no ") + (d.is_cuda() ? "NCCL" : "gloo") +
+                       " backend (gloo needs libgloo-dev's headers at build time)");
+    return vss::launch_ranks(args, static_cast<int>(num_gpus));
+  }
+
 
   vss::TrainerOptions options;
   options.device = device.str();
   options.resume = resume;
+  options.distributed = dist;
+  options.progress = !dist || dist->rank == 0;
   options.run_dir = resume ? std::filesystem::path(resume.str())
                     : work_dir ? std::filesystem::path(work_dir.str())
                                : std::filesystem::path("runs") / config_file.stem();

@@ -8,10 +8,12 @@
 
 namespace vss {
 
-BatchSampler::BatchSampler(int64_t dataset_size, int64_t batch_size, uint64_t seed)
-    : size_(dataset_size), batch_size_(batch_size), seed_(seed) {
+BatchSampler::BatchSampler(int64_t dataset_size, int64_t batch_size, uint64_t seed, int rank, int world_size)
+    : size_(dataset_size), batch_size_(batch_size), rank_(rank), world_size_(world_size), seed_(seed) {
   if (dataset_size < 1) throw Error("training set is empty");
   if (batch_size < 1) throw Error("train.batch_size: must be >= 1, got " + std::to_string(batch_size));
+  if (world_size < 1 || rank < 0 || rank >= world_size)
+    throw Error("batch sampler: rank " + std::to_string(rank) + " of world size " + std::to_string(world_size));
 }
 
 const std::vector<int64_t>& BatchSampler::permutation(int64_t epoch) {
@@ -31,7 +33,7 @@ std::vector<int64_t> BatchSampler::indices(int64_t batch) {
   std::vector<int64_t> out;
   out.reserve(static_cast<size_t>(batch_size_));
   for (int64_t j = 0; j < batch_size_; ++j) {
-    const int64_t position = batch * batch_size_ + j;
+    const int64_t position = (batch * world_size_ + rank_) * batch_size_ + j;
     out.push_back(permutation(position / size_)[static_cast<size_t>(position % size_)]);
   }
   return out;

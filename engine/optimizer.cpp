@@ -5,7 +5,12 @@
 
 #include <torch/torch.h>
 
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cmath>
 #include <map>
+#include <regex>
 
 namespace vss {
 
@@ -16,53 +21,167 @@ bool excluded_from_weight_decay(const std::string& name, const at::Tensor& param
   return leaf == "bias" || leaf == "A_logs" || leaf == "Ds" || leaf == "dt_projs_bias";
 }
 
+namespace {
+
+struct GroupRule {
+  std::string match;
+  double lr_mult = 1, decay_mult = 1;
+  bool used = false;
+};
+
+std::vector<GroupRule> read_group_rules(const Config& node) {
+  std::vector<GroupRule> rules;
+  if (!node.has("param_groups")) return rules;
+  const Config list = node["param_groups"];
+  if (!list.is_list()) list.fail("expected a list of {match, lr_mult, decay_mult}");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Config item = list.at(i);
+    item.check_keys({"match", "lr_mult", "decay_mult"});
+    GroupRule r;
+    r.match = item.get<std::string>("match");
+    r.lr_mult = item.get_or<double>("lr_mult", 1.0);
+    r.decay_mult = item.get_or<double>("decay_mult", 1.0);
+    if (!(r.lr_mult >= 0)) item["lr_mult"].fail("must be >= 0");
+    if (!(r.decay_mult >= 0)) item["decay_mult"].fail("must be >= 0");
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+// Layer ids for layer-wise decay (see the header); `num_layers` is set to L.
+std::vector<int64_t> vssm_layer_ids(const std::vector<std::string>& names, int64_t& num_layers) {
+  static const std::regex block(R"((^|\.)layers\.(\d+)\.blocks\.(\d+)\.)");
+  static const std::regex downsample(R"((^|\.)layers\.(\d+)\.downsample\.)");
+  static const std::regex stem(R"((^|\.)patch_embed\.)");
+  std::map<int64_t, int64_t> blocks_in_stage;
+  std::smatch m;
+  for (const auto& n : names)
+    if (std::regex_search(n, m, block)) {
+      const int64_t stage = std::stoll(m[2]), j = std::stoll(m[3]);
+      blocks_in_stage[stage] = std::max(blocks_in_stage[stage], j + 1);
+    }
+  std::map<int64_t, int64_t> first_of_stage;  // layer id of each stage's block 0
+  num_layers = 0;
+  for (const auto& [stage, count] : blocks_in_stage) {
+    first_of_stage[stage] = 1 + num_layers;
+    num_layers += count;
+  }
+  std::vector<int64_t> ids;
+  for (const auto& n : names) {
+    if (std::regex_search(n, m, block)) {
+      ids.push_back(first_of_stage[std::stoll(m[2])] + std::stoll(m[3]));
+    } else if (std::regex_search(n, m, downsample) && blocks_in_stage.count(std::stoll(m[2]))) {
+      const int64_t stage = std::stoll(m[2]);
+      ids.push_back(first_of_stage[stage] + blocks_in_stage[stage] - 1);
+    } else if (std::regex_search(n, m, stem)) {
+      ids.push_back(0);
+    } else {
+      ids.push_back(num_layers + 1);
+    }
+  }
+  return ids;
+}
+
+}  // namespace
+
 BuiltOptimizer make_optimizer(const Config& node, torch::nn::Module& model) {
   const auto type = node.get<std::string>("type");
-  std::vector<torch::Tensor> decay, no_decay;
-  for (const auto& item : model.named_parameters()) {
-    if (!item.value().requires_grad()) continue;
-    (excluded_from_weight_decay(item.key(), item.value()) ? no_decay : decay).push_back(item.value());
-  }
   const double lr = node.get<double>("lr");
   const double wd = node.get_or<double>("weight_decay", 0.0);
   if (!(lr > 0)) node["lr"].fail("must be > 0, got " + std::to_string(lr));
   if (wd < 0) node["weight_decay"].fail("must be >= 0, got " + std::to_string(wd));
-
-  BuiltOptimizer out{nullptr, type};
   if (type == "adamw") {
-    node.check_keys({"type", "lr", "weight_decay", "betas", "eps"});
+    node.check_keys({"type", "lr", "weight_decay", "betas", "eps", "param_groups", "layer_decay"});
+  } else if (type == "sgd") {
+    node.check_keys({"type", "lr", "weight_decay", "momentum", "nesterov", "param_groups", "layer_decay"});
+  } else {
+    node["type"].fail("unknown optimizer '" + type + "' (known: adamw, sgd)");
+  }
+
+  std::vector<std::string> names;
+  std::vector<torch::Tensor> params;
+  for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    names.push_back(item.key());
+    params.push_back(item.value());
+  }
+  std::vector<GroupRule> rules = read_group_rules(node);
+  std::vector<int64_t> layer;
+  int64_t num_layers = 0;
+  double layer_decay = 1;
+  if (node.has("layer_decay")) {
+    layer_decay = node.get<double>("layer_decay");
+    if (!(layer_decay > 0 && layer_decay <= 1)) node["layer_decay"].fail("must be in (0, 1]");
+    layer = vssm_layer_ids(names, num_layers);
+    if (num_layers == 0) node["layer_decay"].fail("the model has no VSSM layers.<i>.blocks.<j> parameters to decay");
+  }
+
+  // Groups keyed by (lr multiplier, weight decay): first those that decay, then those that
+  // do not, each in order of their first parameter; without multipliers that is the decay
+  // group then the no-decay group.
+  std::vector<std::pair<double, double>> keys;
+  std::vector<std::vector<torch::Tensor>> members;
+  for (const bool decaying : {true, false}) {
+    const size_t first_group = keys.size();
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (excluded_from_weight_decay(names[i], params[i]) == decaying) continue;
+      double mult = 1, decay = decaying ? wd : 0.0;
+      for (auto& r : rules)
+        if (fnmatch(r.match.c_str(), names[i].c_str(), 0) == 0) {
+          r.used = true;
+          mult = r.lr_mult;
+          decay *= r.decay_mult;
+          break;
+        }
+      if (!layer.empty()) mult *= std::pow(layer_decay, static_cast<double>(num_layers + 1 - layer[i]));
+      const std::pair<double, double> key{mult, decay};
+      auto it = std::find(keys.begin() + static_cast<std::ptrdiff_t>(first_group), keys.end(), key);
+      if (it == keys.end()) {
+        keys.push_back(key);
+        members.emplace_back();
+        it = keys.end() - 1;
+      }
+      members[static_cast<size_t>(it - keys.begin())].push_back(params[i]);
+    }
+  }
+  for (size_t i = 0; i < rules.size(); ++i)
+    if (!rules[i].used)
+      node["param_groups"].at(i)["match"].fail("'" + rules[i].match + "' matches no trainable parameter");
+
+  BuiltOptimizer out{nullptr, type, {}};
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (type == "adamw") {
     const auto betas = node.get_or<std::vector<double>>("betas", {0.9, 0.999});
     if (betas.size() != 2) node["betas"].fail("expected 2 values, got " + std::to_string(betas.size()));
-    auto options = [&](double weight_decay) {
-      return torch::optim::AdamWOptions(lr)
+    auto options = [&](double group_lr, double weight_decay) {
+      return torch::optim::AdamWOptions(group_lr)
           .betas({betas[0], betas[1]})
           .eps(node.get_or<double>("eps", 1e-8))
           .weight_decay(weight_decay);
     };
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    if (!decay.empty()) groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(options(wd)));
-    if (!no_decay.empty()) groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(options(0.0)));
-    out.optimizer = std::make_unique<torch::optim::AdamW>(groups, options(wd));
-  } else if (type == "sgd") {
-    node.check_keys({"type", "lr", "weight_decay", "momentum", "nesterov"});
-    auto options = [&](double weight_decay) {
-      return torch::optim::SGDOptions(lr)
+    for (size_t g = 0; g < keys.size(); ++g)
+      groups.emplace_back(members[g], std::make_unique<torch::optim::AdamWOptions>(
+                                          options(lr * keys[g].first, keys[g].second)));
+    out.optimizer = std::make_unique<torch::optim::AdamW>(groups, options(lr, wd));
+  } else {
+    auto options = [&](double group_lr, double weight_decay) {
+      return torch::optim::SGDOptions(group_lr)
           .momentum(node.get_or<double>("momentum", 0.9))
           .nesterov(node.get_or<bool>("nesterov", false))
           .weight_decay(weight_decay);
     };
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    if (!decay.empty()) groups.emplace_back(decay, std::make_unique<torch::optim::SGDOptions>(options(wd)));
-    if (!no_decay.empty()) groups.emplace_back(no_decay, std::make_unique<torch::optim::SGDOptions>(options(0.0)));
-    out.optimizer = std::make_unique<torch::optim::SGD>(groups, options(wd));
-  } else {
-    node["type"].fail("unknown optimizer '" + type + "' (known: adamw, sgd)");
+    for (size_t g = 0; g < keys.size(); ++g)
+      groups.emplace_back(members[g], std::make_unique<torch::optim::SGDOptions>(
+                                          options(lr * keys[g].first, keys[g].second)));
+    out.optimizer = std::make_unique<torch::optim::SGD>(groups, options(lr, wd));
   }
+  for (const auto& k : keys) out.lr_mults.push_back(k.first);
   return out;
 }
 
-void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+void set_learning_rate(torch::optim::Optimizer& optimizer, double lr, const std::vector<double>& lr_mults) {
+  auto& groups = optimizer.param_groups();
+  for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(lr * (g < lr_mults.size() ? lr_mults[g] : 1.0));
 }
 
 namespace {

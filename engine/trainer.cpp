@@ -9,6 +9,8 @@
 #include "engine/batch_prefetcher.h"
 #include "engine/batch_sampler.h"
 #include "engine/checkpoint.h"
+#include "engine/data_parallel.h"
+#include "engine/distributed.h"
 #include "engine/ema.h"
 #include "engine/interrupt.h"
 #include "engine/lr_schedule.h"
@@ -37,11 +39,13 @@ struct LoopSettings {
   uint64_t seed;
   double clip_grad_norm;
   std::string precision;
+  bool eval_ema;
+  double bucket_mb;
 };
 
 LoopSettings read_loop_settings(const Config& train) {
   train.check_keys({"steps", "batch_size", "grad_accum", "clip_grad_norm", "seed", "log_every", "eval_every",
-                    "checkpoint_every", "prefetch", "precision"});
+                    "checkpoint_every", "prefetch", "precision", "eval_ema", "bucket_mb"});
   LoopSettings s;
   s.steps = train.get<int64_t>("steps");
   s.batch_size = train.get<int64_t>("batch_size");
@@ -53,6 +57,8 @@ LoopSettings read_loop_settings(const Config& train) {
   s.checkpoint_every = train.get_or<int64_t>("checkpoint_every", 0);
   s.prefetch = train.get_or<int64_t>("prefetch", 4);
   s.precision = train.get_or<std::string>("precision", "fp32");
+  s.eval_ema = train.get_or<bool>("eval_ema", false);
+  s.bucket_mb = train.get_or<double>("bucket_mb", 25.0);
   auto positive = [&](const char* key, int64_t v) {
     if (v < 1) train[key].fail("must be >= 1, got " + std::to_string(v));
   };
@@ -64,6 +70,7 @@ LoopSettings read_loop_settings(const Config& train) {
   if (s.clip_grad_norm < 0) train["clip_grad_norm"].fail("must be >= 0 (0: off)");
   if (s.eval_every < 0) train["eval_every"].fail("must be >= 0 (0: only at the end)");
   if (s.checkpoint_every < 0) train["checkpoint_every"].fail("must be >= 0 (0: only at the end)");
+  if (!(s.bucket_mb > 0)) train["bucket_mb"].fail("must be > 0 (MB of gradients per all-reduce)");
   return s;
 }
 
@@ -110,6 +117,22 @@ std::string format_number(double v) {
   return ss.str();
 }
 
+// The model's weights replaced by the EMA's for as long as it lives (evaluating the EMA).
+class EmaWeightsInModel {
+ public:
+  EmaWeightsInModel(torch::nn::Module& model, const ModelEma& ema) : model_(model) {
+    for (const auto& [name, t] : model_state(model)) saved_.emplace_back(name, t.detach().clone());
+    load_state(model_, ema.state(), "the EMA weights");
+  }
+  ~EmaWeightsInModel() { load_state(model_, saved_, "the training weights"); }
+  EmaWeightsInModel(const EmaWeightsInModel&) = delete;
+  EmaWeightsInModel& operator=(const EmaWeightsInModel&) = delete;
+
+ private:
+  torch::nn::Module& model_;
+  NamedTensors saved_;
+};
+
 class MetricsLog {
  public:
   explicit MetricsLog(const fs::path& file) : out_(file, std::ios::app) {
@@ -129,9 +152,22 @@ class MetricsLog {
 TrainResult train(const Config& config, const TrainerOptions& options) {
   config.check_keys({"task", "model", "data", "optimizer", "schedule", "ema", "train"});
   const LoopSettings loop = read_loop_settings(config["train"]);
-  const c10::Device device(options.device);
+  const bool distributed = options.distributed && options.distributed->world_size > 1;
+  const int rank = distributed ? options.distributed->rank : 0;
+  const int world = distributed ? options.distributed->world_size : 1;
+  const bool writer = rank == 0;  // only rank 0 writes files and logs
+  c10::Device device(options.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     throw Error("--device " + options.device + ": no CUDA device is available");
+  if (distributed && device.is_cuda()) {
+    if (device.has_index())
+      throw Error("--device " + options.device + ": with several ranks pass --device cuda (rank r uses cuda:LOCAL_RANK)");
+    device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(options.distributed->local_rank));
+    if (device.index() >= static_cast<int>(torch::cuda::device_count()))
+      throw Error("LOCAL_RANK=" + std::to_string(device.index()) + " but only " +
+                  std::to_string(torch::cuda::device_count()) + " CUDA devices are visible");
+  }
+  if (loop.eval_ema && !config.has("ema")) config["train"]["eval_ema"].fail("needs an `ema:` section to evaluate");
 
   const fs::path& run_dir = options.run_dir;
   if (options.resume) {
@@ -139,7 +175,6 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   } else {
     if (fs::exists(run_dir / "last.json"))
       throw_file_error(run_dir.string(), "already holds a run (last.json); pass --resume to continue it or pick another --work-dir");
-    fs::create_directories(run_dir);
   }
 
   Precision precision;
@@ -151,9 +186,15 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   std::optional<GradScaler> scaler;
   if (precision.name == "fp16") scaler.emplace();
 
+  // Joins the other ranks (every rank checked the same things above, so they fail alike).
+  std::unique_ptr<ProcessGroup> group;
+  if (distributed) group = std::make_unique<ProcessGroup>(*options.distributed, device);
+  if (writer && !options.resume) fs::create_directories(run_dir);
+
   torch::manual_seed(loop.seed);
   std::shared_ptr<Task> task = make_task(config, device);
   torch::nn::Module& model = task->model();
+  if (group) broadcast_model_state(*group, model);
   BuiltOptimizer built = make_optimizer(config["optimizer"], model);
   torch::optim::Optimizer& optimizer = *built.optimizer;
   const LrSchedule schedule =
@@ -179,6 +220,13 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
       for (const auto& k : differ) list += (list.empty() ? "" : ", ") + k;
       throw_file_error(run_dir.string(), "was trained with a different config (differing keys: " + list + ")");
     }
+    // The number of ranks is part of the run: it multiplies the global batch.
+    int64_t saved_world = 1;
+    for (const auto& [name, t] : ckpt.tensors)
+      if (name == "train.world_size") saved_world = t.item<int64_t>();
+    if (saved_world != world)
+      throw_file_error(run_dir.string(), "was trained with " + std::to_string(saved_world) + " rank(s), not " +
+                                             std::to_string(world) + " (the global batch would change)");
     load_state(model, select_prefix("model.", ckpt.tensors), source);
     if (ema) ema->load(ckpt.tensors, "ema.", source);
     load_optimizer_state(optimizer, built.type, model, ckpt.tensors, "optim.", source);
@@ -187,30 +235,41 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
     info.step = ckpt.info.step;
     info.has_best = ckpt.info.has_best;
     info.best_metric = ckpt.info.best_metric;
-    log::info("resuming ", run_dir.string(), " at step ", info.step);
+    if (writer) log::info("resuming ", run_dir.string(), " at step ", info.step);
   }
-  write_file_atomically(run_dir / "config.yaml", info.config_yaml);
+  if (writer) write_file_atomically(run_dir / "config.yaml", info.config_yaml);
 
   auto save = [&](const std::string& name) {
+    if (!writer) return;
     NamedTensors tensors = with_prefix("model.", model_state(model));
     if (ema) for (auto& kv : with_prefix("ema.", ema->state())) tensors.push_back(std::move(kv));
     for (auto& kv : optimizer_state(optimizer, built.type, model, "optim.")) tensors.push_back(std::move(kv));
     for (auto& kv : rng_state()) tensors.push_back(std::move(kv));
     if (scaler) for (auto& kv : scaler->state("scaler.")) tensors.push_back(std::move(kv));
+    if (world > 1) tensors.emplace_back("train.world_size", torch::tensor(int64_t{world}));
     write_checkpoint(run_dir, name, tensors, info);
   };
 
-  MetricsLog metrics(run_dir / "metrics.jsonl");
+  std::optional<MetricsLog> metrics;
+  if (writer) metrics.emplace(run_dir / "metrics.jsonl");
   TrainResult result;
   result.metric = task->metric_name();
   result.best_metric = info.best_metric;
 
+  // Rank 0 evaluates the whole validation set while the others wait at their next collective.
   auto evaluate = [&] {
-    const double value = task->evaluate();
+    if (!writer) return;
+    double value;
+    if (loop.eval_ema) {
+      EmaWeightsInModel swapped(model, *ema);
+      value = task->evaluate();
+    } else {
+      value = task->evaluate();
+    }
     result.has_metric = true;
     result.last_metric = value;
-    metrics.write({{"step", info.step}, {task->metric_name(), value}});
-    log::info("step ", info.step, ": ", task->metric_name(), " ", format_number(value));
+    metrics->write({{"step", info.step}, {task->metric_name(), value}});
+    log::info("step ", info.step, ": ", task->metric_name(), loop.eval_ema ? " (EMA) " : " ", format_number(value));
     if (!info.has_best || value > info.best_metric) {
       info.has_best = true;
       info.best_metric = value;
@@ -221,21 +280,26 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
 
   const int64_t first_step = info.step;
   const int64_t accum = loop.grad_accum;
-  BatchSampler sampler(task->train_size(), loop.batch_size, loop.seed);
+  BatchSampler sampler(task->train_size(), loop.batch_size, loop.seed, rank, world);
   const uint64_t seed = loop.seed;
-  BatchPrefetcher loader([&task, &sampler, seed](int64_t k) {
-                           return task->train_batch(sampler.indices(k), mix_seed(seed, static_cast<uint64_t>(k)));
+  // Augmentation seed of micro-batch k: one per (k, rank), the same as before for one process.
+  BatchPrefetcher loader([&task, &sampler, seed, rank, world](int64_t k) {
+                           const uint64_t stream = static_cast<uint64_t>(k) * static_cast<uint64_t>(world) +
+                                                   static_cast<uint64_t>(rank);
+                           return task->train_batch(sampler.indices(k), mix_seed(seed, stream));
                          },
                          first_step * accum, loop.steps * accum, static_cast<size_t>(loop.prefetch));
 
   InterruptGuard interrupt;
   Progress::Options bar_options;
   bar_options.unit = "step";
-  if (!options.progress) bar_options.tty = 0;  // not a terminal: draws nothing
+  if (!options.progress || !writer) bar_options.tty = 0;  // not a terminal: draws nothing
   Progress bar(loop.steps, "train", bar_options);
   bar.update(first_step);
 
   std::vector<torch::Tensor> parameters = model.parameters();
+  std::optional<GradientReducer> reducer;
+  if (group) reducer.emplace(*group, model, static_cast<int64_t>(loop.bucket_mb * 1024 * 1024));
   model.train();
   double window_loss = 0;
   int64_t window_steps = 0;
@@ -243,8 +307,11 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   auto window_start = std::chrono::steady_clock::now();
   int64_t saved_at = -1;
   while (info.step < loop.steps) {
+    // Several ranks: the random stream of each step (drop-path) is a function of (seed, rank,
+    // step), which differs between ranks and needs no per-rank state to resume.
+    if (group) torch::manual_seed(mix_seed(mix_seed(loop.seed, 1 + static_cast<uint64_t>(rank)), info.step));
     const double lr = schedule.at(info.step);
-    set_learning_rate(optimizer, lr);
+    set_learning_rate(optimizer, lr, built.lr_mults);
     optimizer.zero_grad();
     double step_loss = 0;
     for (int64_t a = 0; a < accum; ++a) {
@@ -256,8 +323,23 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
         AutocastScope autocast(device, precision.autocast);
         loss = task->loss(batch).to(at::kFloat) / static_cast<double>(accum);
       }
+      if (reducer) reducer->prepare(a + 1 == accum);
       (scaler ? scaler->scale_loss(loss) : loss).backward();
       step_loss += loss.item<double>();
+    }
+    int signal = InterruptGuard::requested();
+    if (group) {
+      reducer->finish();
+      // The ranks agree on the step's loss (the mean over ranks, as one process would see it)
+      // and on whether any rank was asked to stop, so all of them stop at the same step.
+      std::vector<float> local(static_cast<size_t>(1 + world), 0.f);
+      local[0] = static_cast<float>(step_loss);
+      local[static_cast<size_t>(1 + rank)] = static_cast<float>(signal);
+      at::Tensor stats = torch::tensor(local).to(device);
+      group->all_reduce_sum(stats)->wait();
+      const at::Tensor summed = stats.cpu();
+      step_loss = summed[0].item<double>() / world;
+      for (int r = 0; r < world && signal == 0; ++r) signal = static_cast<int>(summed[1 + r].item<float>());
     }
     if (!std::isfinite(step_loss)) {
       throw Error("non-finite training loss at step " + std::to_string(info.step + 1) +
@@ -280,13 +362,14 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
       const double mean = window_loss / static_cast<double>(window_steps);
-      const double images_per_s = static_cast<double>(window_steps * accum * loop.batch_size) / std::max(seconds, 1e-9);
+      const double images_per_s =
+          static_cast<double>(window_steps * accum * loop.batch_size * world) / std::max(seconds, 1e-9);
       if (first_window) result.first_loss = mean;
       first_window = false;
       result.last_loss = mean;
       json record = {{"step", info.step}, {"loss", mean}, {"lr", lr}, {"img_per_s", images_per_s}};
       if (loop.clip_grad_norm > 0) record["grad_norm"] = grad_norm;
-      metrics.write(record);
+      if (metrics) metrics->write(record);
       bar.set_label("train loss " + format_number(mean) + " lr " + format_number(lr) + " " +
                     format_number(images_per_s) + " img/s");
       window_loss = 0;
@@ -300,7 +383,8 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
       saved_at = info.step;
     }
     if (options.after_step) options.after_step(info.step);
-    if (const int signal = InterruptGuard::requested(); signal != 0 && info.step < loop.steps) {
+    if (group == nullptr) signal = InterruptGuard::requested();
+    if (signal != 0 && info.step < loop.steps) {
       result.interrupted_by = signal;
       break;
     }
@@ -308,7 +392,7 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   bar.finish();
   if (!result.interrupted_by) evaluate();
   if (saved_at != info.step) save("last");
-  if (result.interrupted_by)
+  if (result.interrupted_by && writer)
     log::info("interrupted at step ", info.step, "; checkpoint saved, continue with --resume ", run_dir.string());
   result.steps_done = info.step;
   return result;

@@ -8,11 +8,18 @@
 //   train: {steps: 300, batch_size: 32, grad_accum: 1, clip_grad_norm: 1.0, seed: 0,
 //           log_every: 10, eval_every: 100, checkpoint_every: 100, prefetch: 4,
 //           precision: fp32}                             # bf16 | fp16 (CUDA): engine/mixed_precision.h
+// Data-parallel (options.distributed with world_size > 1): every rank runs this function;
+// batch_size is per rank (the global batch is world_size times it), gradients are averaged
+// over ranks (engine/data_parallel.h), and only rank 0 evaluates and writes anything (logs,
+// metrics.jsonl, checkpoints). The ranks agree every step on the loss and on interrupts, so
+// they stop, save and fail at the same step.
 #include "core/config.h"
+#include "engine/distributed.h"
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace vss {
@@ -22,6 +29,8 @@ struct TrainerOptions {
   std::string device = "cpu";  // "cpu", "cuda", "cuda:1"
   bool resume = false;         // continue from run_dir/last
   bool progress = true;        // progress bar (only drawn on a terminal)
+  // Set: this process is one rank of a data-parallel run (device "cuda" means cuda:local_rank).
+  std::optional<DistributedEnv> distributed;
   // Called after each optimizer step with the number of steps done (tests raise signals here).
   std::function<void(int64_t steps_done)> after_step;
 };

@@ -31,6 +31,22 @@ TEST(BatchSampler, EachEpochIsAPermutationAndBatchesAreReproducible) {
   EXPECT_THROW(vss::BatchSampler(0, 4, 1), vss::Error);
 }
 
+TEST(BatchSampler, RanksTakeDisjointSlicesOfTheSingleProcessBatch) {
+  // 3 ranks of 3 samples = one process with batches of 9, over a set of 10 (batches straddle
+  // epochs); the union over ranks of each global batch is that process's batch, in order.
+  vss::BatchSampler single(10, 9, 5);
+  std::vector<vss::BatchSampler> ranks;
+  for (int r = 0; r < 3; ++r) ranks.emplace_back(10, 3, 5, r, 3);
+  for (int64_t k = 0; k < 7; ++k) {
+    std::vector<int64_t> joined;
+    for (auto& rank : ranks)
+      for (int64_t i : rank.indices(k)) joined.push_back(i);
+    EXPECT_EQ(joined, single.indices(k)) << "batch " << k;
+  }
+  EXPECT_THROW(vss::BatchSampler(10, 3, 5, 3, 3), vss::Error);
+  EXPECT_THROW(vss::BatchSampler(10, 3, 5, -1, 2), vss::Error);
+}
+
 TEST(BatchPrefetcher, InOrderAndErrorsPassedOn) {
   {
     vss::BatchPrefetcher loader(
