@@ -9,10 +9,12 @@
 // ATen ops (torch's own softplus, vectorized): per element they cost more than the scan step
 // itself when N is small.
 //
-// Forward: parallel over (batch, channel). Backward: parallel over (batch, group), because
+// Forward: parallel over (batch, channel) for N = 1, over (batch, group) for N > 1 (B, C shared by
+// a group are transposed once). Backward: parallel over (batch, group), because
 // dB and dC sum over the D channels of a group; dA and dD sum over the batch through per-batch
 // partials (ddelta_bias is a whole-tensor sum of ddelta). No two tasks write the same element,
 // so results do not depend on the thread count.
+#include "kernels/scan_exp.h"
 #include "kernels/selective_scan_checks.h"
 
 #include <ATen/Parallel.h>
@@ -55,27 +57,26 @@ void channel_drive(const ScanInputs<acc_t>& in, int64_t b, int64_t c, acc_t* dtu
   for (int64_t t = 0; t < in.s.length; ++t) dtu[t] = dt[t] * u[t];
 }
 
-// One state component over `len` steps: h_t = exp(Δ_t·a)·h_{t-1} + Δ_t·u_t·b_t, from h.
-// Stores each step's decay exp(Δ_t·a) and state h_t where the pointers are non-null; returns
-// the last state.
+// One state component over `len` steps: h_t = decay_t·h_{t-1} + Δ_t·u_t·b_t from h, with the
+// decays exp(Δ_t·a) computed ahead (scan_decays, vectorized). Stores each state h_t where
+// `states` is non-null; returns the last state.
 template <typename acc_t>
-acc_t advance_state(acc_t h, acc_t a, const acc_t* dt, const acc_t* dtu, const acc_t* b,
-                    int64_t len, acc_t* decay, acc_t* states) {
+acc_t advance_state(acc_t h, const acc_t* decay, const acc_t* dtu, const acc_t* b, int64_t len, acc_t* states) {
   for (int64_t t = 0; t < len; ++t) {
-    const acc_t dA = std::exp(dt[t] * a);
-    h = dA * h + dtu[t] * b[t];
-    if (decay) decay[t] = dA;
+    h = decay[t] * h + dtu[t] * b[t];
     if (states) states[t] = h;
   }
   return h;
 }
 
+// N = 1 (VMamba): each channel's single state runs along t, its decays computed ahead in one
+// vectorized loop.
 template <typename acc_t>
-void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
+void forward_time_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
   const ScanSizes& s = in.s;
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (s.length * s.state));
   at::parallel_for(0, s.batch * s.channels, grain, [&](int64_t begin, int64_t end) {
-    std::vector<acc_t> dtu(s.length), states(s.length);
+    std::vector<acc_t> dtu(s.length), decay(s.length), states(s.length);
     for (int64_t bc = begin; bc < end; ++bc) {
       const int64_t b = bc / s.channels, c = bc % s.channels;
       const acc_t* dt = in.dt + in.row(b, c);
@@ -87,13 +88,62 @@ void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
       for (int64_t n = 0; n < s.state; ++n) {
         const acc_t* Bn = in.B + in.group_row(b, c, n);
         const acc_t* Cn = in.C + in.group_row(b, c, n);
-        const acc_t h = advance_state(acc_t(0), in.A[c * s.state + n], dt, dtu.data(), Bn,
-                                      s.length, static_cast<acc_t*>(nullptr), states.data());
+        scan_decays(dt, in.A[c * s.state + n], s.length, decay.data());
+        const acc_t h = advance_state(acc_t(0), decay.data(), dtu.data(), Bn, s.length, states.data());
         for (int64_t t = 0; t < s.length; ++t) y[t] += Cn[t] * states[t];
         if (last_state) last_state[bc * s.state + n] = h;
       }
     }
   });
+}
+
+// N > 1 (Mamba): all N states of a channel advance together step by step, the loop over n
+// vectorized, with B and C of the group transposed to [L, N] once for its D channels. Short
+// sequences (a tracker's 10-step histories) are then no longer all loop overhead. Same
+// operations in the same order as the time-major loop: the results are identical.
+template <typename acc_t>
+void forward_state_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
+  const ScanSizes& s = in.s;
+  const int64_t L = s.length, N = s.state;
+  at::parallel_for(0, s.batch * s.groups, 1, [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> Bt(L * N), Ct(L * N), h(N);
+    for (int64_t bk = begin; bk < end; ++bk) {
+      const int64_t b = bk / s.groups, k = bk % s.groups;
+      const acc_t* Bg = in.B + bk * N * L;
+      const acc_t* Cg = in.C + bk * N * L;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t t = 0; t < L; ++t) {
+          Bt[t * N + n] = Bg[n * L + t];
+          Ct[t * N + n] = Cg[n * L + t];
+        }
+      for (int64_t c = k * s.dim; c < (k + 1) * s.dim; ++c) {
+        const acc_t* dt = in.dt + in.row(b, c);
+        const acc_t* u = in.u + in.row(b, c);
+        const acc_t* a = in.A + c * N;
+        acc_t* y = out + in.row(b, c);
+        const acc_t Dc = in.D ? in.D[c] : acc_t(0);
+        std::fill(h.begin(), h.end(), acc_t(0));
+        for (int64_t t = 0; t < L; ++t) {
+          const acc_t d = dt[t], du = d * u[t];
+          const acc_t* bt = Bt.data() + t * N;
+          const acc_t* ct = Ct.data() + t * N;
+          for (int64_t n = 0; n < N; ++n) h[n] = scan_exp(d * a[n]) * h[n] + du * bt[n];
+          acc_t yt = Dc * u[t];
+          for (int64_t n = 0; n < N; ++n) yt += ct[n] * h[n];
+          y[t] = yt;
+        }
+        if (last_state) std::copy(h.begin(), h.end(), last_state + (b * s.channels + c) * N);
+      }
+    }
+  });
+}
+
+template <typename acc_t>
+void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
+  if (in.s.state == 1)
+    forward_time_major(in, out, last_state);
+  else
+    forward_state_major(in, out, last_state);
 }
 
 // Gradients in acc_t. du, dΔ [batch, K·D, L] and dB, dC [batch, K, N, L] are written in
@@ -137,8 +187,8 @@ void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrad
           for (int64_t j = 0; j < chunks; ++j) {
             const int64_t t0 = j * kChunk, len = std::min(kChunk, L - t0);
             start_state[n * chunks + j] = h;
-            h = advance_state(h, a, dt + t0, dtu.data() + t0, Bn + t0, len,
-                              static_cast<acc_t*>(nullptr), static_cast<acc_t*>(nullptr));
+            scan_decays(dt + t0, a, len, decay.data());
+            h = advance_state(h, decay.data(), dtu.data() + t0, Bn + t0, len, static_cast<acc_t*>(nullptr));
           }
         }
 
@@ -152,8 +202,8 @@ void backward_cpu(const ScanInputs<acc_t>& in, const acc_t* dout, const ScanGrad
             acc_t* dBn = g.dB + in.group_row(b, c, n);
             acc_t* dCn = g.dC + in.group_row(b, c, n);
             const acc_t h0 = start_state[n * chunks + j];
-            advance_state(h0, a, dt + t0, dtu.data() + t0, Bn + t0, len, decay.data(),
-                          states.data());
+            scan_decays(dt + t0, a, len, decay.data());
+            advance_state(h0, decay.data(), dtu.data() + t0, Bn + t0, len, states.data());
             acc_t r = carry[n], da = 0;
             for (int64_t i = len - 1; i >= 0; --i) {
               const int64_t t = t0 + i;
