@@ -205,18 +205,14 @@ TEST_F(ChangeApp, UsageErrorsExitTwo) {
 
 TEST_F(ChangeApp, TrainExportRun) {
   const fs::path cfg = dir_ / "train.yaml";
-  {
-    std::ifstream in(test_config());
-    std::ofstream o(cfg);
-    o << "task: {type: change}\nmodel:\n";
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty() && line[0] != '#') o << "  " << line << "\n";
-    o << "data: {type: synthetic_change, image_size: 24, train: {num: 16, seed: 1}, val: {num: 2, seed: 2}}\n"
-         "optimizer: {type: adamw, lr: 0.001}\n"
-         "train: {steps: 3, batch_size: 2, log_every: 1, eval_every: 0, checkpoint_every: 0}\n"
-         "ema: {decay: 0.9}\n";
-  }
+  Config c = Config::parse(
+      "task: {type: change}\n"
+      "data: {type: synthetic_change, image_size: 24, train: {num: 16, seed: 1}, val: {num: 2, seed: 2}}\n"
+      "optimizer: {type: adamw, lr: 0.001}\n"
+      "train: {steps: 3, batch_size: 2, log_every: 1, eval_every: 0, checkpoint_every: 0}\n"
+      "ema: {decay: 0.9}\n");
+  c.apply_override("model=" + Config::load(test_config()).dump());
+  std::ofstream(cfg) << c.dump();
   std::string out;
   ASSERT_EQ(run_app_command("vss-train", {"--config", cfg.string(), "--work-dir", (dir_ / "run").string(), "--quiet"}, &out), 0)
       << out;
