@@ -163,9 +163,8 @@ class RestorationTask : public Task {
     model_->eval();
     const auto net = [this](const at::Tensor& x) { return model_->forward(x); };
     double sum = 0;
-    for (size_t i = 0; i < val_.size(); ++i) {
-      const Sample& s = val_[i];
-      const at::Tensor input = validation_input(s, i).unsqueeze(0).to(device_);
+    for (const Sample& s : val_) {
+      const at::Tensor input = validation_input(s).unsqueeze(0).to(device_);
       const at::Tensor out = restore::tiled_forward(net, input, degradation_.scale, tile_).squeeze(0).cpu();
       try {
         sum += restore::psnr(float_to_image(out, at::kByte), restore::to_uint8(s.gt), metric_);
@@ -180,10 +179,12 @@ class RestorationTask : public Task {
   std::string metric_name() const override { return metric_.test_y_channel ? "psnr_y" : "psnr"; }
 
  private:
-  at::Tensor validation_input(const Sample& s, size_t i) const {
+  // Every noisy validation image draws from val_seed, as KAIR reseeds with 0 per test image
+  // (and vss-restore degrade --seed does).
+  at::Tensor validation_input(const Sample& s) const {
     if (s.lq.defined()) return image_to_float(s.lq);
     if (degradation_.kind == Degradation::Kind::kJpeg) return image_to_float(jpeg_compress(s.gt, degradation_.quality));
-    return add_gaussian_noise(image_to_float(s.gt), degradation_.sigma, mix_seed(val_seed_, i));
+    return add_gaussian_noise(image_to_float(s.gt), degradation_.sigma, val_seed_);
   }
 
   restore::RestorationNet model_;

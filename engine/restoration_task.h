@@ -13,7 +13,7 @@
 //     use_hflip: true                            # BasicSR's augment(hflip, rotation)
 //     use_rot: true
 //     metrics: {crop_border: 2, test_y_channel: true}   # default from the degradation (above)
-//     val_seed: 0                                # noise of validation image i: seed (val_seed, i)
+//     val_seed: 0                                # noise seed of every validation image (KAIR: 0)
 //     val_tile: 0                                # validate tile by tile (heads/restore/tiled_inference.h)
 //     val_tile_overlap: 32
 //   model: {type: mambair, upscale: 2, ...}      # heads/restore/restoration_net.h

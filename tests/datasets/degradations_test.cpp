@@ -1,4 +1,4 @@
-// Degradations: GTmod cropping by hand; bicubic LR images against Pillow's antialiased
+// Degradations: GTmod cropping by hand; bicubic LR (and enlarged) images against Pillow's antialiased
 // bicubic (an independent resampler; same kernel and centres, it clamps at the borders where
 // MATLAB mirrors, so interior pixels are compared); the seeded noise's statistics and its
 // equality with torch.normal seeded the same way in Python (users can reproduce a test set);
@@ -84,6 +84,23 @@ TEST(Degradations, BicubicDownsampleMatchesPillowInside) {
     EXPECT_LE(d.max().item<double>(), 1.0) << "x" << scale;  // Pillow's 8-bit fixed point
     EXPECT_LT(d.mean().item<double>(), 0.2) << "x" << scale;
   }
+}
+
+TEST(Degradations, BicubicUpsampleMatchesPillowInside) {
+  if (!python_has({"PIL", "numpy"})) GTEST_SKIP() << "python Pillow + numpy not available";
+  const at::Tensor img = smooth_image(20, 17, 3);
+  std::string out;
+  ASSERT_EQ(run_python("import sys, numpy as np; from PIL import Image\n"
+                       "a = np.array(sys.argv[1].split(), float).reshape(20, 17, 3).astype(np.uint8)\n"
+                       "b = np.asarray(Image.fromarray(a).resize((34, 40), Image.BICUBIC))\n"
+                       "print(' '.join(str(v) for v in b.ravel()))",
+                       {to_text(img)}, &out),
+            0)
+      << out;
+  const at::Tensor pil = from_text(out, {40, 34, 3});
+  const at::Tensor d = (bicubic_upsample(img, 2).to(torch::kDouble) - pil).slice(0, 4, -4).slice(1, 4, -4).abs();
+  EXPECT_LE(d.max().item<double>(), 1.0);
+  EXPECT_LT(d.mean().item<double>(), 0.2);
 }
 
 TEST(Degradations, NoiseIsSeededUnclippedAndHasSigma) {
