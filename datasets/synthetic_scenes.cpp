@@ -156,9 +156,15 @@ Scene make_scene(Rng& rng, int64_t H, int64_t W, int64_t max_objects) {
       t.pattern = Pattern::kStripes;
       t.period = std::max(1.5, r * uniform(rng, 0.25, 0.45));
     } else {
-      const double p = uniform(rng, 0, 1);
-      t.pattern = p < 0.3 ? Pattern::kFlat : p < 0.5 ? Pattern::kGradient : p < 0.7 ? Pattern::kChecks
-                : p < 0.85 ? Pattern::kDots : Pattern::kStripes;
+      // Each shape prefers a texture, as real classes do, but often wears another one.
+      static constexpr Pattern kPreferred[] = {Pattern::kFlat, Pattern::kFlat, Pattern::kChecks, Pattern::kGradient};
+      static constexpr Pattern kAll[] = {Pattern::kFlat, Pattern::kGradient, Pattern::kChecks, Pattern::kDots,
+                                         Pattern::kStripes};
+      t.pattern = kPreferred[o.cls];
+      if (uniform(rng, 0, 1) >= 0.6) {
+        const Pattern other = kAll[uniform_int(rng, 0, 3)];
+        t.pattern = other == t.pattern ? Pattern::kStripes : other;
+      }
       t.period = std::max(1.5, r * uniform(rng, 0.3, 0.6));
     }
     scene.objects.push_back(o);

@@ -8,8 +8,9 @@
 // What makes it a task rather than colour thresholding:
 // - the background is a smooth blend of two random colours, and in a third of the scenes it
 //   carries faint stripes or checks of its own;
-// - discs, rectangles and triangles take a random texture (flat, gradient, checks, dots or
-//   stripes: stripes alone do not mean "blob"), random colours and shading;
+// - discs, rectangles and triangles prefer a texture (flat, checks, gradient: 60 % each) but
+//   wear any other one too (dots, stripes: stripes alone do not mean "blob"), with random
+//   colours and shading;
 // - 1..max_objects objects of random size (8 %..30 % of the short side as radius) anywhere,
 //   also cut by the border, painted in order so later ones occlude earlier ones;
 // - Gaussian pixel noise on everything.

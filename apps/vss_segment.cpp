@@ -1,0 +1,460 @@
+// vss-segment: semantic segmentation with a VSS segmentor (UPerNet / FPN / VM-UNet, heads.md §2).
+//   vss-segment -i FILE|DIR|GLOB -o DIR --config FILE --weights FILE [--mode whole|slide]
+//               [--crop 512] [--stride 341] [--gt DIR [--reduce-zero-label] [--binary]
+//               [--ignore-index 255]] [--palette FILE] [--alpha 0.5] [--save-probs]
+//               [--device cpu|cuda[:i]] [--dtype fp32|bf16] [--json] [--set key=value]
+// writes, per input <name>: DIR/<name>.png (class ids, 8-bit; 16-bit above 256 classes) at the
+// input's size, DIR/<name>_overlay.png (the palette's colours blended over the image) and with
+// --save-probs DIR/<name>_probs.safetensors ("probs": float16 [K, H, W] softmax). With --gt it
+// scores the masks as mmseg's IoUMetric (conventions.md §3.2) and prints mmseg's tables.
+//   vss-segment eval --gt DIR|FILE --res DIR|FILE --num-classes N [--ignore-index 255]
+//                    [--reduce-zero-label] [--binary] [--palette FILE] [--json]
+//   vss-segment make-data --out DIR --num N --size S|HxW --seed S      generated scenes
+//   vss-segment export --run RUN_DIR [--checkpoint last|best] [--no-ema] --out FILE
+// Every input is checked (names, ground truth, sizes, label values, palette) before anything is
+// written, and every file is written to a temporary name and renamed, so an error never leaves
+// a half-written output.
+#include "backbones/weights.h"
+#include "core/cli.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/image_io.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/safetensors.h"
+#include "datasets/file_matching.h"
+#include "datasets/seg_files.h"
+#include "datasets/seg_pipeline.h"
+#include "datasets/synthetic_scenes.h"
+#include "engine/checkpoint.h"
+#include "engine/mixed_precision.h"
+#include "engine/seg_prediction.h"
+#include "heads/seg/palette.h"
+#include "heads/seg/seg_metrics.h"
+#include "heads/seg/segmentor.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int usage_error(const std::string& prog, const std::string& what) {
+  std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog.c_str(), what.c_str(), prog.c_str());
+  return 2;
+}
+
+// "512" or "512x1024" (h x w).
+std::array<int64_t, 2> parse_hw(const std::string& text, const std::string& what) {
+  const auto x = text.find('x');
+  const auto v = vss::parse_int_list(x == std::string::npos ? text : text.substr(0, x) + "," + text.substr(x + 1), what);
+  if (v.empty() || v.size() > 2 || v[0] < 1 || v.back() < 1)
+    throw vss::Error(what + ": expected N or HxW (positive), got '" + text + "'");
+  return {v[0], v.back()};
+}
+
+// The `model:` node of a training config, or the file itself when it is a bare model config.
+vss::Config model_node(const vss::Config& cfg) { return cfg.has("model") ? cfg["model"] : cfg; }
+
+// Class names: the palette file's, else the generated scenes' when the config trains on them.
+std::vector<std::string> class_names(const vss::seg::Palette& palette, const vss::Config* cfg) {
+  if (!palette.classes.empty()) return palette.classes;
+  if (cfg && cfg->has("data") && (*cfg)["data"].get_or<std::string>("type", "") == "synthetic_scenes")
+    return vss::SyntheticScenes::class_names();
+  return {};
+}
+
+vss::seg::Palette read_palette(const std::string& path, int64_t num_classes) {
+  return path.empty() ? vss::seg::default_palette(num_classes) : vss::seg::load_palette(path, num_classes);
+}
+
+// A scored prediction: per-image counts and the data set's.
+struct Scores {
+  explicit Scores(int64_t num_classes, int64_t ignore_index) : combined(num_classes, ignore_index) {}
+  void add(const std::string& name, const at::Tensor& pred, const at::Tensor& label) {
+    vss::seg::SegMetric one(combined.num_classes(), combined.ignore_index());
+    one.add(pred, label);
+    images[name] = vss::seg::summary_json(one.compute());
+    combined.merge(one);
+  }
+  std::map<std::string, nlohmann::json> images;
+  vss::seg::SegMetric combined;
+};
+
+vss::LabelOptions label_options(int64_t num_classes, int64_t ignore_index, bool reduce_zero_label, bool binary) {
+  if (reduce_zero_label && binary) throw vss::Error("--reduce-zero-label and --binary exclude each other");
+  return {num_classes, ignore_index, reduce_zero_label, binary};
+}
+
+// A prediction file's class ids; values outside 0..K-1 are not counted (as mmseg) but said.
+at::Tensor read_prediction(const std::string& path, int64_t num_classes) {
+  const at::Tensor pred = vss::read_index_map(path);
+  const int64_t outside = (pred < 0).logical_or(pred >= num_classes).sum().item<int64_t>();
+  if (outside > 0)
+    vss::log::warn(path, ": ", outside, " pixel(s) hold values outside the classes 0..", num_classes - 1,
+                   " (not counted, as mmseg's IoUMetric)");
+  return pred;
+}
+
+// ---- eval ------------------------------------------------------------------------------------
+
+int run_eval(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-segment eval",
+                   "Scores existing index masks against ground truth as mmseg's IoUMetric: per-class IoU, Acc, Dice, "
+                   "Fscore, Precision, Recall and aAcc, mIoU, mAcc, mDice, ... over the whole set (counts summed over "
+                   "images first; classes absent from both prediction and label are NaN and left out of the means). "
+                   "Files pair by name; every gt needs a prediction.");
+  auto& gt = p.option("--gt", "DIR|FILE", "", "ground-truth label maps (class ids; see --reduce-zero-label, --binary)", true);
+  auto& res = p.option("--res", "DIR|FILE", "", "predicted index masks (e.g. vss-segment -o DIR)", true);
+  auto& num_classes = p.option("--num-classes", "N", "", "number of classes", true);
+  auto& ignore = p.option("--ignore-index", "N", "255", "label value that is not scored");
+  auto& reduce = p.flag("--reduce-zero-label", "gt 0 is ignored and 1..N become 0..N-1 (ADE20K)");
+  auto& binary = p.flag("--binary", "gt masks are 0/255: >= 128 is class 1 (masks already 0/1 are kept)");
+  auto& palette = p.option("--palette", "FILE", "", "class names from a palette YAML (classes: [...])");
+  auto& json = p.flag("--json", "print JSON (fractions, per image and combined) instead of mmseg's tables (percent)");
+  if (int rc = p.parse(args); rc >= 0) return rc;
+  vss::log::set_program("vss-segment");
+  int64_t K = 0;
+  vss::LabelOptions labels;
+  try {
+    K = num_classes.as_int();
+    if (K < 1) throw vss::Error("--num-classes must be >= 1");
+    labels = label_options(K, ignore.as_int(), reduce, binary);
+  } catch (const vss::Error& e) {
+    return usage_error("vss-segment eval", e.what());
+  }
+  const std::vector<std::string> names = class_names(read_palette(palette.str(), K), nullptr);
+
+  std::vector<vss::MatchedFiles> pairs;
+  if (fs::is_regular_file(gt.str()) && fs::is_regular_file(res.str())) {
+    pairs.push_back({fs::path(gt.str()).stem().string(), {gt.str(), res.str()}});
+  } else {
+    for (const auto& [flag, path] : {std::pair{"--gt", gt.str()}, std::pair{"--res", res.str()}})
+      if (!fs::is_directory(path)) vss::throw_file_error(path, std::string(flag) + ": expected a folder (or two files)");
+    const std::vector<std::string> gt_files = vss::list_images(gt.str());
+    const auto m = vss::match_by_name({{"gt", gt_files}, {"res", vss::list_images(res.str())}});
+    std::map<std::string, std::string> gt_only;
+    for (const auto& path : gt_files) gt_only[fs::path(path).stem().string()] = path;
+    for (const auto& f : m.matched) gt_only.erase(f.name);
+    if (!gt_only.empty())
+      vss::throw_file_error(gt_only.begin()->second, "has no prediction '" + gt_only.begin()->first + ".<png|...>' in " +
+                                                         res.str() + " (" + std::to_string(gt_only.size()) +
+                                                         " gt file(s) without one)");
+    pairs = m.matched;  // predictions without gt (overlays, other images) are not scored
+  }
+  Scores scores(K, labels.ignore_index);
+  vss::Progress bar(static_cast<int64_t>(pairs.size()), "eval", {.unit = "img"});
+  for (const auto& f : pairs) {
+    const at::Tensor label = vss::read_label_map(f.paths[0], labels);
+    const at::Tensor pred = read_prediction(f.paths[1], K);
+    if (label.sizes() != pred.sizes())
+      vss::throw_file_error(f.paths[1], "prediction is " + std::to_string(pred.size(0)) + "x" + std::to_string(pred.size(1)) +
+                                            " but its gt " + f.paths[0] + " is " + std::to_string(label.size(0)) + "x" +
+                                            std::to_string(label.size(1)));
+    scores.add(f.name, pred, label);
+    bar.advance();
+  }
+  bar.finish();
+  const auto s = scores.combined.compute();
+  if (json) {
+    nlohmann::json out{{"images", scores.images}, {"combined", vss::seg::scores_json(s, names)}};
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("%s", vss::seg::scores_table(s, names).c_str());
+    std::printf("%zu image(s)\n", pairs.size());
+  }
+  return 0;
+}
+
+// ---- the model run ---------------------------------------------------------------------------
+
+struct Input {
+  std::string name, image, gt;  // gt empty without --gt
+};
+
+std::vector<Input> find_inputs(const std::string& spec, const std::string& gt_dir) {
+  std::vector<Input> inputs;
+  std::map<std::string, std::string> seen;
+  for (const auto& path : vss::list_images(spec)) {
+    const std::string name = fs::path(path).stem().string();
+    const auto [it, fresh] = seen.emplace(name, path);
+    if (!fresh) throw vss::Error("two inputs named '" + name + "' (" + it->second + ", " + path + "): outputs would collide");
+    inputs.push_back({name, path, ""});
+  }
+  if (gt_dir.empty()) return inputs;
+  if (!fs::is_directory(gt_dir)) vss::throw_file_error(gt_dir, "--gt: no such folder");
+  std::map<std::string, std::string> gt_by_name;
+  for (const auto& path : vss::list_images(gt_dir)) {
+    const auto [it, fresh] = gt_by_name.emplace(fs::path(path).stem().string(), path);
+    if (!fresh) throw vss::Error("--gt: two label maps named '" + it->first + "': " + it->second + " and " + path);
+  }
+  for (auto& in : inputs) {
+    const auto it = gt_by_name.find(in.name);
+    if (it == gt_by_name.end()) vss::throw_file_error(in.image, "has no label map '" + in.name + ".<png|...>' in " + gt_dir);
+    in.gt = it->second;
+  }
+  return inputs;
+}
+
+// Every output path of `in`, so none overwrites an input.
+std::vector<fs::path> outputs_of(const fs::path& dir, const Input& in, bool probs) {
+  std::vector<fs::path> out{dir / (in.name + ".png"), dir / (in.name + "_overlay.png")};
+  if (probs) out.push_back(dir / (in.name + "_probs.safetensors"));
+  return out;
+}
+
+int run_segment(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-segment",
+                   "Segments images with a VSS segmentor: writes OUT/<name>.png (class ids at the input size), "
+                   "OUT/<name>_overlay.png and, with --save-probs, OUT/<name>_probs.safetensors (float16 [K, H, W] "
+                   "softmax); with --gt, mmseg's per-class and summary tables. RGBA inputs lose their alpha channel "
+                   "(not composited), grey ones are repeated to RGB, 16-bit ones scaled to 8 bits. The config's "
+                   "data.pipeline.test_scale (if any) resizes the input first, as mmseg's test pipeline. Other "
+                   "commands: eval, make-data, export (see <command> --help).");
+  auto& in = p.option("-i", "FILE|DIR|GLOB", "", "input image(s)", true);
+  auto& out = p.option("-o", "DIR", "", "output folder", true);
+  auto& config = p.option("--config", "FILE", "", "segmentor YAML (configs/seg/*.yaml: a training config or a bare model)", true);
+  auto& sets = p.multi("--set", "key=value", "override a config key, e.g. model.decode_head.dropout=0");
+  auto& weights = p.option("--weights", "FILE", "", "model weights (.safetensors, e.g. weights/shapes_seg_tiny.safetensors)", true);
+  auto& mode = p.option("--mode", "whole|slide", "", "inference: whole image, or windows averaged (default: the config's task.eval, else whole)");
+  auto& crop = p.option("--crop", "N|HxW", "", "slide window size (default: the config's, else 512)");
+  auto& stride = p.option("--stride", "N|HxW", "", "slide window step (default: the config's, else 341)");
+  auto& gt = p.option("--gt", "DIR", "", "label maps <name>.png: score the masks (checked before anything is written)");
+  auto& reduce = p.flag("--reduce-zero-label", "with --gt: gt 0 is ignored and 1..K become 0..K-1 (ADE20K; default: the config's data)");
+  auto& binary = p.flag("--binary", "with --gt: gt masks are 0/255, >= 128 is class 1 (default: the config's data)");
+  auto& ignore = p.option("--ignore-index", "N", "", "with --gt: label value not scored (default: the config's, else 255)");
+  auto& palette = p.option("--palette", "FILE", "", "class colours (YAML palette: [[R, G, B], ...], classes: [...]; or .txt); default: VOC colours");
+  auto& alpha = p.option("--alpha", "A", "0.5", "overlay weight of the class colours");
+  auto& save_probs = p.flag("--save-probs", "also write <name>_probs.safetensors");
+  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the model runs");
+  auto& dtype = p.option("--dtype", "fp32|bf16", "fp32", "bf16: autocast to bfloat16");
+  auto& json = p.flag("--json", "print a JSON summary (fractions) instead of tables (percent)");
+  auto& quiet = p.flag("--quiet", "errors only, no progress bar");
+  if (int rc = p.parse(args); rc >= 0) return rc;
+  vss::log::set_program("vss-segment");
+  vss::log::set_quiet(quiet);
+
+  c10::Device dev(c10::kCPU);
+  vss::Precision precision;
+  double blend = 0;
+  std::optional<std::array<int64_t, 2>> crop_hw, stride_hw;
+  try {
+    if (mode && mode.str() != "whole" && mode.str() != "slide")
+      throw vss::Error("--mode must be whole or slide, got '" + mode.str() + "'");
+    if (crop) crop_hw = parse_hw(crop.str(), "--crop");
+    if (stride) stride_hw = parse_hw(stride.str(), "--stride");
+    blend = alpha.as_double();
+    if (!(blend >= 0 && blend <= 1)) throw vss::Error("--alpha must be in [0, 1]");
+    if ((reduce || binary || ignore) && !gt) throw vss::Error("--reduce-zero-label, --binary and --ignore-index need --gt");
+    if (reduce && binary) throw vss::Error("--reduce-zero-label and --binary exclude each other");
+    if (ignore) (void)ignore.as_int();
+    dev = c10::Device(device.str());
+    if (dtype.str() != "fp32" && dtype.str() != "bf16") throw vss::Error("--dtype: expected fp32 or bf16, got '" + dtype.str() + "'");
+    precision = vss::parse_precision(dtype.str(), dev);
+  } catch (const vss::Error& e) {
+    return usage_error("vss-segment", e.what());
+  } catch (const c10::Error& e) {
+    return usage_error("vss-segment", std::string("--device: ") + e.what_without_backtrace());
+  }
+  if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
+
+  // Everything that can fail on bad input happens before the first output file.
+  vss::Config cfg = vss::Config::load(config.str());
+  for (const auto& s : sets.values) cfg.apply_override(s);
+  vss::Segmentor model = vss::make_segmentor(model_node(cfg));
+  const int64_t K = model->num_classes();
+  const vss::seg::Palette colours = read_palette(palette.str(), K);
+  const std::vector<std::string> names = class_names(colours, &cfg);
+  vss::load_weights(*model, weights.str());
+  model->to(dev);
+  model->eval();
+
+  const bool training_config = cfg.has("model");
+  const int64_t config_ignore =
+      training_config && cfg.has("task") ? cfg["task"].get_or<int64_t>("ignore_index", 255) : int64_t{255};
+  vss::SegPipeline pipeline;
+  if (training_config && cfg.has("data") && cfg["data"].has("pipeline"))
+    pipeline = vss::SegPipeline::from_config(cfg["data"]["pipeline"], config_ignore);
+  vss::seg::InferenceOptions inference;
+  if (training_config && cfg.has("task") && cfg["task"].has("eval")) inference = vss::inference_options(cfg["task"]["eval"]);
+  if (mode) inference.mode = mode.str();
+  if (crop_hw) inference.crop_h = (*crop_hw)[0], inference.crop_w = (*crop_hw)[1];
+  if (stride_hw) inference.stride_h = (*stride_hw)[0], inference.stride_w = (*stride_hw)[1];
+
+  const std::vector<Input> inputs = find_inputs(in.str(), gt.str());
+  const fs::path out_dir = out.str();
+  for (const auto& input : inputs)
+    for (const auto& target : outputs_of(out_dir, input, save_probs)) {
+      std::error_code ec;
+      for (const auto& other : inputs)
+        if (fs::equivalent(target, other.image, ec) || (!other.gt.empty() && fs::equivalent(target, other.gt, ec)))
+          vss::throw_file_error(target.string(), "output would overwrite an input: pick another -o");
+    }
+  // The gt convention of the data the model was trained on, unless the flags say it.
+  const vss::Config data = training_config && cfg.has("data") ? cfg["data"] : vss::Config::parse("{}");
+  vss::LabelOptions labels{K, ignore ? ignore.as_int() : config_ignore, static_cast<bool>(reduce), static_cast<bool>(binary)};
+  if (!reduce && !binary) {
+    labels.reduce_zero_label = data.get_or<std::string>("type", "") == "ade20k" && data.get_or<bool>("reduce_zero_label", true);
+    labels.binary = data.get_or<std::string>("type", "") == "image_mask_folders" && data.get_or<bool>("binary", false);
+  }
+  if (gt) {
+    vss::Progress check(static_cast<int64_t>(inputs.size()), "check gt", {.unit = "img"});
+    for (const auto& input : inputs) {
+      vss::check_same_size(input.image, vss::read_seg_image(input.image), input.gt, vss::read_label_map(input.gt, labels));
+      check.advance();
+    }
+    check.finish();
+  }
+  fs::create_directories(out_dir);
+
+  c10::InferenceMode inference_mode;
+  Scores scores(K, labels.ignore_index);
+  nlohmann::json files = nlohmann::json::object();
+  double model_seconds = 0;
+  bool warned_alpha = false, warned_grey = false, warned_deep = false;
+  vss::Progress bar(static_cast<int64_t>(inputs.size()), "segment", {.unit = "img"});
+  for (const auto& input : inputs) {
+    vss::SegImageInfo info;
+    const at::Tensor image = vss::read_seg_image(input.image, &info);
+    auto warn_once = [&](bool seen, bool& warned, const char* what) {
+      if (seen && !warned) vss::log::warn(input.image, ": ", what, " (said once)");
+      warned = warned || seen;
+    };
+    warn_once(info.had_alpha, warned_alpha, "alpha channel dropped (not composited)");
+    warn_once(info.was_grey, warned_grey, "grey image repeated to RGB");
+    warn_once(info.was_16bit, warned_deep, "16-bit image scaled to 8 bits");
+    const auto start = std::chrono::steady_clock::now();
+    at::Tensor logits;
+    {
+      vss::AutocastScope autocast(dev, precision.autocast);
+      logits = vss::segment_logits(*model, image.unsqueeze(0), pipeline, inference);
+    }
+    const at::Tensor mask = logits.argmax(1)[0].cpu();
+    model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    const auto paths = outputs_of(out_dir, input, save_probs);
+    vss::write_image(paths[0].string(), mask.to(K <= 256 ? torch::kByte : torch::kUInt16).unsqueeze(2).contiguous());
+    vss::write_image(paths[1].string(), vss::seg::overlay(image.permute({1, 2, 0}), mask, colours, blend));
+    nlohmann::json entry{{"image", input.image}, {"height", mask.size(0)}, {"width", mask.size(1)},
+                         {"mask", paths[0].string()}, {"overlay", paths[1].string()}};
+    if (save_probs) {
+      std::string class_list;
+      for (int64_t c = 0; c < K; ++c)
+        class_list += (c ? "," : "") + (c < static_cast<int64_t>(names.size()) ? names[c] : std::to_string(c));
+      vss::write_safetensors(paths[2], {{"probs", torch::softmax(logits[0], 0).to(torch::kHalf).cpu()}},
+                             {{"classes", class_list}, {"image", input.image}});
+      entry["probs"] = paths[2].string();
+    }
+    if (gt) {
+      scores.add(input.name, mask, vss::read_label_map(input.gt, labels));
+      entry["metrics"] = scores.images[input.name];
+    }
+    files[input.name] = entry;
+    bar.advance();
+  }
+  bar.finish();
+
+  const double n = static_cast<double>(inputs.size());
+  const double images_per_s = model_seconds > 0 ? n / model_seconds : 0.0;
+  if (json) {
+    nlohmann::json report{{"images", files},         {"output", out_dir.string()},      {"device", dev.str()},
+                          {"dtype", dtype.str()},     {"mode", inference.mode},          {"model_seconds", model_seconds},
+                          {"images_per_s", images_per_s}};
+    if (gt) report["combined"] = vss::seg::scores_json(scores.combined.compute(), names);
+    std::printf("%s\n", report.dump(2).c_str());
+    return 0;
+  }
+  if (gt) std::printf("%s", vss::seg::scores_table(scores.combined.compute(), names).c_str());
+  std::printf("%zu image(s) in %.3f s of model time = %.2f img/s (%s, %s); masks and overlays in %s\n", inputs.size(),
+              model_seconds, images_per_s, inference.mode.c_str(), dtype.str().c_str(), out_dir.string().c_str());
+  return 0;
+}
+
+// ---- make-data, export -----------------------------------------------------------------------
+
+int run_make_data(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-segment make-data",
+                   "Writes generated scenes (datasets/synthetic_scenes.h: textured discs, rectangles, triangles and "
+                   "striped blobs on textured backgrounds) as DIR/images/scene_<i>.png + DIR/masks/scene_<i>.png "
+                   "(class ids 0 background, 1 disc, 2 rectangle, 3 triangle, 4 striped blob).");
+  auto& out = p.option("--out", "DIR", "", "dataset root", true);
+  auto& num = p.option("--num", "N", "16", "number of scenes");
+  auto& size = p.option("--size", "S|HxW", "128", "image size");
+  auto& seed = p.option("--seed", "S", "3", "split seed: scene i is a pure function of (S, i) (the bundled model trained on seed 1)");
+  auto& max_objects = p.option("--max-objects", "N", "6", "objects per scene: 1..N");
+  auto& noise = p.option("--noise", "SIGMA", "6", "pixel noise (0..255 scale)");
+  if (int rc = p.parse(args); rc >= 0) return rc;
+  vss::SyntheticScenesOptions o;
+  try {
+    o.size = num.as_int();
+    const auto hw = parse_hw(size.str(), "--size");
+    o.height = hw[0];
+    o.width = hw[1];
+    o.seed = static_cast<uint64_t>(seed.as_int());
+    o.max_objects = max_objects.as_int();
+    o.noise = noise.as_double();
+    if (o.size < 1) throw vss::Error("--num must be >= 1");
+    if (o.max_objects < 1) throw vss::Error("--max-objects must be >= 1");
+    if (!(o.noise >= 0)) throw vss::Error("--noise must be >= 0");
+  } catch (const vss::Error& e) {
+    return usage_error("vss-segment make-data", e.what());
+  }
+  const vss::SyntheticScenes scenes(o);
+  const fs::path root = out.str();
+  fs::create_directories(root / "images");
+  fs::create_directories(root / "masks");
+  vss::Progress bar(o.size, "make-data", {.unit = "scene"});
+  for (int64_t i = 0; i < o.size; ++i) {
+    const vss::SegSample s = scenes.sample(i);
+    vss::write_image((root / "images" / (s.name + ".png")).string(), s.image.permute({1, 2, 0}).contiguous());
+    vss::write_image((root / "masks" / (s.name + ".png")).string(), s.label.to(torch::kByte).unsqueeze(2).contiguous());
+    bar.advance();
+  }
+  bar.finish();
+  std::printf("wrote %lld scene(s) of %lldx%lld to %s/{images,masks}\n", static_cast<long long>(o.size),
+              static_cast<long long>(o.height), static_cast<long long>(o.width), root.string().c_str());
+  return 0;
+}
+
+int run_export(const std::vector<std::string>& args) {
+  vss::ArgParser p("vss-segment export",
+                   "Writes the model weights of a vss-train run (task: segmentation) as a bare safetensors state dict "
+                   "for vss-segment --weights (with the run's config as --config).");
+  auto& run_dir = p.option("--run", "DIR", "", "vss-train run directory", true);
+  auto& name = p.option("--checkpoint", "NAME", "last", "checkpoint in the run: last or best");
+  auto& raw = p.flag("--no-ema", "export the raw weights even when the run kept an EMA");
+  auto& out = p.option("--out", "FILE", "", "output .safetensors", true);
+  if (int rc = p.parse(args); rc >= 0) return rc;
+  const auto ckpt = vss::read_checkpoint(run_dir.str(), name.str());
+  const vss::Config root = vss::Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json");
+  vss::Segmentor model = vss::make_segmentor(root["model"]);
+  const auto w = vss::checkpoint_weights(ckpt, raw);
+  vss::load_state(*model, w.state, run_dir.str() + "/" + name.str() + ".safetensors (" + w.prefix + "*)");
+  vss::save_weights(*model, out.str(), {{"model", root["model"].dump()}, {"step", std::to_string(ckpt.info.step)}});
+  int64_t params = 0;
+  for (const auto& t : model->parameters()) params += t.numel();
+  std::printf("wrote %s (%s weights of step %lld, %lld parameters)\n", out.str().c_str(), w.ema() ? "EMA" : "raw",
+              static_cast<long long>(ckpt.info.step), static_cast<long long>(params));
+  return 0;
+}
+
+int run(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "eval") return run_eval(rest);
+    if (args[0] == "make-data") return run_make_data(rest);
+    if (args[0] == "export") return run_export(rest);
+  }
+  return run_segment(args);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return vss::run_app("vss-segment", argc, argv, run); }
