@@ -19,7 +19,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace vss::bench {
@@ -57,6 +59,8 @@ int run_track_bench(const std::vector<std::string>& args) {
   o.width = 1920;
   o.height = 1080;
   o.false_positives = 0.02 * static_cast<double>(o.objects);
+  // Smaller dancers in bigger crowds, so about as many are visible (and tracked) as are on stage.
+  o.size_scale = std::min(1.0, std::sqrt(10.0 / static_cast<double>(std::max<int64_t>(o.objects, 1))));
   if (o.objects < 1 || o.frames < 10) throw Error("--tracks must be >= 1 and --frames >= 10");
   const mot::SyntheticMotSequence seq = mot::make_synthetic_mot(o);
   std::vector<std::vector<track::Detection>> by_frame(static_cast<size_t>(o.frames));

@@ -93,8 +93,8 @@ void check(const SyntheticMotOptions& o) {
   if (o.objects < 0) fail("objects must be >= 0");
   if (!(o.frame_rate > 0)) fail("frame_rate must be > 0");
   if (!(o.max_speed >= 0) || !(o.box_noise >= 0) || !(o.miss_rate >= 0 && o.miss_rate <= 1) ||
-      !(o.false_positives >= 0))
-    fail("max_speed, box_noise, false_positives must be >= 0 and miss_rate in [0, 1]");
+      !(o.false_positives >= 0) || !(o.size_scale > 0 && o.size_scale <= 1))
+    fail("max_speed, box_noise, false_positives must be >= 0, miss_rate in [0, 1] and size_scale in (0, 1]");
 }
 
 }  // namespace
@@ -114,7 +114,7 @@ SyntheticMotSequence make_synthetic_mot(const SyntheticMotOptions& o) {
     // Most dancers stay the whole sequence; some enter late or leave early.
     d.start = u(rng) < 0.7 ? 1 : 1 + static_cast<int64_t>(u(rng) * 0.6 * static_cast<double>(o.frames));
     d.end = u(rng) < 0.7 ? o.frames : std::min(o.frames, d.start + 20 + static_cast<int64_t>(u(rng) * static_cast<double>(o.frames)));
-    d.height = H * (0.22 + 0.08 * u(rng));  // similar sizes
+    d.height = H * (0.22 + 0.08 * u(rng)) * o.size_scale;  // similar sizes
     d.aspect = 0.35 + 0.1 * u(rng);
     d.cx = W * (0.1 + 0.8 * u(rng));
     d.cy = H * (0.45 + 0.4 * u(rng));

@@ -25,6 +25,7 @@ struct SyntheticMotOptions {
   double box_noise = 0.03;         // detector jitter, fraction of the box size
   double miss_rate = 0.05;         // of fully visible objects; grows with occlusion
   double false_positives = 0.3;    // mean per frame
+  double size_scale = 1.0;         // dancer heights x this (22-30% of the image at 1): crowds
 };
 
 struct SyntheticMotSequence {

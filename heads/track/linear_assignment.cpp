@@ -77,6 +77,51 @@ std::vector<int64_t> solve_rectangular(const std::vector<double>& cost, int64_t 
   return col_of_row;
 }
 
+// lap's extended problem, one connected component at a time: rows and columns are linked by
+// the pairs below the limit, and no optimal matching uses any other pair (matching one costs
+// at least the limit, as much as leaving both unmatched), so the components' optima add up
+// to the whole one's. A tracker's IoU costs link each track to a few detections, so this
+// turns one O((rows+cols)^3) solve into many tiny ones.
+std::vector<int64_t> solve_limited(const std::vector<double>& cost, int64_t rows, int64_t cols, double limit) {
+  std::vector<int64_t> parent(rows + cols);
+  for (int64_t i = 0; i < rows + cols; ++i) parent[i] = i;
+  auto find = [&](int64_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      if (cost[r * cols + c] < limit) parent[find(r)] = find(rows + c);
+  std::vector<std::vector<int64_t>> members(rows + cols);  // by root: rows, then cols + rows
+  for (int64_t i = 0; i < rows + cols; ++i) members[find(i)].push_back(i);
+
+  std::vector<int64_t> col_of_row(rows, -1);
+  const double half = limit / 2;
+  for (const auto& group : members) {
+    std::vector<int64_t> rs, cs;
+    for (int64_t i : group) (i < rows ? rs : cs).push_back(i < rows ? i : i - rows);
+    if (rs.empty() || cs.empty()) continue;  // nothing to match
+    // (r+c)^2: real block (pairs at or over the limit forbidden), dummy blocks at limit/2 so
+    // leaving a row and a column unmatched costs the limit, zero corner block.
+    const int64_t nr = static_cast<int64_t>(rs.size()), nc = static_cast<int64_t>(cs.size()), n = nr + nc;
+    std::vector<double> ext(n * n, 0.0);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < n; ++c) {
+        double& e = ext[r * n + c];
+        if (r < nr && c < nc) {
+          const double x = cost[rs[r] * cols + cs[c]];
+          e = x < limit ? x : kInf;
+        } else if (r < nr || c < nc) {
+          e = half;
+        }
+      }
+    const auto local = solve_rectangular(ext, n, n);
+    for (int64_t r = 0; r < nr; ++r)
+      if (local[r] < nc) col_of_row[rs[r]] = cs[local[r]];
+  }
+  return col_of_row;
+}
+
 }  // namespace
 
 Assignment solve_assignment(const std::vector<double>& cost, int64_t rows, int64_t cols,
@@ -93,21 +138,7 @@ Assignment solve_assignment(const std::vector<double>& cost, int64_t rows, int64
   if (!cost_limit) {
     col_of_row = solve_rectangular(cost, rows, cols);
   } else {
-    // (rows+cols)^2: real block (pairs at or over the limit forbidden), dummy blocks at
-    // limit/2 so leaving a row and a column unmatched costs the limit, zero corner block.
-    const int64_t n = rows + cols;
-    const double half = *cost_limit / 2;
-    std::vector<double> ext(n * n, 0.0);
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < n; ++c) {
-        double& e = ext[r * n + c];
-        if (r < rows && c < cols) e = cost[r * cols + c] < *cost_limit ? cost[r * cols + c] : kInf;
-        else if (r < rows || c < cols) e = half;
-      }
-    col_of_row = solve_rectangular(ext, n, n);
-    col_of_row.resize(rows);
-    for (auto& c : col_of_row)
-      if (c >= cols) c = -1;
+    col_of_row = solve_limited(cost, rows, cols, *cost_limit);
   }
 
   Assignment a;
