@@ -388,8 +388,11 @@ int run_make_data(const std::vector<std::string>& args) {
   auto& num = p.option("--num", "N", "16", "number of scenes");
   auto& size = p.option("--size", "S|HxW", "128", "image size");
   auto& seed = p.option("--seed", "S", "3", "split seed: scene i is a pure function of (S, i) (the bundled model trained on seed 1)");
-  auto& max_objects = p.option("--max-objects", "N", "6", "objects per scene: 1..N");
-  auto& noise = p.option("--noise", "SIGMA", "6", "pixel noise (0..255 scale)");
+  const vss::SyntheticScenesOptions defaults;
+  auto& max_objects = p.option("--max-objects", "N", std::to_string(defaults.max_objects), "objects per scene: 1..N");
+  char noise_default[32];
+  std::snprintf(noise_default, sizeof noise_default, "%g", defaults.noise);
+  auto& noise = p.option("--noise", "SIGMA", noise_default, "pixel noise (0..255 scale)");
   if (int rc = p.parse(args); rc >= 0) return rc;
   vss::SyntheticScenesOptions o;
   try {
