@@ -123,9 +123,14 @@ Scene make_scene(Rng& rng, int64_t H, int64_t W, int64_t max_objects) {
     SceneObject o;
     // Triangles cover less than the others at the same radius: drawn more often.
     o.cls = std::discrete_distribution<int64_t>({0.0, 1.0, 1.0, 1.6, 1.0})(rng);
-    o.radius = std::max(0.5, S * uniform(rng, 0.08, 0.3));
-    o.cx = uniform(rng, 0, static_cast<double>(W));
-    o.cy = uniform(rng, 0, static_cast<double>(H));
+    o.radius = std::max(0.5, S * uniform(rng, 0.1, 0.28));
+    // Centres keep most of the shape in the frame: a shape cut in half has no class left.
+    const auto centre = [&](double side) {
+      const double margin = std::min(0.35 * o.radius, 0.5 * side);
+      return uniform(rng, margin, side - margin);
+    };
+    o.cx = centre(static_cast<double>(W));
+    o.cy = centre(static_cast<double>(H));
     o.angle = uniform(rng, 0, kPi);
     const double r = o.radius;
     if (o.cls == 2) {
@@ -161,7 +166,7 @@ Scene make_scene(Rng& rng, int64_t H, int64_t W, int64_t max_objects) {
       static constexpr Pattern kAll[] = {Pattern::kFlat, Pattern::kGradient, Pattern::kChecks, Pattern::kDots,
                                          Pattern::kStripes};
       t.pattern = kPreferred[o.cls];
-      if (uniform(rng, 0, 1) >= 0.6) {
+      if (uniform(rng, 0, 1) >= 0.7) {
         const Pattern other = kAll[uniform_int(rng, 0, 3)];
         t.pattern = other == t.pattern ? Pattern::kStripes : other;
       }

@@ -8,11 +8,11 @@
 // What makes it a task rather than colour thresholding:
 // - the background is a smooth blend of two random colours, and in a third of the scenes it
 //   carries faint stripes or checks of its own;
-// - discs, rectangles and triangles prefer a texture (flat, checks, gradient: 60 % each) but
+// - discs, rectangles and triangles prefer a texture (flat, checks, gradient: 70 % of the time) but
 //   wear any other one too (dots, stripes: stripes alone do not mean "blob"), with random
 //   colours and shading;
-// - 1..max_objects objects of random size (8 %..30 % of the short side as radius) anywhere,
-//   also cut by the border, painted in order so later ones occlude earlier ones;
+// - 1..max_objects objects of random size (10 %..28 % of the short side as radius) anywhere,
+//   a little cut by the border at most, painted in order so later ones occlude earlier ones;
 // - Gaussian pixel noise on everything.
 // Texture periods scale with the object, so a model trained at 64x64 sees the same scenes at
 // 128x128, only sharper.
@@ -29,7 +29,7 @@ struct SyntheticScenesOptions {
   int64_t size = 1000;       // number of scenes
   int64_t height = 64, width = 64;
   uint64_t seed = 0;         // train / val / held-out splits use different seeds
-  int64_t max_objects = 6;   // each scene has 1..max_objects objects
+  int64_t max_objects = 5;   // each scene has 1..max_objects objects
   double noise = 6.0;        // std of the Gaussian pixel noise, 0..255 scale
 };
 
