@@ -14,6 +14,9 @@ SyntheticShapes::SyntheticShapes(SyntheticShapesOptions options) : opt_(options)
   if (opt_.size < 1) throw Error("synthetic_shapes: size must be >= 1, got " + std::to_string(opt_.size));
   if (opt_.num_classes < 2 || opt_.num_classes > 6)
     throw Error("synthetic_shapes: num_classes must be in 2..6, got " + std::to_string(opt_.num_classes));
+  if (!(opt_.min_radius > 0 && opt_.min_radius <= opt_.max_radius && opt_.max_radius <= 0.5))
+    throw Error("synthetic_shapes: radius range [" + std::to_string(opt_.min_radius) + ", " +
+                std::to_string(opt_.max_radius) + "] must satisfy 0 < min <= max <= 0.5 (fractions of image_size)");
   if (opt_.image_size < 8)
     throw Error("synthetic_shapes: image_size must be >= 8, got " + std::to_string(opt_.image_size));
 }
@@ -54,7 +57,7 @@ at::Tensor SyntheticShapes::image(int64_t index) const {
     for (int c = 0; c < 3; ++c) foreground[c] = unit(rng);
   } while (std::abs(foreground[0] - background[0]) + std::abs(foreground[1] - background[1]) +
                std::abs(foreground[2] - background[2]) < 0.6);
-  const double radius = S * (0.2 + 0.15 * unit(rng));
+  const double radius = S * (opt_.min_radius + (opt_.max_radius - opt_.min_radius) * unit(rng));
   const double cx = radius + (S - 2 * radius) * unit(rng);
   const double cy = radius + (S - 2 * radius) * unit(rng);
 

@@ -15,6 +15,8 @@ struct SyntheticShapesOptions {
   int64_t num_classes = 4;   // 2..6
   uint64_t seed = 0;         // train and val splits use different seeds
   double noise = 0.1;        // std of the Gaussian pixel noise (images are in [0, 1] before it)
+  // Shape radius as a fraction of image_size, uniform in [min_radius, max_radius] (<= 0.5).
+  double min_radius = 0.2, max_radius = 0.35;
 };
 
 class SyntheticShapes {

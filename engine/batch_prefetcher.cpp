@@ -4,9 +4,9 @@
 
 namespace vss {
 
-BatchPrefetcher::BatchPrefetcher(MakeBatch make, int64_t first, int64_t end, size_t capacity)
+BatchPrefetcher::BatchPrefetcher(MakeBatch make, int64_t first, int64_t end, size_t capacity, size_t workers)
     : make_(std::move(make)), next_make_(first), end_(end), taken_(first), capacity_(capacity < 1 ? 1 : capacity) {
-  worker_ = std::thread([this] { work(); });
+  for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) workers_.emplace_back([this] { work(); });
 }
 
 BatchPrefetcher::~BatchPrefetcher() {
@@ -15,7 +15,7 @@ BatchPrefetcher::~BatchPrefetcher() {
     stop_ = true;
   }
   changed_.notify_all();
-  worker_.join();
+  for (auto& w : workers_) w.join();
 }
 
 void BatchPrefetcher::work() {
@@ -23,23 +23,26 @@ void BatchPrefetcher::work() {
     int64_t k;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      changed_.wait(lock, [this] { return stop_ || queue_.size() < capacity_; });
+      // The window: batches taken_ .. taken_ + capacity - 1 may exist or be in the making.
+      changed_.wait(lock, [this] {
+        return stop_ || next_make_ >= end_ || next_make_ < taken_ + static_cast<int64_t>(capacity_);
+      });
       if (stop_ || next_make_ >= end_) return;
-      k = next_make_;
+      k = next_make_++;
     }
     Batch batch;
+    std::exception_ptr error;
     try {
       batch = make_(k);
     } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      error_ = std::current_exception();
-      changed_.notify_all();
-      return;
+      error = std::current_exception();
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(std::move(batch));
-      ++next_make_;
+      if (error)
+        errors_[k] = error;
+      else
+        ready_.emplace(k, std::move(batch));
     }
     changed_.notify_all();
   }
@@ -48,10 +51,11 @@ void BatchPrefetcher::work() {
 Batch BatchPrefetcher::next() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (taken_ >= end_) throw Error("batch prefetcher: batch " + std::to_string(taken_) + " is past the end");
-  changed_.wait(lock, [this] { return !queue_.empty() || error_; });
-  if (queue_.empty()) std::rethrow_exception(error_);
-  Batch batch = std::move(queue_.front());
-  queue_.pop_front();
+  changed_.wait(lock, [this] { return ready_.count(taken_) || errors_.count(taken_); });
+  if (auto e = errors_.find(taken_); e != errors_.end()) std::rethrow_exception(e->second);
+  auto it = ready_.find(taken_);
+  Batch batch = std::move(it->second);
+  ready_.erase(it);
   ++taken_;
   changed_.notify_all();
   return batch;

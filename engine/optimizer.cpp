@@ -146,7 +146,8 @@ BuiltOptimizer make_optimizer(const Config& node, torch::nn::Module& model) {
   }
   for (size_t i = 0; i < rules.size(); ++i)
     if (!rules[i].used)
-      node["param_groups"].at(i)["match"].fail("'" + rules[i].match + "' matches no trainable parameter");
+      node["param_groups"].at(i)["match"].fail("'" + rules[i].match +
+                                               "' matches no trainable parameter that an earlier entry did not take");
 
   BuiltOptimizer out{nullptr, type, {}};
   std::vector<torch::optim::OptimizerParamGroup> groups;

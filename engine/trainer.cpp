@@ -25,6 +25,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -35,7 +36,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 struct LoopSettings {
-  int64_t steps, batch_size, grad_accum, log_every, eval_every, checkpoint_every, prefetch;
+  int64_t steps, batch_size, grad_accum, log_every, eval_every, checkpoint_every, prefetch, workers;
   uint64_t seed;
   double clip_grad_norm;
   std::string precision;
@@ -45,7 +46,7 @@ struct LoopSettings {
 
 LoopSettings read_loop_settings(const Config& train) {
   train.check_keys({"steps", "batch_size", "grad_accum", "clip_grad_norm", "seed", "log_every", "eval_every",
-                    "checkpoint_every", "prefetch", "precision", "eval_ema", "bucket_mb"});
+                    "checkpoint_every", "prefetch", "precision", "eval_ema", "bucket_mb", "workers"});
   LoopSettings s;
   s.steps = train.get<int64_t>("steps");
   s.batch_size = train.get<int64_t>("batch_size");
@@ -56,6 +57,7 @@ LoopSettings read_loop_settings(const Config& train) {
   s.eval_every = train.get_or<int64_t>("eval_every", 0);
   s.checkpoint_every = train.get_or<int64_t>("checkpoint_every", 0);
   s.prefetch = train.get_or<int64_t>("prefetch", 4);
+  s.workers = train.get_or<int64_t>("workers", 1);
   s.precision = train.get_or<std::string>("precision", "fp32");
   s.eval_ema = train.get_or<bool>("eval_ema", false);
   s.bucket_mb = train.get_or<double>("bucket_mb", 25.0);
@@ -67,6 +69,7 @@ LoopSettings read_loop_settings(const Config& train) {
   positive("grad_accum", s.grad_accum);
   positive("log_every", s.log_every);
   positive("prefetch", s.prefetch);
+  positive("workers", s.workers);
   if (s.clip_grad_norm < 0) train["clip_grad_norm"].fail("must be >= 0 (0: off)");
   if (s.eval_every < 0) train["eval_every"].fail("must be >= 0 (0: only at the end)");
   if (s.checkpoint_every < 0) train["checkpoint_every"].fail("must be >= 0 (0: only at the end)");
@@ -283,12 +286,19 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   BatchSampler sampler(task->train_size(), loop.batch_size, loop.seed, rank, world);
   const uint64_t seed = loop.seed;
   // Augmentation seed of micro-batch k: one per (k, rank), the same as before for one process.
-  BatchPrefetcher loader([&task, &sampler, seed, rank, world](int64_t k) {
-                           const uint64_t stream = static_cast<uint64_t>(k) * static_cast<uint64_t>(world) +
-                                                   static_cast<uint64_t>(rank);
-                           return task->train_batch(sampler.indices(k), mix_seed(seed, stream));
-                         },
-                         first_step * accum, loop.steps * accum, static_cast<size_t>(loop.prefetch));
+  std::mutex sampler_mutex;  // the sampler caches its epoch's permutation
+  BatchPrefetcher loader(
+      [&task, &sampler, &sampler_mutex, seed, rank, world](int64_t k) {
+        std::vector<int64_t> indices;
+        {
+          std::lock_guard<std::mutex> lock(sampler_mutex);
+          indices = sampler.indices(k);
+        }
+        const uint64_t stream = static_cast<uint64_t>(k) * static_cast<uint64_t>(world) + static_cast<uint64_t>(rank);
+        return task->train_batch(indices, mix_seed(seed, stream));
+      },
+      first_step * accum, loop.steps * accum, static_cast<size_t>(std::max(loop.prefetch, loop.workers)),
+      static_cast<size_t>(loop.workers));
 
   InterruptGuard interrupt;
   Progress::Options bar_options;
@@ -332,14 +342,16 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
       reducer->finish();
       // The ranks agree on the step's loss (the mean over ranks, as one process would see it)
       // and on whether any rank was asked to stop, so all of them stop at the same step.
-      std::vector<float> local(static_cast<size_t>(1 + world), 0.f);
-      local[0] = static_cast<float>(step_loss);
-      local[static_cast<size_t>(1 + rank)] = static_cast<float>(signal);
-      at::Tensor stats = torch::tensor(local).to(device);
+      // Double: the logged loss is then exactly what one process accumulating the ranks'
+      // micro-batches would log.
+      std::vector<double> local(static_cast<size_t>(1 + world), 0.0);
+      local[0] = step_loss;
+      local[static_cast<size_t>(1 + rank)] = signal;
+      at::Tensor stats = torch::tensor(local, torch::kDouble).to(device);
       group->all_reduce_sum(stats)->wait();
       const at::Tensor summed = stats.cpu();
       step_loss = summed[0].item<double>() / world;
-      for (int r = 0; r < world && signal == 0; ++r) signal = static_cast<int>(summed[1 + r].item<float>());
+      for (int r = 0; r < world && signal == 0; ++r) signal = static_cast<int>(summed[1 + r].item<double>());
     }
     if (!std::isfinite(step_loss)) {
       throw Error("non-finite training loss at step " + std::to_string(info.step + 1) +

@@ -7,7 +7,10 @@
 //   ema: {decay: 0.999}                                 # optional
 //   train: {steps: 300, batch_size: 32, grad_accum: 1, clip_grad_norm: 1.0, seed: 0,
 //           log_every: 10, eval_every: 100, checkpoint_every: 100, prefetch: 4,
-//           precision: fp32}                             # bf16 | fp16 (CUDA): engine/mixed_precision.h
+//           precision: fp32,                             # bf16 | fp16 (CUDA): engine/mixed_precision.h
+//           workers: 1,          # loader threads: > 1 needs a task whose train_batch is thread-safe
+//           eval_ema: false,     # evaluate, and pick `best` on, the EMA weights (needs `ema:`)
+//           bucket_mb: 25}       # data-parallel: gradient bucket size of one all-reduce
 // Data-parallel (options.distributed with world_size > 1): every rank runs this function;
 // batch_size is per rank (the global batch is world_size times it), gradients are averaged
 // over ranks (engine/data_parallel.h), and only rank 0 evaluates and writes anything (logs,

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -67,6 +68,27 @@ TEST(BatchPrefetcher, InOrderAndErrorsPassedOn) {
   failing.next();
   failing.next();
   EXPECT_THROW(failing.next(), std::runtime_error);
+  // Four workers, uneven timing: still in order, never more than `capacity` ahead.
+  {
+    std::mutex m;
+    int64_t highest = -1;
+    int64_t consumed = 0;
+    vss::BatchPrefetcher pool(
+        [&](int64_t k) {
+          std::this_thread::sleep_for(std::chrono::microseconds(200 * ((k * 7) % 5)));
+          std::lock_guard<std::mutex> lock(m);
+          highest = std::max(highest, k);
+          EXPECT_LT(k, consumed + 3 + 1) << "made beyond the window";  // +1: the one being taken
+          return vss::Batch{torch::full({1}, static_cast<double>(k)), torch::Tensor()};
+        },
+        0, 40, 3, 4);
+    for (int64_t k = 0; k < 40; ++k) {
+      EXPECT_EQ(pool.next().inputs.item<double>(), k);
+      std::lock_guard<std::mutex> lock(m);
+      consumed = k + 1;
+    }
+    EXPECT_EQ(highest, 39);
+  }
   // Destroying a prefetcher whose consumer stopped early must not hang.
   vss::BatchPrefetcher abandoned([](int64_t) { return vss::Batch{torch::zeros({1}), torch::Tensor()}; }, 0, 1000, 2);
   abandoned.next();

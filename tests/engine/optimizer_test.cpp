@@ -1,6 +1,8 @@
 // Optimizers from YAML: no-decay groups by name and shape, AdamW and SGD steps against the
-// update rules worked out in double precision, state round trip for checkpoints.
+// update rules worked out in double precision, state round trip for checkpoints, per-group
+// lr / decay multipliers and layer-wise decay against hand-assigned multipliers.
 #include "backbones/backbone_registry.h"
+#include "backbones/vssm.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "engine/optimizer.h"
@@ -141,6 +143,109 @@ TEST(Optimizer, BadConfigNamesTheKey) {
   EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: adamw, lr: -1}"), m), vss::Error);
   EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: adamw, lr: 0.1, betas: [0.9]}"), m), vss::Error);
   EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: sgd, lr: 0.1, momentun: 0.9}"), m), vss::Error);
+}
+
+}  // namespace
+
+namespace {
+
+std::shared_ptr<vss::VSSM> tiny_classifier() {
+  const auto file = vss::test::source_dir() / "configs/backbones/vss_tiny_test.yaml";
+  return std::dynamic_pointer_cast<vss::VSSM>(vss::make_backbone(vss::Config::load(file)));
+}
+
+bool starts_with(const std::string& s, const std::string& head) { return s.rfind(head, 0) == 0; }
+
+// The learning rate and weight decay of the group holding `p`.
+std::pair<double, double> group_settings(torch::optim::Optimizer& o, const at::Tensor& p) {
+  for (auto& g : o.param_groups())
+    for (const auto& q : g.params())
+      if (q.unsafeGetTensorImpl() == p.unsafeGetTensorImpl())
+        return {g.options().get_lr(), static_cast<torch::optim::SGDOptions&>(g.options()).weight_decay()};
+  ADD_FAILURE() << "parameter in no group";
+  return {0, 0};
+}
+
+TEST(Optimizer, ParamGroupsScaleLearningRateAndDecayOfMatchingParameters) {
+  auto model = tiny_classifier();
+  auto built = vss::make_optimizer(
+      vss::Config::parse("{type: sgd, lr: 0.1, momentum: 0, weight_decay: 0.01, param_groups: ["
+                         "{match: 'classifier.*', lr_mult: 10, decay_mult: 0}, {match: 'layers.0.blocks.*', lr_mult: 7},"
+                         "{match: 'layers.*', lr_mult: 0.5}]}"),
+      *model);
+  vss::set_learning_rate(*built.optimizer, 0.2, built.lr_mults);  // a schedule's lr, scaled per group
+  std::vector<at::Tensor> before, grads;
+  model->zero_grad();
+  torch::manual_seed(3);
+  model->forward(torch::randn({2, 3, 32, 32})).pow(2).sum().backward();
+  for (const auto& p : model->parameters()) {
+    before.push_back(p.detach().clone());
+    grads.push_back(p.grad().clone());
+  }
+  built.optimizer->step();
+  size_t i = 0, head = 0, stage0 = 0;
+  for (const auto& item : model->named_parameters()) {
+    const std::string& name = item.key();
+    // The first matching entry wins: layers.0.blocks.* before layers.*.
+    const double mult = starts_with(name, "classifier.")        ? 10
+                        : starts_with(name, "layers.0.blocks.") ? 7
+                        : starts_with(name, "layers.")          ? 0.5
+                                                                : 1;
+    const bool decays = !vss::excluded_from_weight_decay(name, item.value()) && !starts_with(name, "classifier.");
+    head += starts_with(name, "classifier.");
+    stage0 += starts_with(name, "layers.0.blocks.");
+    const auto [lr, wd] = group_settings(*built.optimizer, item.value());
+    EXPECT_DOUBLE_EQ(lr, 0.2 * mult) << name;
+    EXPECT_DOUBLE_EQ(wd, decays ? 0.01 : 0.0) << name;
+    // Plain SGD: w <- w - lr * (g + wd * w).
+    const at::Tensor expected = before[i] - lr * (grads[i] + wd * before[i]);
+    EXPECT_LT(vss::test::max_abs_diff(item.value(), expected), 1e-6) << name;
+    ++i;
+  }
+  EXPECT_GT(head, 1u);
+  EXPECT_GT(stage0, 5u);
+}
+
+TEST(Optimizer, LayerDecayScalesByVssmDepth) {
+  auto model = tiny_classifier();  // depths [1, 1, 1, 1]: L = 4 blocks
+  auto built = vss::make_optimizer(vss::Config::parse("{type: sgd, lr: 1.0, layer_decay: 0.5}"), *model);
+  size_t checked = 0;
+  for (const auto& item : model->named_parameters()) {
+    const std::string& name = item.key();
+    // Hand-assigned layers: stem 0, block 0 of stage i (and its downsample) 1 + i, head 5.
+    int layer = 5;
+    if (starts_with(name, "patch_embed.")) layer = 0;
+    for (int s = 0; s < 4; ++s)
+      if (starts_with(name, "layers." + std::to_string(s) + ".")) layer = 1 + s;
+    const double expected = std::pow(0.5, 5 - layer);
+    EXPECT_DOUBLE_EQ(group_settings(*built.optimizer, item.value()).first, expected) << name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, model->parameters().size());
+}
+
+TEST(Optimizer, ParamGroupErrorsNameTheEntry) {
+  auto model = tiny_classifier();
+  try {
+    vss::make_optimizer(vss::Config::parse("{type: adamw, lr: 0.1, param_groups: [{match: 'decode_head.*', lr_mult: 10}]}",
+                                           "opt.yaml"),
+                        *model);
+    FAIL() << "a pattern matching nothing was accepted";
+  } catch (const vss::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("param_groups"), std::string::npos) << what;
+    EXPECT_NE(what.find("decode_head.*"), std::string::npos) << what;
+  }
+  // An entry that only matches parameters an earlier entry took is dead, and refused too.
+  EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: sgd, lr: 0.1, param_groups: [{match: 'layers.*'},"
+                                                      "{match: 'layers.0.*', lr_mult: 2}]}"),
+                                   *model),
+               vss::Error);
+  Linear2 m;
+  EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: sgd, lr: 0.1, layer_decay: 0.9}"), m), vss::Error);
+  EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: sgd, lr: 0.1, layer_decay: 1.5}"), *model), vss::Error);
+  EXPECT_THROW(vss::make_optimizer(vss::Config::parse("{type: sgd, lr: 0.1, param_groups: [{mach: 'a*'}]}"), *model),
+               vss::Error);
 }
 
 }  // namespace

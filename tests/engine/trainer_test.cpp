@@ -1,10 +1,13 @@
 // The training loop on the tiny classifier and generated shapes (CPU): bit-identical resume
 // after a real SIGINT, SIGTERM handling, gradient accumulation, metrics.jsonl and
-// checkpoints readable by the safetensors package, and refusals.
+// checkpoints readable by the safetensors package, refusals, and train.eval_ema (scored
+// against the EMA weights evaluated afresh from the checkpoint).
+#include "backbones/weights.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/remove_tree.h"
 #include "core/safetensors.h"
+#include "engine/task.h"
 #include "engine/trainer.h"
 #include "tests/support/test_support.h"
 
@@ -188,6 +191,57 @@ TEST(Trainer, Bf16AutocastOnCpuTrains) {
       max_diff = std::max(max_diff, vss::test::max_abs_diff(a.tensors[i].second, b.tensors[i].second));
   EXPECT_GT(max_diff, 0.0);
   EXPECT_LT(max_diff, 0.5);
+  vss::remove_tree(root);
+}
+
+}  // namespace
+
+namespace {
+
+// The top-1 of the weights stored under `prefix` ("model." or "ema.") in a checkpoint, by a
+// fresh task on the same validation split.
+double top1_of(const vss::Config& config, const fs::path& checkpoint, const std::string& prefix) {
+  auto task = vss::make_task(config, c10::Device("cpu"));
+  vss::NamedTensors weights;
+  for (const auto& [name, t] : vss::read_safetensors(checkpoint).tensors)
+    if (name.rfind(prefix, 0) == 0) weights.emplace_back(name.substr(prefix.size()), t);
+  vss::load_state(task->model(), weights, checkpoint.string());
+  return task->evaluate();
+}
+
+TEST(Trainer, EvalEmaScoresTheAveragedWeightsWithoutTouchingTraining) {
+  const fs::path root = vss::test::make_temp_dir("vss_train_eval_ema");
+  // Long enough to leave chance level, with an EMA that lags: the averaged weights then score
+  // differently from the trained ones.
+  const std::vector<std::string> common = {"ema.decay=0.9",          "train.steps=60",      "train.batch_size=16",
+                                           "train.grad_accum=1",     "train.eval_every=20", "data.train.size=960",
+                                           "data.val.size=200"};
+  auto with = [&](const std::string& extra) {
+    auto sets = common;
+    sets.push_back(extra);
+    return vss::test::tiny_train_config(sets);
+  };
+  const auto ema_run = vss::train(with("train.eval_ema=true"), options_for(root / "ema"));
+  const auto plain_run = vss::train(with("train.eval_ema=false"), options_for(root / "plain"));
+
+  // Evaluating the EMA swaps weights in and out: training itself is bit-for-bit unchanged.
+  const auto a = vss::read_safetensors(root / "ema" / "last.safetensors");
+  const auto b = vss::read_safetensors(root / "plain" / "last.safetensors");
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (size_t i = 0; i < a.tensors.size(); ++i)
+    EXPECT_TRUE(torch::equal(a.tensors[i].second, b.tensors[i].second)) << a.tensors[i].first;
+
+  const double by_ema = top1_of(with("train.eval_ema=true"), root / "ema" / "last.safetensors", "ema.");
+  const double by_model = top1_of(with("train.eval_ema=true"), root / "ema" / "last.safetensors", "model.");
+  ASSERT_NE(by_ema, by_model) << "the test needs EMA and trained weights that score differently";
+  EXPECT_EQ(ema_run.last_metric, by_ema);
+  EXPECT_EQ(plain_run.last_metric, by_model);
+  // `best` is picked on the EMA's scores.
+  std::ifstream in(root / "ema" / "metrics.jsonl");
+  double best = -1;
+  for (std::string line; std::getline(in, line);)
+    if (auto at = line.find("\"top1\":"); at != std::string::npos) best = std::max(best, std::stod(line.substr(at + 7)));
+  EXPECT_EQ(ema_run.best_metric, best);
   vss::remove_tree(root);
 }
 
