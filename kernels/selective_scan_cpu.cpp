@@ -101,12 +101,16 @@ void forward_time_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_sta
 // vectorized, with B and C of the group transposed to [L, N] once for its D channels. Short
 // sequences (a tracker's 10-step histories) are then no longer all loop overhead. Same
 // operations in the same order as the time-major loop: the results are identical.
-template <typename acc_t>
+// kN > 0 fixes N at compile time (the common 4, 8, 16): the state lives in a local array and
+// the loops over n unroll with no aliasing checks.
+template <typename acc_t, int64_t kN>
 void forward_state_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
   const ScanSizes& s = in.s;
-  const int64_t L = s.length, N = s.state;
+  const int64_t L = s.length, N = kN > 0 ? kN : s.state;
   at::parallel_for(0, s.batch * s.groups, 1, [&](int64_t begin, int64_t end) {
-    std::vector<acc_t> Bt(L * N), Ct(L * N), h(N);
+    std::vector<acc_t> Bt(L * N), Ct(L * N), h_any(kN > 0 ? 0 : N);
+    alignas(64) acc_t h_fixed[kN > 0 ? kN : 1];
+    acc_t* const h = kN > 0 ? h_fixed : h_any.data();
     for (int64_t bk = begin; bk < end; ++bk) {
       const int64_t b = bk / s.groups, k = bk % s.groups;
       const acc_t* Bg = in.B + bk * N * L;
@@ -122,7 +126,7 @@ void forward_state_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_st
         const acc_t* a = in.A + c * N;
         acc_t* y = out + in.row(b, c);
         const acc_t Dc = in.D ? in.D[c] : acc_t(0);
-        std::fill(h.begin(), h.end(), acc_t(0));
+        std::fill(h, h + N, acc_t(0));
         for (int64_t t = 0; t < L; ++t) {
           const acc_t d = dt[t], du = d * u[t];
           const acc_t* bt = Bt.data() + t * N;
@@ -132,7 +136,7 @@ void forward_state_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_st
           for (int64_t n = 0; n < N; ++n) yt += ct[n] * h[n];
           y[t] = yt;
         }
-        if (last_state) std::copy(h.begin(), h.end(), last_state + (b * s.channels + c) * N);
+        if (last_state) std::copy(h, h + N, last_state + (b * s.channels + c) * N);
       }
     }
   });
@@ -140,10 +144,13 @@ void forward_state_major(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_st
 
 template <typename acc_t>
 void forward_cpu(const ScanInputs<acc_t>& in, acc_t* out, acc_t* last_state) {
-  if (in.s.state == 1)
-    forward_time_major(in, out, last_state);
-  else
-    forward_state_major(in, out, last_state);
+  switch (in.s.state) {
+    case 1: return forward_time_major(in, out, last_state);
+    case 4: return forward_state_major<acc_t, 4>(in, out, last_state);
+    case 8: return forward_state_major<acc_t, 8>(in, out, last_state);
+    case 16: return forward_state_major<acc_t, 16>(in, out, last_state);
+    default: return forward_state_major<acc_t, 0>(in, out, last_state);
+  }
 }
 
 // Gradients in acc_t. du, dΔ [batch, K·D, L] and dB, dC [batch, K, N, L] are written in
