@@ -6,6 +6,7 @@
 #include "heads/track/mamba_motion_predictor.h"
 #include "heads/track/track_box.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -17,33 +18,56 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Windows of one split: inputs [N, q, 4] and targets [N, 4] (scaled differences), plus the
-// last input box and the true next box [N, 4] (normalised cx, cy, w, h) for the IoU metric.
+// Windows of one split: q + 2 consecutive true boxes of a track [N, q + 2, 4] (float64, normalised
+// cx, cy, w, h): q + 1 boxes whose q differences are the input, and the next box.
 struct MotionWindows {
-  at::Tensor inputs, targets, last_box, next_box;
-  int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+  at::Tensor boxes;
+  int64_t size() const { return boxes.defined() ? boxes.size(0) : 0; }
 };
+
+// A batch as the tracker sees it: the input boxes jittered as a detector does
+// (datasets/synthetic_mot.h's noise model: w, h scaled by 1 + σ·n, the centre moved by σ·w·n,
+// σ·h·n), inputs their scaled differences [N, q, 4], the target the difference from the last
+// (noisy) input box to the true next box [N, 4]. The predictor so learns to predict through
+// detector jitter, which it meets at inference (trained on clean boxes only, it follows the
+// noise). σ = 0: the clean differences. Also returns the last input box for the IoU metric.
+struct NoisyWindows {
+  at::Tensor inputs, targets, last_box;
+};
+NoisyWindows jitter_windows(const at::Tensor& boxes, double sigma, double scale, uint64_t seed) {
+  const int64_t q1 = boxes.size(1) - 1;
+  at::Tensor seen = boxes.narrow(1, 0, q1);
+  if (sigma > 0) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const at::Tensor n = at::randn(seen.sizes(), gen, seen.options()) * sigma;
+    const at::Tensor wh = seen.narrow(2, 2, 2);
+    seen = torch::cat({seen.narrow(2, 0, 2) + n.narrow(2, 0, 2) * wh, wh * (1 + n.narrow(2, 2, 2))}, 2);
+  }
+  const at::Tensor last = seen.select(1, q1 - 1);
+  return {((seen.narrow(1, 1, q1 - 1) - seen.narrow(1, 0, q1 - 1)) * scale).to(at::kFloat),
+          ((boxes.select(1, q1) - last) * scale).to(at::kFloat), last.to(at::kFloat)};
+}
 
 struct Collector {
   int64_t q;
-  double scale;
-  std::vector<float> inputs, targets, last_box, next_box;
+  std::vector<double> boxes;  // float64: differences of nearby boxes keep their digits
 
   // Boxes of one gt sequence -> windows of q + 2 consecutive frames of each track.
   void add_sequence(const std::vector<mot::Box>& gt, double width, double height) {
     std::map<int64_t, std::vector<const mot::Box*>> tracks;
     for (const auto& b : gt)
       if (b.score != 0 && (b.cls == -1 || b.cls == 1) && b.w > 0 && b.h > 0) tracks[b.id].push_back(&b);
-    for (auto& [id, boxes] : tracks) {
-      std::sort(boxes.begin(), boxes.end(), [](const mot::Box* a, const mot::Box* b) { return a->frame < b->frame; });
+    for (auto& [id, track_boxes] : tracks) {
+      std::sort(track_boxes.begin(), track_boxes.end(),
+                [](const mot::Box* a, const mot::Box* b) { return a->frame < b->frame; });
       std::vector<std::array<double, 4>> run;
-      for (size_t i = 0; i <= boxes.size(); ++i) {
-        if (i == boxes.size() || (i > 0 && boxes[i]->frame != boxes[i - 1]->frame + 1)) {
+      for (size_t i = 0; i <= track_boxes.size(); ++i) {
+        if (i == track_boxes.size() || (i > 0 && track_boxes[i]->frame != track_boxes[i - 1]->frame + 1)) {
           add_run(run);
           run.clear();
-          if (i == boxes.size()) break;
+          if (i == track_boxes.size()) break;
         }
-        const mot::Box& b = *boxes[i];
+        const mot::Box& b = *track_boxes[i];
         run.push_back(track::to_normalised_cxcywh({b.x, b.y, b.w, b.h}, width, height));
       }
     }
@@ -51,35 +75,24 @@ struct Collector {
 
   void add_run(const std::vector<std::array<double, 4>>& run) {
     const size_t window = static_cast<size_t>(q) + 2;
-    for (size_t s = 0; s + window <= run.size(); ++s) {
-      for (size_t t = s; t < s + window - 1; ++t)
-        for (int k = 0; k < 4; ++k) {
-          const float d = static_cast<float>((run[t + 1][k] - run[t][k]) * scale);
-          (t + 2 < s + window ? inputs : targets).push_back(d);
-        }
-      for (int k = 0; k < 4; ++k) {
-        last_box.push_back(static_cast<float>(run[s + window - 2][k]));
-        next_box.push_back(static_cast<float>(run[s + window - 1][k]));
-      }
-    }
+    for (size_t s = 0; s + window <= run.size(); ++s)
+      for (size_t t = s; t < s + window; ++t)
+        for (int k = 0; k < 4; ++k) boxes.push_back(run[t][k]);
   }
 
   MotionWindows finish() const {
-    const int64_t n = static_cast<int64_t>(targets.size() / 4);
-    auto make = [](const std::vector<float>& v, std::vector<int64_t> shape) {
-      return torch::tensor(v, torch::kFloat).view(shape).clone();
-    };
+    const int64_t n = static_cast<int64_t>(boxes.size()) / (4 * (q + 2));
     if (n == 0) return {};
-    return {make(inputs, {n, q, 4}), make(targets, {n, 4}), make(last_box, {n, 4}), make(next_box, {n, 4})};
+    return {torch::tensor(boxes, torch::kDouble).view({n, q + 2, 4}).clone()};
   }
 };
 
-MotionWindows load_split(const Config& data, const std::string& split, int64_t q, double scale) {
+MotionWindows load_split(const Config& data, const std::string& split, int64_t q) {
   const auto type = data.get<std::string>("type");
   const Config node = data[split];
-  Collector c{q, scale, {}, {}, {}, {}};
+  Collector c{q, {}};
   if (type == "synthetic_mot") {
-    data.check_keys({"type", "train", "val"});
+    data.check_keys({"type", "train", "val", "input_noise"});
     node.check_keys({"sequences", "seed", "frames", "objects", "width", "height"});
     const int64_t count = node.get<int64_t>("sequences");
     if (count < 1) node["sequences"].fail("must be >= 1");
@@ -94,7 +107,7 @@ MotionWindows load_split(const Config& data, const std::string& split, int64_t q
       c.add_sequence(seq.gt, static_cast<double>(o.width), static_cast<double>(o.height));
     }
   } else if (type == "mot") {
-    data.check_keys({"type", "train", "val"});
+    data.check_keys({"type", "train", "val", "input_noise"});
     node.check_keys({"dir", "seqmap"});
     const fs::path dir = node.get<std::string>("dir");
     if (!fs::is_directory(dir)) node["dir"].fail("no such directory: " + dir.string());
@@ -143,17 +156,22 @@ class MotionTask : public Task {
     eval_batch_size_ = node.get_or<int64_t>("eval_batch_size", 1024);
     if (eval_batch_size_ < 1) node["eval_batch_size"].fail("must be >= 1");
     const auto& o = model_->options();
-    train_ = load_split(root["data"], "train", o.history, o.scale);
-    val_ = load_split(root["data"], "val", o.history, o.scale);
+    train_ = load_split(root["data"], "train", o.history);
+    val_ = load_split(root["data"], "val", o.history);
+    input_noise_ = root["data"].get_or<double>("input_noise", 0.0);
+    if (!(input_noise_ >= 0 && input_noise_ < 1)) root["data"]["input_noise"].fail("must be in [0, 1)");
+    // Validation sees noise too (one fixed draw), as the tracker does.
+    val_batch_ = jitter_windows(val_.boxes, input_noise_, o.scale, kValSeed);
     model_->to(device_);
   }
 
   torch::nn::Module& model() override { return *model_; }
   int64_t train_size() const override { return train_.size(); }
 
-  Batch train_batch(const std::vector<int64_t>& indices, uint64_t /*seed*/) const override {
+  Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
     const auto idx = torch::tensor(indices, torch::kInt64);
-    return {train_.inputs.index_select(0, idx), train_.targets.index_select(0, idx)};
+    const NoisyWindows w = jitter_windows(train_.boxes.index_select(0, idx), input_noise_, model_->options().scale, seed);
+    return {w.inputs, w.targets};
   }
 
   at::Tensor loss(const Batch& batch) override {
@@ -168,9 +186,10 @@ class MotionTask : public Task {
     double iou_sum = 0;
     for (int64_t start = 0; start < val_.size(); start += eval_batch_size_) {
       const int64_t n = std::min(eval_batch_size_, val_.size() - start);
-      const at::Tensor diff = model_->forward(val_.inputs.narrow(0, start, n).to(device_)).cpu() / scale;
-      const at::Tensor predicted = val_.last_box.narrow(0, start, n) + diff;
-      iou_sum += iou_cxcywh(predicted, val_.next_box.narrow(0, start, n)).sum().item<double>();
+      const at::Tensor diff = model_->forward(val_batch_.inputs.narrow(0, start, n).to(device_)).cpu() / scale;
+      const at::Tensor predicted = val_batch_.last_box.narrow(0, start, n) + diff;
+      const at::Tensor next = val_.boxes.narrow(0, start, n).select(1, val_.boxes.size(1) - 1).to(at::kFloat);
+      iou_sum += iou_cxcywh(predicted, next).sum().item<double>();
     }
     model_->train(was_training);
     return iou_sum / static_cast<double>(val_.size());
@@ -181,8 +200,11 @@ class MotionTask : public Task {
  private:
   track::MambaMotionPredictor model_;
   c10::Device device_;
+  static constexpr uint64_t kValSeed = 0x5eed;
   int64_t eval_batch_size_ = 1024;
+  double input_noise_ = 0;
   MotionWindows train_, val_;
+  NoisyWindows val_batch_;
 };
 
 }  // namespace

@@ -6,7 +6,9 @@
 // one. YAML:
 //   task: {type: motion, eval_batch_size: 1024}
 //   model: {type: mtp, d_model: 64, num_layers: 2, ...}          # heads/track/mamba_motion_predictor.h
-//   data: {type: synthetic_mot, train: {sequences: 12, seed: 1, frames: 300, objects: 10}, val: {...}}
+//   data: {type: synthetic_mot, input_noise: 0.03, train: {sequences: 12, seed: 1, frames: 300, objects: 10}, val: {...}}
+// input_noise σ jitters the input boxes as a detector does (the target stays the true next
+// box), in training and, with one fixed draw, in validation; 0 (default) = clean gt.
 //   data: {type: mot, train: {dir: dancetrack/train, seqmap: ...}, val: {dir: dancetrack/val}}
 #include "engine/task.h"
 

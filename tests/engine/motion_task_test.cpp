@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <array>
+#include <cmath>
 #include <fstream>
 
 namespace vss::test {
@@ -66,6 +68,41 @@ TEST(MotionTask, WindowsFromGtByHand) {
   remove_tree(dir);
 }
 
+// With input_noise σ the inputs are differences of jittered boxes and the target runs from
+// the last jittered box to the true next one: the differences telescope, so the first
+// jittered box = true next box − (Σ inputs + target)/scale, and its offset from the true
+// first box has the detector's spread (σ·w in cx, σ·h in cy, σ relative in w, h).
+TEST(MotionTask, InputNoiseJittersTheHistoryNotTheTarget) {
+  const auto dir = make_temp_dir("vss_motion_noise");
+  Config c = task_config(write_split(dir));
+  c.apply_override("data.input_noise=0.1");
+  const auto task = make_task(c, c10::Device("cpu"));
+  std::vector<int64_t> idx;
+  for (int r = 0; r < 2000; ++r) idx.push_back(r % 4);
+  const Batch a = task->train_batch(idx, 7), again = task->train_batch(idx, 7), other = task->train_batch(idx, 8);
+  EXPECT_TRUE(torch::equal(a.inputs, again.inputs));
+  EXPECT_FALSE(torch::equal(a.inputs, other.inputs));
+  // Window 0 (frames 1..5 of track 1): box f = (cx 10f+10, cy f²+20, w 20, h 40) / (200, 100).
+  auto box = [](double f) { return std::array<double, 4>{(10 * f + 10) / 200, (f * f + 20) / 100, 0.1, 0.4}; };
+  const auto first = box(1), next = box(5);
+  std::array<double, 4> sum{}, sq{};
+  int64_t count = 0;
+  for (int64_t r = 0; r < 2000; r += 4, ++count)
+    for (int k = 0; k < 4; ++k) {
+      const double total = (a.inputs[r].select(1, k).sum() + a.targets[r][k]).item<double>() / 50;
+      const double offset = (next[k] - total) - first[k];  // jittered first box − true first box
+      sum[k] += offset;
+      sq[k] += offset * offset;
+    }
+  const std::array<double, 4> spread{0.1 * 0.1, 0.1 * 0.4, 0.1 * 0.1, 0.1 * 0.4};  // σ·w, σ·h, σ·w, σ·h
+  for (int k = 0; k < 4; ++k) {
+    const double mean = sum[k] / count, sd = std::sqrt(sq[k] / count - mean * mean);
+    EXPECT_NEAR(mean, 0.0, 4 * spread[k] / std::sqrt(count)) << k;
+    EXPECT_NEAR(sd / spread[k], 1.0, 0.15) << k;
+  }
+  remove_tree(dir);
+}
+
 TEST(MotionTask, BadDataConfigsAreErrors) {
   const auto dir = make_temp_dir("vss_motion_bad");
   auto make = [&](const std::string& data) {
@@ -73,6 +110,10 @@ TEST(MotionTask, BadDataConfigsAreErrors) {
                      c10::Device("cpu"));
   };
   EXPECT_THROW(make("{type: kitti, train: {}, val: {}}"), Error);
+  write_split(dir / "ok");
+  EXPECT_THROW(make("{type: mot, input_noise: -0.1, train: {dir: " + (dir / "ok").string() + "}, val: {dir: " +
+                    (dir / "ok").string() + "}}"),
+               Error);
   EXPECT_THROW(make("{type: mot, train: {dir: /no/such/dir}, val: {dir: /no/such/dir}}"), Error);
   fs::create_directories(dir / "empty");
   EXPECT_THROW(make("{type: mot, train: {dir: " + (dir / "empty").string() + "}, val: {dir: " + (dir / "empty").string() + "}}"),
