@@ -1,7 +1,7 @@
 // vss-track: multi-object tracking on MOTChallenge-style data.
 //   vss-track --seq DIR [--seq DIR ...] | --data DIR [--seqmap FILE] | --det FILE
 //             [--motion kalman|mtp] [--weights mtp.safetensors] [--config FILE] [--set k=v]
-//             --out OUT_DIR [--gt auto|FILE|DIR] [--json] [--device cpu|cuda[:i]]
+//             --out OUT_DIR [--gt auto|FILE|DIR] [--json] [--device cpu|cuda[:i]] [--video FILE|DIR]
 // runs ByteTrack association (conventions.md §1.6) with the Kalman or the Mamba motion
 // predictor (heads.md §4) on each sequence's det/det.txt and writes OUT_DIR/<seq>.txt in
 // ByteTrack's 10-column format; with --gt it scores them as `eval` does.
@@ -17,13 +17,16 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/image_io.h"
 #include "core/progress.h"
+#include "core/video_writer.h"
 #include "datasets/mot_challenge.h"
 #include "datasets/synthetic_mot.h"
 #include "engine/checkpoint.h"
 #include "heads/track/byte_tracker.h"
 #include "heads/track/kalman_motion.h"
 #include "heads/track/mot_metrics.h"
+#include "heads/track/track_drawing.h"
 #include "heads/track/mtp_motion.h"
 #include "heads/track/mtp_weights.h"
 
@@ -154,6 +157,7 @@ struct TrackInput {
   std::string name;
   fs::path det, gt;             // gt empty: not scored
   vss::mot::SeqInfo info;       // frame rate, length (0: from the detections), image size
+  std::optional<vss::mot::Sequence> sequence;  // the folder (frames for --video), if any
 };
 
 // Sequence folders named by --seq, or all under --data (those with seqinfo.ini, or the
@@ -166,7 +170,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
   std::vector<TrackInput> inputs;
   if (sources == 0) {
     if (det.empty()) throw vss::Error("nothing to track: give --seq DIR, --data DIR or --det FILE");
-    TrackInput in{fs::path(det).stem().string(), det, {}, {}};
+    TrackInput in{fs::path(det).stem().string(), det, {}, {}, std::nullopt};
     in.info.name = in.name;
     in.info.frame_rate = frame_rate;
     if (!image_size.empty()) {
@@ -195,7 +199,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
   if (!det.empty() && dirs.size() != 1) throw vss::Error("--det replaces the det file of a single sequence only");
   for (const auto& dir : dirs) {
     const auto seq = vss::mot::open_sequence(dir);
-    TrackInput in{seq.dir.filename().string(), det.empty() ? seq.det_path() : fs::path(det), {}, seq.info};
+    TrackInput in{seq.dir.filename().string(), det.empty() ? seq.det_path() : fs::path(det), {}, seq.info, seq};
     if (in.info.frame_rate <= 0) in.info.frame_rate = frame_rate;
     if (!fs::exists(in.det)) vss::throw_file_error(in.det.string(), "missing detections of sequence " + in.name);
     if (gt == "auto") in.gt = seq.gt_path();
@@ -229,6 +233,28 @@ std::unique_ptr<vss::track::MotionModel> make_motion(const MotionChoice& m, cons
                                      static_cast<double>(in.info.im_height), m.device);
 }
 
+// --video: one file for a single sequence (PATH ending in .mp4/.avi), else PATH/<seq>.mp4.
+fs::path video_path(const std::string& path, const std::string& seq, size_t sequences) {
+  const std::string ext = fs::path(path).extension().string();
+  if (ext == ".mp4" || ext == ".avi") {
+    if (sequences > 1) throw vss::Error("--video " + path + ": several sequences need a folder, not one file");
+    return path;
+  }
+  return fs::path(path) / (seq + ".mp4");
+}
+
+// The frame a visualisation draws on: the sequence's image when it has one, else a dark canvas
+// of the sequence's size (generated data and bare det files have no images).
+at::Tensor video_canvas(const TrackInput& in, int64_t frame) {
+  if (in.sequence) {
+    const fs::path image = in.sequence->image_path(frame);
+    if (fs::exists(image)) return vss::read_image(image.string(), vss::ImageMode::kRgb);
+  }
+  if (in.info.im_width < 1 || in.info.im_height < 1)
+    throw vss::Error("--video: sequence " + in.name + " has no images and no size (seqinfo imWidth/imHeight or --image-size)");
+  return torch::full({in.info.im_height, in.info.im_width, 3}, 40, torch::kUInt8);
+}
+
 int run_track(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-track",
                    "Tracks objects through MOTChallenge-style sequences: ByteTrack association with the Kalman or "
@@ -249,6 +275,8 @@ int run_track(const std::vector<std::string>& args) {
                       "score the results: auto = each sequence's gt/gt.txt, or a gt file, or a folder of <seq>/gt/gt.txt");
   auto& no_preproc = p.flag("--no-preproc", "score without MOT17/20 preprocessing (as eval --no-preproc)");
   auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the MTP runs");
+  auto& video = p.option("--video", "FILE|DIR", "",
+                         "also draw the tracks (ids as colours, trails) on the frames into FILE.mp4, or DIR/<seq>.mp4");
   auto& json = p.flag("--json", "print JSON (fractions) instead of a table (percent)");
   if (int rc = p.parse(args); rc >= 0) return rc;
 
@@ -304,6 +332,13 @@ int run_track(const std::vector<std::string>& args) {
   for (size_t s = 0; s < inputs.size(); ++s) {
     const TrackInput& in = inputs[s];
     vss::track::ByteTracker tracker(options, make_motion(choice, in), in.info.frame_rate);
+    std::optional<vss::VideoWriter> writer;
+    vss::track::TrackDrawer drawer;
+    if (video) {
+      const fs::path file = video_path(video.str(), in.name, inputs.size());
+      if (file.has_parent_path()) fs::create_directories(file.parent_path());
+      writer.emplace(file.string(), in.info.frame_rate);
+    }
     std::vector<vss::mot::Box> results;
     std::set<int64_t> ids;
     double seconds = 0;
@@ -311,13 +346,21 @@ int run_track(const std::vector<std::string>& args) {
       const auto start = std::chrono::steady_clock::now();
       const auto tracks = tracker.update(detections[s][f]);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::vector<std::pair<int64_t, vss::track::Tlwh>> drawn;
       for (const auto& t : tracks) {
         if (!vss::track::keep_output_box(t.box, options)) continue;
         results.push_back({static_cast<int64_t>(f) + 1, t.id, t.box.x, t.box.y, t.box.w, t.box.h, t.score});
         ids.insert(t.id);
+        drawn.emplace_back(t.id, t.box);
+      }
+      if (writer) {  // frames are read, drawn and written one at a time: the video is never held
+        at::Tensor frame = video_canvas(in, static_cast<int64_t>(f) + 1).contiguous();
+        drawer.draw(frame, drawn);
+        writer->write(frame);
       }
       bar.advance();
     }
+    if (writer) writer->close();
     const fs::path res_file = fs::path(out.str()) / (in.name + ".txt");
     vss::mot::write_results(res_file, results);
     total_seconds += seconds;

@@ -20,7 +20,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 APT_PKGS=(cmake ninja-build g++ git pkg-config libyaml-cpp-dev nlohmann-json3-dev
           libgtest-dev libgmock-dev libbenchmark-dev ccache
           libgloo-dev  # headers for c10d's gloo backend (CPU data-parallel; the code is in libtorch_cpu)
-          libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev)
+          libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,6 +3,7 @@
 // whose scores `eval` reproduces, and every kind of bad detection file is a one-line error
 // naming file and line, with exit code 1 and no results file.
 #include "core/remove_tree.h"
+#include "core/video_writer.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -47,7 +48,7 @@ TEST_F(TrackApp, ResultsAreValidAndEvalAgrees) {
   for (const std::string motion : {"kalman", "mtp"}) {
     const fs::path out = root_ / ("res-" + motion);
     std::vector<std::string> args = {"--seq", seq_.string(), "--out", out.string(), "--gt", "auto", "--json",
-                                     "--motion", motion};
+                                     "--motion", motion, "--video", (out / "vis").string()};
     if (motion == "mtp")
       args.insert(args.end(), {"--weights", (vss::test::source_dir() / "weights/mtp_synth.safetensors").string()});
     std::string text;
@@ -79,6 +80,7 @@ TEST_F(TrackApp, ResultsAreValidAndEvalAgrees) {
       EXPECT_EQ(cols[7] + cols[8] + cols[9], "-1-1-1") << line;
     }
     EXPECT_GT(lines, 100);
+    if (vss::video_io_available()) EXPECT_GT(fs::file_size(out / "vis" / "synth-0001.mp4"), 10000u);
 
     // Scoring the written file separately gives the same numbers.
     std::string eval;
