@@ -5,8 +5,8 @@
 //               [--device cpu|cuda[:i]] [--dtype fp32|bf16] [--suffix S] [--ext auto|png|jpg|tif]
 //               [--set key=value] [--json]
 // restores every image into DIR/<name>[_<suffix>].<ext>, keeping its bit depth (16-bit in,
-// 16-bit out) and alpha (enlarged by MATLAB bicubic, as Real-ESRGAN's --alpha_upsampler
-// bicubic); grey images go through a 3-channel model replicated to RGB and come back grey
+// 16-bit out) and alpha (enlarged separately by MATLAB bicubic; Real-ESRGAN's
+// --alpha_upsampler bicubic, despite its name, calls cv2.resize INTER_LINEAR); grey images go through a 3-channel model replicated to RGB and come back grey
 // (BT.601 luma, as Real-ESRGAN does), and a 1-channel model runs on each colour channel.
 // With --gt (paired by file name) it prints PSNR / SSIM on RGB and on Y per image and their
 // mean, exactly as BasicSR (conventions.md §2.1); --baseline also scores the bicubic
@@ -57,6 +57,8 @@ int usage_error(const std::string& prog, const std::string& what) {
   std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog.c_str(), what.c_str(), prog.c_str());
   return 2;
 }
+
+std::string mean_label(size_t n) { return "mean (" + std::to_string(n) + (n == 1 ? " image)" : " images)"); }
 
 std::string size_text(const at::Tensor& image) {
   return std::to_string(image.size(0)) + "x" + std::to_string(image.size(1));
@@ -200,7 +202,7 @@ int run_eval(const std::vector<std::string>& args) {
   }
   ScoreTable::print_header();
   table.print_rows();
-  ScoreTable::print_row("mean (" + std::to_string(table.size()) + " images)", mean);
+  ScoreTable::print_row(mean_label(table.size()), mean);
   std::printf("%s %.3f dB, %s %.4f (crop_border %lld%s)\n", y ? "PSNR-Y" : "PSNR", y ? mean.psnr_y : mean.psnr,
               y ? "SSIM-Y" : "SSIM", y ? mean.ssim_y : mean.ssim, static_cast<long long>(border),
               skipped.empty() ? "" : (", " + std::to_string(skipped.size()) + " skipped").c_str());
@@ -426,7 +428,7 @@ int run_restore(const std::vector<std::string>& args) {
   auto& sets = p.multi("--set", "key=value", "override a config key, e.g. model.fused_scan=false");
   auto& tile = p.option("-t", "N", "256", "tile side in input pixels (0: whole images); --tile is the same");
   auto& tile_long = p.option("--tile", "N", "", "same as -t");
-  auto& overlap = p.option("--tile-overlap", "N", "16", "input pixels shared by neighbouring tiles (< tile)");
+  auto& overlap = p.option("--tile-overlap", "N", "32", "input pixels shared by neighbouring tiles (< tile)");
   auto& blend = p.option("--tile-blend", "seam|average", "seam",
                          "seam: each pixel from the tile it lies deepest in; average: KAIR's E/W mean of the tiles");
   auto& scale = p.option("-s", "S", "", "expected scale: an error unless the weights are xS; --scale is the same");
@@ -622,7 +624,7 @@ int run_restore(const std::vector<std::string>& args) {
     if (!table.empty()) {
       ScoreTable::print_header();
       table.print_rows();
-      ScoreTable::print_row("mean (" + std::to_string(table.size()) + " images)", table.mean());
+      ScoreTable::print_row(mean_label(table.size()), table.mean());
       if (!base_table.empty()) {
         ScoreTable::print_row(baseline_name + " mean", base_table.mean());
         const Scores m = table.mean(), b = base_table.mean();

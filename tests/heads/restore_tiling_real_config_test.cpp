@@ -2,7 +2,7 @@
 // 905K parameters, 4 groups of 6 blocks; random weights): seam tiles with a 16-pixel overlap
 // equal the whole-image output within 1e-3, which a 2-pixel overlap does not reach (the 24
 // blocks' convolutions and scans do see that far); KAIR's averaging does not reach it either
-// (tile borders lack context). The bundled demo weights, when present, meet the same bound.
+// (tile borders lack context). The bundled demo weights, trained, stay within two grey levels.
 #include "core/config.h"
 #include "core/safetensors.h"
 #include "heads/restore/restoration_net.h"
@@ -53,7 +53,12 @@ TEST(RestoreTilingRealConfig, PublishedLightX2NeedsA16PixelOverlap) {
   RecordProperty("average16", std::to_string(average16));
 }
 
-TEST(RestoreTilingRealConfig, BundledWeightsMeetTheSameBound) {
+// Trained weights learn scan channels with a long memory (small Δ): the state carries
+// information along the whole row-major sequence, so a tile, whose sequence starts elsewhere,
+// cannot reproduce the whole image exactly whatever the overlap (it is not the channel
+// attention's global pooling: zeroing its input weights changes nothing). Measured here and in
+// the README: max |tiled - whole| stays at 4e-3 to 6e-3 (one or two 8-bit grey levels).
+TEST(RestoreTilingRealConfig, BundledWeightsStayWithinTwoGreyLevels) {
   const auto file = source_dir() / "weights/restore_light_x2_demo.safetensors";
   if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " not present";
   const auto meta = restore::restore_metadata(file);
@@ -63,8 +68,17 @@ TEST(RestoreTilingRealConfig, BundledWeightsMeetTheSameBound) {
   restore::load_restoration_weights(*net, read_safetensors(file).tensors, file.string());
   net->eval();
   const at::Tensor x = test_image(80, 80);
-  const at::Tensor whole = net->forward(x);
-  EXPECT_LT(tiled_error(net, x, whole, {40, 16, TileBlend::kSeam}), 1e-3);
+  const at::Tensor whole = net->forward(x).clamp(0, 1);
+  const auto run = [&](const at::Tensor& t) { return net->forward(t); };
+  const at::Tensor tiled = restore::tiled_forward(run, x, 2, {64, 32, TileBlend::kSeam}).clamp(0, 1);
+  const double max_error = max_abs_diff(tiled, whole);
+  const double mean_error = (tiled - whole).abs().mean().item<double>();
+  const double levels = max_abs_diff((tiled * 255).round(), (whole * 255).round());
+  EXPECT_LT(max_error, 1e-2);
+  EXPECT_LT(mean_error, 1e-3);
+  EXPECT_LE(levels, 2.0);
+  RecordProperty("max_error", std::to_string(max_error));
+  RecordProperty("mean_error", std::to_string(mean_error));
 }
 
 }  // namespace
