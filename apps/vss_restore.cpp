@@ -535,8 +535,11 @@ int run_restore(const std::vector<std::string>& args) {
       double seconds = 0;
       const at::Tensor y = restorer.run(grey_to_rgb ? x.expand({3, -1, -1}) : x, &tile_count, &seconds);
       model_seconds += seconds;
-      at::Tensor restored = vss::float_to_image(y, image.scalar_type());
-      if (grey_to_rgb) restored = vss::match_channels(restored, 1);
+      // Back to grey as Real-ESRGAN does: BGR2GRAY of the clamped float result, then rounded.
+      const at::Tensor out = grey_to_rgb ? (y.clamp(0, 1) * torch::tensor({0.299f, 0.587f, 0.114f}).view({3, 1, 1}))
+                                               .sum(0, /*keepdim=*/true)
+                                         : y;
+      at::Tensor restored = vss::float_to_image(out, image.scalar_type());
       at::Tensor result = restored;
       std::string note;
       if (has_alpha) {
