@@ -3,14 +3,16 @@
 //   vss-restore -i FILE|DIR|GLOB -o DIR --weights FILE [--config FILE] [-t/--tile N]
 //               [--tile-overlap N] [--tile-blend seam|average] [-s/--scale S] [--gt DIR [--baseline]]
 //               [--device cpu|cuda[:i]] [--dtype fp32|bf16] [--suffix S] [--ext auto|png|jpg|tif]
-//               [--set key=value] [--json]
+//               [--noise SIGMA [--seed N]] [--set key=value] [--json]
 // restores every image into DIR/<name>[_<suffix>].<ext>, keeping its bit depth (16-bit in,
 // 16-bit out) and alpha (enlarged separately by MATLAB bicubic; Real-ESRGAN's
 // --alpha_upsampler bicubic, despite its name, calls cv2.resize INTER_LINEAR); grey images go through a 3-channel model replicated to RGB and come back grey
 // (BT.601 luma, as Real-ESRGAN does), and a 1-channel model runs on each colour channel.
 // With --gt (paired by file name) it prints PSNR / SSIM on RGB and on Y per image and their
 // mean, exactly as BasicSR (conventions.md §2.1); --baseline also scores the bicubic
-// enlargement (SR) or the input itself (denoising / JPEG).
+// enlargement (SR) or the input itself (denoising / JPEG). --noise adds the noise to clean
+// inputs in float, unclipped, as MambaIR's / KAIR's denoising tests do (a noisy PNG from
+// `degrade --noise` is clipped and rounded, which scores somewhat lower).
 //   vss-restore eval --gt DIR --res DIR [--scale S] [--crop-border N] [--y] [--json]
 //   vss-restore degrade -i DIR -o DIR (--bicubic S | --noise SIGMA [--seed N] | --jpeg Q)
 //   vss-restore pack -i DIR -o BANK.safetensors          (datasets/image_bank.h)
@@ -439,6 +441,9 @@ int run_restore(const std::vector<std::string>& args) {
   auto& dtype = p.option("--dtype", "fp32|bf16", "fp32", "bf16: autocast to bfloat16 (the scan stays float32)");
   auto& suffix = p.option("--suffix", "S", "", "output name <name>_<S> (Real-ESRGAN's --suffix; empty keeps the name)");
   auto& ext = p.option("--ext", "auto|png|jpg|tif", "auto", "output format; auto = the input's (PNG for alpha / 16-bit JPEG)");
+  auto& noise = p.option("--noise", "SIGMA", "",
+                         "add N(0, SIGMA/255) to the clean inputs first, not clipped, as the official denoising tests do");
+  auto& seed = p.option("--seed", "N", "0", "with --noise: the noise seed of every image (KAIR reseeds with 0)");
   auto& json_out = p.flag("--json", "print a JSON summary instead of tables");
   auto& quiet = p.flag("--quiet", "errors and warnings only, no progress bar");
   if (int rc = p.parse(args); rc >= 0) return rc;
@@ -448,6 +453,8 @@ int run_restore(const std::vector<std::string>& args) {
   const std::string prog = "vss-restore";
   vss::restore::TileOptions tiles;
   int64_t wanted_scale = 0;
+  double sigma = 0;
+  uint64_t noise_seed = 0;
   c10::Device dev(c10::kCPU);
   vss::Precision precision;
   try {
@@ -466,6 +473,11 @@ int run_restore(const std::vector<std::string>& args) {
     if (ext.str() != "auto" && ext.str() != "png" && ext.str() != "jpg" && ext.str() != "tif")
       throw vss::Error("--ext: expected auto, png, jpg or tif, got '" + ext.str() + "'");
     if (baseline && !gt) throw vss::Error("--baseline needs --gt");
+    if (noise) {
+      sigma = noise.as_double();
+      if (!(sigma > 0) || !std::isfinite(sigma)) throw vss::Error("--noise must be > 0 (0..255 scale)");
+      noise_seed = static_cast<uint64_t>(seed.as_int());
+    }
     dev = c10::Device(device.str());
     if (dtype.str() != "fp32" && dtype.str() != "bf16") throw vss::Error("--dtype: expected fp32 or bf16, got '" + dtype.str() + "'");
     precision = vss::parse_precision(dtype.str(), dev);
@@ -522,7 +534,8 @@ int run_restore(const std::vector<std::string>& args) {
         throw vss::Error("the output " + target.string() + " would overwrite the input (give another -o or a --suffix)");
 
       // Channels: a 3-channel model sees grey replicated; a 1-channel model each colour channel.
-      const at::Tensor x = vss::image_to_float(color);
+      at::Tensor x = vss::image_to_float(color);
+      if (sigma > 0) x = vss::add_gaussian_noise(x, sigma, noise_seed);
       const bool grey_to_rgb = x.size(0) == 1 && model.in_chans == 3;
       if (!grey_to_rgb && x.size(0) % model.in_chans != 0)
         throw vss::Error("a " + std::to_string(x.size(0)) + "-channel image cannot go through a " +
@@ -579,7 +592,7 @@ int run_restore(const std::vector<std::string>& args) {
           entry.update(to_json(s));
           if (baseline) {
             // The bicubic enlargement of the input (SR) or the input itself (denoising / JPEG).
-            const at::Tensor input8 = vss::restore::to_uint8(color);
+            const at::Tensor input8 = sigma > 0 ? vss::float_to_image(x, at::kByte) : vss::restore::to_uint8(color);
             const at::Tensor base = model.scale > 1 ? vss::bicubic_upsample(input8, model.scale) : input8;
             const Scores b = score(base, *ref, model.crop_border);
             base_table.add(name, b);
@@ -613,6 +626,7 @@ int run_restore(const std::vector<std::string>& args) {
                 {"device", dev.str()},
                 {"dtype", dtype.str()},
                 {"tile", {{"tile", tiles.tile}, {"overlap", tiles.overlap}, {"blend", blend.str()}}},
+                {"noise", sigma > 0 ? json{{"sigma", sigma}, {"seed", noise_seed}} : json(nullptr)},
                 {"model_seconds", model_seconds},
                 {"output_mpx_per_s", mpx_per_s},
                 {"skipped", skipped},

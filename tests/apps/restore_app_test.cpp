@@ -305,6 +305,39 @@ TEST_F(RestoreApp, GtTableEqualsEvalAndSkipsWhatCannotBeScored) {
   EXPECT_NE(out.find("gain over bicubic"), std::string::npos) << out;
 }
 
+// --noise degrades clean inputs in float (not clipped) before the network: with conv_last
+// zeroed the denoiser is the identity, so the output is the seeded noisy image itself.
+TEST_F(RestoreApp, NoiseOnTheFlyIsTheSeededUnclippedNoise) {
+  Config m = Config::parse(config_["model"].dump());
+  m.apply_override("upscale=1");
+  m.apply_override("upsampler=none");
+  auto identity = restore::make_restoration_net(m);
+  for (auto& p : identity->named_parameters())
+    if (p.key().rfind("conv_last.", 0) == 0) p.value().detach().zero_();
+  const std::string w = (dir_ / "identity.safetensors").string();
+  restore::save_restoration_weights(*identity, restore::restore_config_yaml(m, nullptr, nullptr), w);
+  fs::create_directories(dir_ / "clean");
+  const at::Tensor img = smooth_image(19, 23, 3, 0.7);
+  write_image((dir_ / "clean/pic.png").string(), img);
+  std::string out;
+  ASSERT_EQ(run_app_command("vss-restore", {"-i", (dir_ / "clean").string(), "-o", (dir_ / "dn").string(), "--weights", w,
+                                            "--noise", "15", "--seed", "3", "--gt", (dir_ / "clean").string(),
+                                            "--baseline", "--json"},
+                            &out),
+            0)
+      << out;
+  const at::Tensor want = float_to_image(add_gaussian_noise(image_to_float(img), 15, 3), torch::kByte);
+  const at::Tensor got = read_image((dir_ / "dn/pic.png").string());
+  EXPECT_LE(max_abs_diff(got, want), 1.0);  // (x - mean) + mean in float32 may move a rounding by one
+  const json j = json_of(out);
+  EXPECT_NEAR(j["images"]["pic"]["psnr"].get<double>(), j["images"]["pic"]["baseline"]["psnr"].get<double>(), 0.05);
+  EXPECT_EQ(j["noise"]["sigma"].get<double>(), 15.0);
+  EXPECT_EQ(run_app_command("vss-restore", {"-i", (dir_ / "clean").string(), "-o", (dir_ / "dn").string(), "--weights", w,
+                                            "--noise", "-3"},
+                            &out),
+            2);
+}
+
 TEST_F(RestoreApp, DegradeWritesTheLibrarysDegradations) {
   torch::manual_seed(5);
   fs::create_directories(dir_ / "clean");
