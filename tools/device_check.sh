@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine (the `device` tool): configure, build only the targets the CUDA
-# scan work needs, run the CUDA + kernel + fused-scan tests, optionally under
-# compute-sanitizer, then the scan benchmarks. Logs and JSON go to $OUT.
+# Runs on the GPU machine (the `device` tool): configure (no OpenCV there), build, run every
+# ctest with the label `cuda` (CUDA kernels, parity on the GPU, heads and training on CUDA),
+# optionally the CUDA tests under compute-sanitizer, then the scan benchmarks. Logs and JSON go
+# to $OUT (the device tool brings back at most 8 files: keep to few).
 #   bash tools/device_check.sh [tests] [sanitize] [bench] [bench-quick] [resources]
-# (no arguments: tests and bench)
+# (no arguments: tests and bench). tools/device_bench.sh times the models and apps.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/vss-out}
@@ -24,9 +25,8 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_PREFIX_PATH="$($PY -c 'import torch;print(torch.utils.cmake_prefix_path)')" \
     -DVSS_PYTHON=$PY -DVSS_WITH_OPENCV=OFF >"$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
 fi
-targets=()
-has tests || has sanitize && targets+=(vss_cuda_tests vss_kernels_tests vss_scans_tests)
-has bench || has bench-quick && targets+=(vss-bench)
+# What the CUDA tests, the benchmarks and the GPU training runs need (the rest is CI's).
+targets=(vss_cuda_tests vss_scans_tests vss_kernels_tests vss-bench vss-train vss-segment vss-restore vss-change vss-track)
 if has resources; then  # registers / spills of the CUDA kernels, next to the build
   $PY - "$BUILD" >"$OUT/resources.log" 2>&1 <<'PYEOF' &
 import json, subprocess, sys
@@ -44,13 +44,8 @@ wait
 
 if has tests; then
   stamp tests
-  for t in vss_cuda_tests vss_kernels_tests vss_scans_tests; do
-    filter='*'
-    [ "$t" = vss_kernels_tests ] && filter='*selective_scan*'
-    [ "$t" = vss_scans_tests ] && filter='*fused*'
-    "$BUILD/tests/$t" --gtest_filter="$filter" --gtest_brief=1 >"$OUT/$t.log" 2>&1
-    echo "$t rc=$?"; grep -E "FAILED|Failure|PASSED|SKIPPED|error" "$OUT/$t.log" | head -30
-  done
+  (cd "$BUILD" && ctest -L cuda -j 4 --timeout 600 --output-on-failure) >"$OUT/ctest_cuda.log" 2>&1
+  echo "ctest -L cuda rc=$?"; grep -E "tests passed|Failed|\*\*\*|Skipped" "$OUT/ctest_cuda.log" | head -40
   stamp tests-done
 fi
 

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Times everything whose speed the issues ask for, in one run on the GPU machine, after
+# tools/device_check.sh has built $BUILD: the backbones (VMamba-T/S/B) and the timm peers on
+# the same GPU, segmentation, restoration, change detection, the tracker (CPU and GPU) and
+# training steps/s. One JSON line per measurement in $OUT/bench.jsonl, the tables in
+# $OUT/bench.log.
+#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [train]
+# (no arguments: all)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/vss-out}
+BUILD=${BUILD:-build-dev}
+PY=${PY:-/opt/torch/.venv/bin/python}
+[ -x "$PY" ] || PY=python3
+B=$BUILD/bench/vss-bench
+JSONL=$OUT/bench.jsonl
+LOG=$OUT/bench.log
+mkdir -p "$OUT"
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(models peers seg restore change track train)
+has() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+t0=$(date +%s)
+stamp() { echo "[device_bench +$(( $(date +%s) - t0 ))s] $*" | tee -a "$LOG"; }
+# One measurement: its JSON line goes to bench.jsonl tagged with the command; errors are logged.
+bench() {
+  local line
+  if line=$("$@" --json 2>>"$LOG"); then
+    printf '%s\n' "$line" | tail -1 | "$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); d["cmd"]=sys.argv[1]; print(json.dumps(d))' "$*" >>"$JSONL"
+    printf '%s\n' "$line" | tail -1 >>"$LOG"
+  else
+    echo "FAILED: $*" | tee -a "$LOG"
+  fi
+}
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | tee -a "$LOG"
+
+if has models; then
+  stamp models
+  for m in tiny small base; do for d in fp32 bf16; do
+    bench $B model --device cuda --repeat 20 --config configs/backbones/vmamba_$m.yaml --res 224 --batch 128 --dtype $d
+  done; done
+  for r in "512 16" "1024 4" "2048 1"; do set -- $r
+    bench $B model --device cuda --repeat 20 --config configs/backbones/vmamba_tiny.yaml --res $1 --batch $2 --dtype bf16
+  done
+  bench $B model --device cuda --repeat 20 --config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --dtype bf16 --set fused_scan=false
+fi
+
+if has peers; then
+  stamp peers
+  "$PY" tools/bench_peers.py >>"$JSONL" 2>>"$LOG" || echo "FAILED: peers" | tee -a "$LOG"
+fi
+
+if has seg; then
+  stamp seg
+  C=configs/seg/upernet_vmamba_tiny_ade20k_512.yaml
+  bench $B seg --config $C --res 512 --batch 16 --dtype bf16
+  bench $B seg --config $C --res 512 --batch 16 --dtype bf16 --unfused
+  bench $B seg --config $C --res 512 --batch 16 --dtype fp32
+  bench $B seg --config $C --res 512x683 --batch 1 --mode slide --crop 512 --stride 341 --dtype bf16
+  bench $B seg --config $C --res 512x683 --batch 1 --mode slide --crop 512 --stride 341 --dtype bf16 --unfused
+  bench $B seg --config $C --res 512 --batch 1 --dtype bf16
+fi
+
+if has restore; then
+  stamp restore
+  for c in mambair_light_x4 mambair_denoise_color_s25 mair_t_light_x4; do
+    for r in 256 1024; do
+      bench $B restore --config configs/restore/$c.yaml --res $r --dtype bf16
+    done
+    bench $B restore --config configs/restore/$c.yaml --res 256 --dtype bf16 --unfused
+  done
+  # light x4 to a 1920x1080 output: 480x270 input.
+  bench $B restore --config configs/restore/mambair_light_x4.yaml --res 270x480 --dtype bf16
+  bench $B restore --config configs/restore/mambair_light_x4.yaml --res 270x480 --dtype fp32
+  bench $B restore --config configs/restore/mambair_classic_x4.yaml --res 256 --dtype bf16
+fi
+
+if has change; then
+  stamp change
+  C=configs/change/mambabcd_tiny.yaml
+  bench $B change --config $C --res 256 --batch 16 --dtype bf16
+  bench $B change --config $C --res 256 --batch 16 --dtype fp32
+  bench $B change --config $C --res 1024 --batch 1 --tile 256 --dtype bf16
+  bench $B change --config configs/change/awmambabcd_tiny.yaml --res 256 --batch 16 --dtype bf16
+fi
+
+if has track; then
+  stamp track
+  W=weights/mtp_synth.safetensors
+  for n in 50 200; do
+    OMP_NUM_THREADS=1 bench $B track --tracks $n --motion kalman
+    OMP_NUM_THREADS=1 bench $B track --tracks $n --weights $W
+    OMP_NUM_THREADS=2 bench $B track --tracks $n --weights $W
+    bench $B track --tracks $n --weights $W --device cuda
+    OMP_NUM_THREADS=1 bench $B track --tracks $n --mtp-config '{type: mtp}'
+    bench $B track --tracks $n --mtp-config '{type: mtp}' --device cuda
+  done
+fi
+
+if has train; then
+  stamp train
+  # A real-size run: UPerNet + VMamba-T at 512² on generated scenes, bf16, 60 steps of 16.
+  T=$BUILD/apps/vss-train
+  "$T" --config configs/seg/upernet_vmamba_tiny_synth_512.yaml --device cuda --work-dir /tmp/train_real \
+    --set train.steps=60 --set train.log_every=10 --set train.eval_every=0 --set train.checkpoint_every=0 \
+    --set train.workers=12 --quiet >>"$LOG" 2>&1 || echo "FAILED: train" | tee -a "$LOG"
+  [ -f /tmp/train_real/metrics.jsonl ] && sed 's/^/train_real /' /tmp/train_real/metrics.jsonl >>"$LOG"
+fi
+stamp done
