@@ -69,7 +69,7 @@ cmake --build "$BUILD_DIR" -j "$(nproc)"
 # --- the job -----------------------------------------------------------------------
 case "$JOB" in
   build) ;;
-  demo) exec "$BUILD_DIR/apps/vss-demo" "${@:2}" ;;
+  demo) exec bash tools/demo.sh "$BUILD_DIR" ;;
   # One intra-op thread per test: ctest already runs one test per core, and torch's OpenMP
   # threads spinning against each other made single tests up to 50x slower.
   test) cd "$BUILD_DIR" && OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} exec ctest -j "$(nproc)" --output-on-failure --timeout 900 "${@:2}" ;;
