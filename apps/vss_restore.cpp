@@ -32,7 +32,7 @@
 #include "datasets/image_bank.h"
 #include "datasets/image_tensor.h"
 #include "datasets/paired_images.h"
-#include "engine/checkpoint.h"
+#include "engine/run_export.h"
 #include "engine/mixed_precision.h"
 #include "heads/restore/psnr_ssim.h"
 #include "heads/restore/restoration_net.h"
@@ -301,34 +301,25 @@ int run_pack(const std::vector<std::string>& args) {
 }
 
 int run_export(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-restore export",
-                   "Writes the network of a vss-train run (task: restoration) as a weights file for vss-restore "
-                   "--weights: the state dict under the official names, with the run's model, degradation and metrics "
-                   "in its metadata, so no --config is needed.");
-  auto& run_dir = p.option("--run", "DIR", "", "vss-train run directory", true);
-  auto& name = p.option("--checkpoint", "NAME", "best", "checkpoint in the run: best or last");
-  auto& raw = p.flag("--no-ema", "export the raw weights even when the run kept an EMA");
-  auto& out = p.option("--out", "FILE", "", "output .safetensors", true);
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  const auto ckpt = vss::read_checkpoint(run_dir.str(), name.str());
-  const vss::Config root = vss::Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json");
+  int rc = 0;
+  const auto e = vss::parse_run_export(args, "vss-restore export",
+                                       "Writes the network of a vss-train run (task: restoration) as a weights file for "
+                                       "vss-restore --weights: the state dict under the official names, with the run's "
+                                       "model, degradation and metrics in its metadata, so no --config is needed.",
+                                       "best", &rc);
+  if (!e) return rc;
+  const vss::Config& root = e->config;
   if (!root.has("task") || root["task"].get_or<std::string>("type", "") != "restoration")
-    throw vss::Error(run_dir.str() + ": not a restoration run (task.type is not 'restoration')");
+    throw vss::Error(e->source + ": not a restoration run (task.type is not 'restoration')");
   auto net = vss::restore::make_restoration_net(root["model"]);
-  const auto w = vss::checkpoint_weights(ckpt, raw);
-  vss::restore::load_restoration_weights(*net, w.state,
-                                         run_dir.str() + "/" + name.str() + ".safetensors (" + w.prefix + "*)");
+  vss::restore::load_restoration_weights(*net, e->weights.state, e->source);
   const vss::Config task = root["task"];
   const vss::Config degradation = task["degradation"];
   std::optional<vss::Config> metrics;
   if (task.has("metrics")) metrics = task["metrics"];
   vss::restore::save_restoration_weights(
-      *net, vss::restore::restore_config_yaml(root["model"], &degradation, metrics ? &*metrics : nullptr), out.str());
-  int64_t params = 0;
-  for (const auto& t : net->parameters()) params += t.numel();
-  std::printf("wrote %s (%s weights of step %lld, %lld parameters, %.2f MB)\n", out.str().c_str(),
-              w.ema() ? "EMA" : "raw", static_cast<long long>(ckpt.info.step), static_cast<long long>(params),
-              static_cast<double>(fs::file_size(out.str())) / 1e6);
+      *net, vss::restore::restore_config_yaml(root["model"], &degradation, metrics ? &*metrics : nullptr), e->out);
+  std::printf("%s, %.2f MB\n", e->summary(*net).c_str(), static_cast<double>(fs::file_size(e->out)) / 1e6);
   return 0;
 }
 
@@ -662,14 +653,8 @@ int run_restore(const std::vector<std::string>& args) {
 }
 
 int run(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (args[0] == "eval") return run_eval(rest);
-    if (args[0] == "degrade") return run_degrade(rest);
-    if (args[0] == "pack") return run_pack(rest);
-    if (args[0] == "export") return run_export(rest);
-  }
-  return run_restore(args);
+  return vss::run_subcommand(args, {{"eval", run_eval}, {"degrade", run_degrade}, {"pack", run_pack}, {"export", run_export}},
+                              run_restore);
 }
 
 }  // namespace

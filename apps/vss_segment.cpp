@@ -26,7 +26,7 @@
 #include "datasets/seg_files.h"
 #include "datasets/seg_pipeline.h"
 #include "datasets/synthetic_scenes.h"
-#include "engine/checkpoint.h"
+#include "engine/run_export.h"
 #include "engine/mixed_precision.h"
 #include "engine/seg_prediction.h"
 #include "heads/seg/palette.h"
@@ -427,35 +427,23 @@ int run_make_data(const std::vector<std::string>& args) {
 }
 
 int run_export(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-segment export",
-                   "Writes the model weights of a vss-train run (task: segmentation) as a bare safetensors state dict "
-                   "for vss-segment --weights (with the run's config as --config).");
-  auto& run_dir = p.option("--run", "DIR", "", "vss-train run directory", true);
-  auto& name = p.option("--checkpoint", "NAME", "last", "checkpoint in the run: last or best");
-  auto& raw = p.flag("--no-ema", "export the raw weights even when the run kept an EMA");
-  auto& out = p.option("--out", "FILE", "", "output .safetensors", true);
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  const auto ckpt = vss::read_checkpoint(run_dir.str(), name.str());
-  const vss::Config root = vss::Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json");
-  vss::Segmentor model = vss::make_segmentor(root["model"]);
-  const auto w = vss::checkpoint_weights(ckpt, raw);
-  vss::load_state(*model, w.state, run_dir.str() + "/" + name.str() + ".safetensors (" + w.prefix + "*)");
-  vss::save_weights(*model, out.str(), {{"model", root["model"].dump()}, {"step", std::to_string(ckpt.info.step)}});
-  int64_t params = 0;
-  for (const auto& t : model->parameters()) params += t.numel();
-  std::printf("wrote %s (%s weights of step %lld, %lld parameters)\n", out.str().c_str(), w.ema() ? "EMA" : "raw",
-              static_cast<long long>(ckpt.info.step), static_cast<long long>(params));
+  int rc = 0;
+  const auto e = vss::parse_run_export(args, "vss-segment export",
+                                       "Writes the model weights of a vss-train run (task: segmentation) as a bare "
+                                       "safetensors state dict for vss-segment --weights (with the run's config as "
+                                       "--config).",
+                                       "last", &rc);
+  if (!e) return rc;
+  vss::Segmentor model = vss::make_segmentor(e->config["model"]);
+  vss::load_state(*model, e->weights.state, e->source);
+  vss::save_weights(*model, e->out, {{"model", e->config["model"].dump()}, {"step", std::to_string(e->step)}});
+  std::printf("%s\n", e->summary(*model).c_str());
   return 0;
 }
 
 int run(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (args[0] == "eval") return run_eval(rest);
-    if (args[0] == "make-data") return run_make_data(rest);
-    if (args[0] == "export") return run_export(rest);
-  }
-  return run_segment(args);
+  return vss::run_subcommand(args, {{"eval", run_eval}, {"make-data", run_make_data}, {"export", run_export}},
+                              run_segment);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@
 #include "core/video_writer.h"
 #include "datasets/mot_challenge.h"
 #include "datasets/synthetic_mot.h"
-#include "engine/checkpoint.h"
+#include "engine/run_export.h"
 #include "heads/track/byte_tracker.h"
 #include "heads/track/kalman_motion.h"
 #include "heads/track/mot_metrics.h"
@@ -434,33 +434,22 @@ int run_make_data(const std::vector<std::string>& args) {
 }
 
 int run_export(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-track export-mtp",
-                   "Writes the MTP weights of a vss-train run (task: motion) as a self-describing safetensors file "
-                   "for vss-track --weights.");
-  auto& run_dir = p.option("--run", "DIR", "", "vss-train run directory", true);
-  auto& name = p.option("--checkpoint", "NAME", "best", "checkpoint in the run: best or last");
-  auto& raw = p.flag("--no-ema", "export the raw weights even when the run kept an EMA");
-  auto& out = p.option("--out", "FILE", "", "output .safetensors", true);
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  const auto ckpt = vss::read_checkpoint(run_dir.str(), name.str());
-  const vss::Config root = vss::Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json");
-  vss::track::MambaMotionPredictor model(vss::track::mtp_options(root["model"]));
-  const auto weights = vss::checkpoint_weights(ckpt, raw);
-  vss::load_state(*model, weights.state, run_dir.str() + "/" + name.str() + ".safetensors (" + weights.prefix + "*)");
-  vss::track::save_mtp(model, out.str());
-  std::printf("wrote %s (%s weights of step %lld)\n", out.str().c_str(), weights.ema() ? "EMA" : "raw",
-              static_cast<long long>(ckpt.info.step));
+  int rc = 0;
+  const auto e = vss::parse_run_export(args, "vss-track export-mtp",
+                                       "Writes the MTP weights of a vss-train run (task: motion) as a self-describing "
+                                       "safetensors file for vss-track --weights.",
+                                       "best", &rc);
+  if (!e) return rc;
+  vss::track::MambaMotionPredictor model(vss::track::mtp_options(e->config["model"]));
+  vss::load_state(*model, e->weights.state, e->source);
+  vss::track::save_mtp(model, e->out);
+  std::printf("%s\n", e->summary(*model).c_str());
   return 0;
 }
 
 int run(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    const std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (args[0] == "eval") return run_eval(rest);
-    if (args[0] == "make-data") return run_make_data(rest);
-    if (args[0] == "export-mtp") return run_export(rest);
-  }
-  return run_track(args);
+  return vss::run_subcommand(args, {{"eval", run_eval}, {"make-data", run_make_data}, {"export-mtp", run_export}},
+                              run_track);
 }
 
 }  // namespace

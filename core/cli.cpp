@@ -217,6 +217,14 @@ std::vector<long long> parse_int_list(const std::string& text, const std::string
   return out;
 }
 
+int run_subcommand(const std::vector<std::string>& args,
+                   const std::vector<std::pair<std::string, AppBody>>& subcommands, AppBody fallback) {
+  if (!args.empty())
+    for (const auto& [name, body] : subcommands)
+      if (args[0] == name) return body(std::vector<std::string>(args.begin() + 1, args.end()));
+  return fallback(args);
+}
+
 int run_app(const char* prog, int argc, char** argv,
             int (*body)(const std::vector<std::string>& args)) {
   try {

@@ -8,6 +8,7 @@
 // A usage error prints one line "<prog>: <what>" plus "try --help" to stderr.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vss {
@@ -51,6 +52,12 @@ class ArgParser {
 // stderr and give exit code 1; the body returns 0, or 2 for usage errors.
 int run_app(const char* prog, int argc, char** argv,
             int (*body)(const std::vector<std::string>& args));
+
+// An app with sub-commands ("vss-track eval ...", "vss-restore pack ..."): runs the entry named
+// by args[0] with the remaining arguments, or `fallback` with all of them (the main command).
+using AppBody = int (*)(const std::vector<std::string>& args);
+int run_subcommand(const std::vector<std::string>& args,
+                   const std::vector<std::pair<std::string, AppBody>>& subcommands, AppBody fallback);
 
 // Splits "2,192,56,56" into integers; error names `what` on a bad entry.
 std::vector<long long> parse_int_list(const std::string& text, const std::string& what);
