@@ -7,11 +7,9 @@
 //   vss-bench change --config configs/change/mambabcd_tiny.yaml --res 1024 --batch 1 --tile 256 --dtype bf16
 #include "bench/bench_command.h"
 #include "bench/bench_setup.h"
-#include "bench/gpu_timing.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/mixed_precision.h"
 #include "heads/change/change_inference.h"
 #include "heads/change/mamba_bcd.h"
 
@@ -62,16 +60,8 @@ int run_change_bench(const std::vector<std::string>& args) {
   const at::Tensor pre = torch::randint(0, 256, {run->batch, 3, run->height, run->width}, bytes);
   const at::Tensor post = torch::randint(0, 256, {run->batch, 3, run->height, run->width}, bytes);
   auto detect = [&] { change::change_mask(change::change_logits(*model, pre, post, inference)); };
-  PeakMemory memory(dev);
-  double ms = 0;
-  {
-    AutocastScope autocast(dev, run->bf16 ? std::optional<c10::ScalarType>(at::kBFloat16) : std::nullopt);
-    for (int i = 0; i < run->warmup; ++i) detect();
-    if (dev.is_cuda()) torch::cuda::synchronize();
-    memory.reset();
-    ms = median_ms(detect, dev, 0, run->repeat);
-  }
-  const double peak = memory.mib();
+  const Timing timing = time_run(*run, detect);
+  const double ms = timing.ms, peak = timing.peak_mib;
   const double pairs_per_s = static_cast<double>(run->batch) / (ms / 1e3);
 
   if (json) {

@@ -7,11 +7,9 @@
 #include "backbones/vssm.h"
 #include "bench/bench_command.h"
 #include "bench/bench_setup.h"
-#include "bench/gpu_timing.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/mixed_precision.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -54,16 +52,8 @@ int run_model_bench(const std::vector<std::string>& args) {
     else
       model->forward_features(images);
   };
-  PeakMemory memory(dev);
-  double ms = 0;
-  {
-    AutocastScope autocast(dev, run->bf16 ? std::optional<c10::ScalarType>(at::kBFloat16) : std::nullopt);
-    for (int i = 0; i < warm; ++i) forward();
-    if (dev.is_cuda()) torch::cuda::synchronize();
-    memory.reset();
-    ms = median_ms(forward, dev, 0, iters);
-  }
-  const double peak = memory.mib();
+  const Timing timing = time_run(*run, forward);
+  const double ms = timing.ms, peak = timing.peak_mib;
   const double ips = static_cast<double>(B) / (ms / 1e3);
 
   if (json) {

@@ -10,11 +10,9 @@
 //   vss-bench restore --config configs/restore/mambair_denoise_color_s25.yaml --res 1024 --dtype bf16 --unfused
 #include "bench/bench_command.h"
 #include "bench/bench_setup.h"
-#include "bench/gpu_timing.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/mixed_precision.h"
 #include "heads/restore/restoration_net.h"
 #include "heads/restore/tiled_inference.h"
 
@@ -73,16 +71,8 @@ int run_restore_bench(const std::vector<std::string>& args) {
                            [&](int64_t, int64_t total) { tile_count = total; })
         .clamp_(0, 1);
   };
-  PeakMemory memory(dev);
-  double ms = 0;
-  {
-    AutocastScope autocast(dev, run->bf16 ? std::optional<c10::ScalarType>(at::kBFloat16) : std::nullopt);
-    for (int i = 0; i < run->warmup; ++i) restore_once();
-    if (dev.is_cuda()) torch::cuda::synchronize();
-    memory.reset();
-    ms = median_ms(restore_once, dev, 0, run->repeat);
-  }
-  const double peak = memory.mib();
+  const Timing timing = time_run(*run, restore_once);
+  const double ms = timing.ms, peak = timing.peak_mib;
   const int64_t out_h = run->height * scale, out_w = run->width * scale;
   const double out_mpx = static_cast<double>(run->batch * out_h * out_w) / 1e6;
   const double mpx_per_s = out_mpx / (ms / 1e3);

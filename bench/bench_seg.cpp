@@ -9,11 +9,9 @@
 //       --mode slide --crop 512 --stride 341 --dtype bf16 [--unfused]
 #include "bench/bench_command.h"
 #include "bench/bench_setup.h"
-#include "bench/gpu_timing.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/mixed_precision.h"
 #include "engine/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 #include "heads/slide_inference.h"
@@ -75,16 +73,8 @@ int run_seg_bench(const std::vector<std::string>& args) {
                                            torch::TensorOptions().dtype(torch::kByte).device(dev));
   const SegPipeline no_resize;
   auto segment = [&] { segment_logits(*model, images, no_resize, inference).argmax(1); };
-  PeakMemory memory(dev);
-  double ms = 0;
-  {
-    AutocastScope autocast(dev, run->bf16 ? std::optional<c10::ScalarType>(at::kBFloat16) : std::nullopt);
-    for (int i = 0; i < run->warmup; ++i) segment();
-    if (dev.is_cuda()) torch::cuda::synchronize();
-    memory.reset();
-    ms = median_ms(segment, dev, 0, run->repeat);
-  }
-  const double peak = memory.mib();
+  const Timing timing = time_run(*run, segment);
+  const double ms = timing.ms, peak = timing.peak_mib;
   const double images_per_s = static_cast<double>(run->batch) / (ms / 1e3);
 
   if (json) {

@@ -1,6 +1,8 @@
 #include "bench/bench_setup.h"
 
+#include "bench/gpu_timing.h"
 #include "core/error.h"
+#include "engine/mixed_precision.h"
 
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
@@ -49,6 +51,18 @@ std::optional<RunOptions> RunOptionParser::read(const std::string& prog) const {
     throw Error("--device " + device_->str() + ": no CUDA device is available");
   if (o.bf16 && !o.device.is_cuda()) throw Error("--dtype bf16 is CUDA autocast: use --device cuda");
   return o;
+}
+
+Timing time_run(const RunOptions& run, const std::function<void()>& fn) {
+  PeakMemory memory(run.device);
+  Timing t;
+  AutocastScope autocast(run.device, run.bf16 ? std::optional<c10::ScalarType>(at::kBFloat16) : std::nullopt);
+  for (int i = 0; i < run.warmup; ++i) fn();
+  if (run.device.is_cuda()) torch::cuda::synchronize();
+  memory.reset();
+  t.ms = median_ms(fn, run.device, 0, run.repeat);
+  t.peak_mib = memory.mib();
+  return t;
 }
 
 void PeakMemory::reset() const {

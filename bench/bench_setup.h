@@ -7,6 +7,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,13 @@ class RunOptionParser {
  private:
   ArgParser::Option *res_, *batch_, *dtype_, *device_, *repeat_, *warmup_;
 };
+
+// Runs `fn` --warmup times, then times --repeat runs (median ms, CUDA events on a GPU) under
+// the options' autocast, with the peak memory over the timed runs (-1 on the CPU).
+struct Timing {
+  double ms = 0, peak_mib = -1;
+};
+Timing time_run(const RunOptions& run, const std::function<void()>& fn);
 
 // Peak allocated MiB on a CUDA device since reset(); -1 on the CPU (not measured).
 class PeakMemory {
