@@ -32,7 +32,8 @@ int run_restore_bench(const std::vector<std::string>& args) {
   auto& config = p.option("--config", "FILE", "", "restoration YAML (configs/restore/*.yaml or a training config)", true);
   auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
   RunOptionParser run_options(p, "256", "1");
-  auto& unfused = p.flag("--unfused", "model.fused_scan=false: flatten -> scan -> merge instead of the fused plan scan");
+  auto& unfused = p.flag("--unfused", "model.fused_scan=false: flatten -> scan -> merge (the restoration default)");
+  auto& fused = p.flag("--fused", "model.fused_scan=true: the fused plan scan, for comparison");
   auto& tile = p.option("--tile", "N", "0", "run N x N input tiles as vss-restore -t N (0: the whole input)");
   auto& overlap = p.option("--tile-overlap", "N", "16", "with --tile: pixels shared by neighbouring tiles");
   auto& json = p.flag("--json", "print JSON instead of a table");
@@ -54,7 +55,12 @@ int run_restore_bench(const std::vector<std::string>& args) {
   Config cfg = Config::load(config.str());
   for (const auto& s : sets.values) cfg.apply_override(s);
   Config model_node = cfg.has("model") ? cfg["model"] : cfg;
+  if (unfused && fused) {
+    std::fprintf(stderr, "vss-bench restore: --fused and --unfused exclude each other\ntry --help\n");
+    return 2;
+  }
   if (unfused) model_node.apply_override("fused_scan=false");
+  if (fused) model_node.apply_override("fused_scan=true");
   torch::manual_seed(0);
   auto net = restore::make_restoration_net(model_node);
   net->to(dev);
@@ -76,7 +82,7 @@ int run_restore_bench(const std::vector<std::string>& args) {
   const int64_t out_h = run->height * scale, out_w = run->width * scale;
   const double out_mpx = static_cast<double>(run->batch * out_h * out_w) / 1e6;
   const double mpx_per_s = out_mpx / (ms / 1e3);
-  const std::string scan = unfused ? "unfused" : (net->options().fused_scan ? "fused" : "unfused");
+  const std::string scan = net->options().fused_scan ? "fused" : "unfused";
 
   if (json) {
     nlohmann::json j{{"config", config.str()}, {"overrides", sets.values}, {"params", params},

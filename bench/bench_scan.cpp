@@ -6,6 +6,7 @@
 // op reads dout and the same inputs and writes du, ddelta, dB, dC (dtype) and dA, dD,
 // ddelta_bias (float32). forward+backward counts both.
 #include "bench/bench_command.h"
+#include "bench/bench_setup.h"
 #include "bench/gpu_timing.h"
 #include "core/cli.h"
 #include "core/config.h"
@@ -69,6 +70,7 @@ int run_scan_bench(const std::vector<std::string>& args) {
   auto& repeat = p.option("--repeat", "N", "20", "timed runs (the median is reported)");
   auto& warmup = p.option("--warmup", "N", "3", "untimed runs first");
   auto& json = p.flag("--json", "print JSON instead of a table");
+  auto& split = scan_split_option(p);
   if (int rc = p.parse(args); rc >= 0) return rc;
 
   ScanShape s{};
@@ -88,6 +90,7 @@ int run_scan_bench(const std::vector<std::string>& args) {
     iters = static_cast<int>(repeat.as_int());
     warm = static_cast<int>(warmup.as_int());
     if (iters < 1 || warm < 0) throw Error("--repeat must be >= 1 and --warmup >= 0");
+    apply_scan_split(split);
   } catch (const Error& e) {
     std::fprintf(stderr, "vss-bench scan: %s\ntry --help\n", e.what());
     return 2;

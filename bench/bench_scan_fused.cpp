@@ -5,8 +5,10 @@
 // warm-up (CUDA events); GB/s counts the bytes the op must read and write once at the given
 // dtypes, and "copy%" compares that with a device-to-device copy measured in the same run.
 #include "bench/bench_command.h"
+#include "bench/bench_setup.h"
 #include "bench/gpu_timing.h"
 #include "core/cli.h"
+#include "core/error.h"
 #include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/strategy_registry.h"
@@ -42,6 +44,12 @@ std::vector<Case> all_cases() {
   return {{128, 192, 56, 56, 1, 4, true},  {128, 384, 28, 28, 1, 4, true},
           {128, 768, 14, 14, 1, 4, true},  {16, 192, 128, 128, 1, 4, true},
           {1, 192, 512, 512, 1, 4, true},  {8, 1536, 1, 2048, 16, 1, false}};
+}
+
+// Restoration (MambaIR-light x4: 72 channels at full input resolution, batch 1): 256² tiles
+// and the 480x270 input of a 1920x1080 output.
+std::vector<Case> restoration_cases() {
+  return {{1, 72, 256, 256, 1, 4, true}, {1, 72, 270, 480, 1, 4, true}};
 }
 
 struct Row {
@@ -172,7 +180,15 @@ int run(const std::vector<std::string>& args) {
   auto& iters = p.option("--iters", "N", "20", "timed runs per measurement (median)");
   auto& json = p.option("--json", "FILE", "", "also write the results as JSON");
   auto& quick = p.flag("--quick", "first image case and the Mamba LM case only");
+  auto& restoration = p.flag("--restoration", "restoration-shaped cases instead (batch 1, 72 channels, 256² and 270x480)");
+  auto& split = scan_split_option(p);
   if (int rc = p.parse(args); rc >= 0) return rc;
+  try {
+    apply_scan_split(split);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "vss-bench scan-fused: %s\ntry --help\n", e.what());
+    return 2;
+  }
   const c10::Device dev(device.str());
   const int n_iters = static_cast<int>(iters.as_int());
 
@@ -181,6 +197,7 @@ int run(const std::vector<std::string>& args) {
   std::vector<Row> rows;
   std::vector<Case> cases = all_cases();
   if (quick) cases = {cases.front(), cases.back()};
+  if (restoration) cases = restoration_cases();
   for (const Case& c : cases)
     for (const std::string& d : {std::string("fp32"), std::string("bf16")})
       if (dtypes.str().find(d) != std::string::npos)

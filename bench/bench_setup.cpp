@@ -3,6 +3,7 @@
 #include "bench/gpu_timing.h"
 #include "core/error.h"
 #include "engine/mixed_precision.h"
+#include "kernels/scan_split.h"
 
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
@@ -20,7 +21,19 @@ RunOptionParser::RunOptionParser(ArgParser& p, const std::string& default_res, c
       dtype_(&p.option("--dtype", "fp32|bf16", "fp32", "bf16 = CUDA autocast to bfloat16")),
       device_(&p.option("--device", "cpu|cuda[:i]", "cuda", "where to run")),
       repeat_(&p.option("--repeat", "N", "20", "timed passes (the median is reported)")),
-      warmup_(&p.option("--warmup", "N", "5", "untimed passes first")) {}
+      warmup_(&p.option("--warmup", "N", "5", "untimed passes first")),
+      split_(&scan_split_option(p)) {}
+
+ArgParser::Option& scan_split_option(ArgParser& p) {
+  return p.option("--scan-split", "N", "0",
+                  "CUDA scans: 0 split long sequences where channels leave the GPU idle, 1 never, n into n segments");
+}
+
+void apply_scan_split(const ArgParser::Option& option) {
+  const long long n = option.as_int();
+  if (n < 0 || n > 1024) throw Error("--scan-split: expected 0..1024, got " + option.str());
+  set_scan_split(static_cast<int>(n));
+}
 
 std::optional<RunOptions> RunOptionParser::read(const std::string& prog) const {
   RunOptions o;
@@ -38,6 +51,7 @@ std::optional<RunOptions> RunOptionParser::read(const std::string& prog) const {
     o.dtype = dtype_->str();
     if (o.dtype != "fp32" && o.dtype != "bf16") throw Error("--dtype: expected fp32 or bf16, got '" + o.dtype + "'");
     o.bf16 = o.dtype == "bf16";
+    apply_scan_split(*split_);
     try {
       o.device = c10::Device(device_->str());
     } catch (const c10::Error& e) {

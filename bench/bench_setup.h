@@ -1,6 +1,6 @@
 #pragma once
 // What every model benchmark (model, seg, restore, change) shares: the standard options
-// (--res, --batch, --dtype, --device, --repeat, --warmup), their checks as usage errors, and
+// (--res, --batch, --dtype, --device, --repeat, --warmup, --scan-split), their checks as usage errors, and
 // the CUDA caching allocator's peak memory over the timed passes.
 #include "core/cli.h"
 
@@ -29,8 +29,14 @@ class RunOptionParser {
   std::optional<RunOptions> read(const std::string& prog) const;
 
  private:
-  ArgParser::Option *res_, *batch_, *dtype_, *device_, *repeat_, *warmup_;
+  ArgParser::Option *res_, *batch_, *dtype_, *device_, *repeat_, *warmup_, *split_;
 };
+
+// --scan-split N: how the CUDA scans split long sequences (kernels/scan_split.h: 0 automatic,
+// 1 never, n segments), so one build can time both paths.
+ArgParser::Option& scan_split_option(ArgParser& p);
+// Applies the option; a value below 0 throws vss::Error naming it.
+void apply_scan_split(const ArgParser::Option& option);
 
 // Runs `fn` --warmup times, then times --repeat runs (median ms, CUDA events on a GPU) under
 // the options' autocast, with the peak memory over the timed runs (-1 on the CPU).

@@ -3,8 +3,10 @@
 //
 // One block per (batch, channel) walks the sequence in chunks of NT·ITEMS steps; inside a
 // chunk each thread composes its ITEMS steps into one affine map and a block scan gives
-// every thread its entering state (selective_scan_cuda_common.cuh). The forward is free of
-// atomics (bit-identical reruns). The backward walks the chunks in reverse, recomputing the
+// every thread its entering state (selective_scan_cuda_common.cuh). Where (batch, channel)
+// blocks alone would leave the GPU idle, the forward also splits L into segments (a summary
+// pass, then every segment from its composed entry state: scan_split.h). The forward is free
+// of atomics (bit-identical reruns). The backward walks the chunks in reverse, recomputing the
 // forward states of each chunk from the chunk-entry states that a first pass stores
 // ([B·K·D, chunks, N] floats, not [L, N]); dB and dC sum over the D channels of a group with
 // float atomics (run-to-run differences at rounding level), dA, dD and ddelta_bias are
@@ -55,6 +57,11 @@ struct ScanArgs {
   int64_t N, L;
   int block_channels;       // channels per block (divides group_size; 1 unless N == 1)
   bool softplus;
+  // Forward only: blockIdx.z runs steps [z·seg_len, (z+1)·seg_len) (a multiple of the
+  // chunk), entering with the state composed from `summary` ([rows, segments - 1, N + 1],
+  // scan_split.h); one segment (seg_len >= L, no summary) unless the sequence is split.
+  int64_t seg_len;
+  const float* summary;
 };
 
 // Per-block view of one (batch, channel) row.
@@ -111,7 +118,10 @@ struct GroupRows {
 };
 
 // kSingle: N == 1 known at compile time (VMamba), which frees the per-state loop's registers.
-template <typename T, typename O, int NT, bool kSingle>
+// kSummary: the first pass of a split sequence (scan_split.h): blockIdx.z runs over all
+// segments but the last, each from a zero state, and writes summary[row, z, :] (end state,
+// Σ Δ) for the block's channels instead of outputs.
+template <typename T, typename O, int NT, bool kSingle, bool kSummary = false>
 __global__ void __launch_bounds__(NT, kMinThreadsPerSM / NT)
     scan_fwd_kernel(ScanArgs p, O* __restrict__ out, float* __restrict__ last_state) {
   constexpr int ITEMS = items_for<T>();
@@ -119,29 +129,59 @@ __global__ void __launch_bounds__(NT, kMinThreadsPerSM / NT)
   constexpr int kChunk = NT * ITEMS;
   __shared__ ScanSmem<NT> smem;
   const int64_t b = blockIdx.y, c0 = int64_t{blockIdx.x} * p.block_channels;
+  const int64_t seg = blockIdx.z, t_end = std::min(p.L, (seg + 1) * p.seg_len);
+  const int64_t summaries = kSummary ? gridDim.z : gridDim.z - 1;  // per row
   GroupRows<T, ITEMS, kSingle> g(p, b, c0);
   // Every thread computes the same carried states, so each keeps its own copy (no barrier);
   // channel j's state n is carries[j·N + n].
-  float carries[kMaxN];
-  for (int i = 0; i < p.block_channels * N; ++i) carries[i] = 0.f;
+  float carries[kMaxN], dt_sum[kMaxChannels];
+  for (int j = 0; j < p.block_channels; ++j) {
+    const int64_t row = b * p.channels + c0 + j;
+    dt_sum[j] = 0.f;
+    if (kSummary || seg == 0) {
+      for (int n = 0; n < N; ++n) carries[j * N + n] = 0.f;
+    } else {
+      segment_entry_state(p.summary + row * summaries * (N + 1), seg, p.A + (c0 + j) * N, N,
+                          carries + j * N);
+    }
+  }
   int parity = 0;
-  for (int64_t t0 = 0; t0 < p.L; t0 += kChunk) {
+  for (int64_t t0 = seg * p.seg_len; t0 < t_end; t0 += kChunk) {
     const int64_t t = t0 + threadIdx.x * ITEMS;
     g.cache(p, t);
     for (int j = 0; j < p.block_channels; ++j) {
       const Row<T, ITEMS> r(p, b, c0 + j);
-      float u[ITEMS], dt[ITEMS], y[ITEMS];
+      float u[ITEMS], dt[ITEMS];
       r.load_u_dt(p, t, u, dt);
+      if constexpr (kSummary) {
+        advance_chunk<NT>(dt, u, t, p.L, r.A, N, carries + j * N, smem, parity, g.loader(p, t));
 #pragma unroll
-      for (int i = 0; i < ITEMS; ++i) y[i] = r.Dc * u[i];
-      forward_chunk<NT>(dt, u, t, p.L, r.A, N, carries + j * N, smem, parity,
-                        g.loader(p, t), y);
-      store_items<ITEMS>(out + r.index * p.L, t, p.L, y);
+        for (int i = 0; i < ITEMS; ++i)
+          if (t + i < p.L) dt_sum[j] += dt[i];
+      } else {
+        float y[ITEMS];
+#pragma unroll
+        for (int i = 0; i < ITEMS; ++i) y[i] = r.Dc * u[i];
+        forward_chunk<NT>(dt, u, t, p.L, r.A, N, carries + j * N, smem, parity,
+                          g.loader(p, t), y);
+        store_items<ITEMS>(out + r.index * p.L, t, p.L, y);
+      }
     }
   }
-  if (last_state && threadIdx.x == 0)
+  if constexpr (kSummary) {
+    __shared__ float red_s[NT / 32];
+    for (int j = 0; j < p.block_channels; ++j) {
+      const float total = block_sum<NT>(dt_sum[j], red_s);
+      float* dst = last_state + ((b * p.channels + c0 + j) * summaries + seg) * (N + 1);
+      if (threadIdx.x == 0) {
+        for (int n = 0; n < N; ++n) dst[n] = carries[j * N + n];
+        dst[N] = total;
+      }
+    }
+  } else if (last_state && seg + 1 == gridDim.z && threadIdx.x == 0) {
     for (int i = 0; i < p.block_channels * N; ++i)
       last_state[(b * p.channels + c0) * N + i] = carries[i];
+  }
 }
 
 struct BwdArgs {
@@ -303,6 +343,8 @@ ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   p.L = u.size(2);
   p.block_channels = block_channels(p.N, p.group_size);
   p.softplus = softplus;
+  p.seg_len = p.L;
+  p.summary = nullptr;
   return p;
 }
 
@@ -337,16 +379,35 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
   at::Tensor last = return_last_state
                         ? at::empty({u.size(0), u.size(1), A.size(1)}, u.options().dtype(at::kFloat))
                         : at::Tensor();
-  const ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
-  const dim3 grid(static_cast<unsigned>(p.channels / p.block_channels),
-                  static_cast<unsigned>(u.size(0)));
+  ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
+  const int64_t batch = u.size(0);
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
     using T = typename decltype(in_t)::type;
     using O = typename decltype(out_t)::type;
     with_block_size(p.L, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
+      constexpr int64_t kChunk = NT * items_for<T>();
       auto kernel = p.N == 1 ? scan_fwd_kernel<T, O, NT, true> : scan_fwd_kernel<T, O, NT, false>;
+      // A starved GPU first gets a block per channel (no shared B/C rows), then segments.
+      const int64_t chunks = (p.L + kChunk - 1) / kChunk, resident = resident_blocks(kernel, NT, 0);
+      if (split_segments(batch * p.channels / p.block_channels, chunks, resident, 2) > 1)
+        p.block_channels = 1;
+      const int64_t segments = split_segments(batch * p.channels, chunks, resident, 2);
+      const dim3 grid(static_cast<unsigned>(p.channels / p.block_channels),
+                      static_cast<unsigned>(batch), static_cast<unsigned>(segments));
+      at::Tensor summary;
+      if (segments > 1) {
+        p.seg_len = (chunks + segments - 1) / segments * kChunk;
+        summary = at::empty({batch * p.channels, segments - 1, p.N + 1},
+                            u.options().dtype(at::kFloat));
+        auto first = p.N == 1 ? scan_fwd_kernel<T, O, NT, true, true>
+                              : scan_fwd_kernel<T, O, NT, false, true>;
+        const dim3 first_grid(grid.x, grid.y, grid.z - 1);
+        first<<<first_grid, NT, 0, stream>>>(p, nullptr, mptr<float>(summary));
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+        p.summary = cptr<float>(summary);
+      }
       kernel<<<grid, NT, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     });

@@ -6,9 +6,13 @@
 // Layout of work: a block of NT threads walks one channel's sequence in chunks of
 // NT·ITEMS steps; thread j owns the ITEMS consecutive steps j·ITEMS .. j·ITEMS+ITEMS-1 of a
 // chunk, so its loads are contiguous (16-byte vectors where the row is aligned).
+#include "kernels/scan_split.h"
+
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace vss::cuda {
@@ -283,6 +287,48 @@ __device__ __forceinline__ void delta_transform_grad(const float (&dt)[ITEMS], b
   if (!sp) return;
 #pragma unroll
   for (int i = 0; i < ITEMS; ++i) ddt[i] *= -expm1f(-dt[i]);
+}
+
+
+// ---- sequence segments (kernels/scan_split.h) -------------------------------------------
+// A segment summary is N + 1 floats: the state after the segment from a zero start, then
+// Σ Δ over its steps (the segment maps h to exp(A_n·ΣΔ)·h + summary[n]).
+
+// The state entering segment `seg` of a row whose summaries (segments 0..seg-1) start at
+// `summary`; every thread computes it (a few dozen loads at most).
+__device__ __forceinline__ void segment_entry_state(const float* __restrict__ summary,
+                                                    int64_t seg, const float* A_row, int N,
+                                                    float* carries) {
+  for (int n = 0; n < N; ++n) carries[n] = 0.f;
+  for (int64_t j = 0; j < seg; ++j) {
+    const float* s = summary + j * (N + 1);
+    for (int n = 0; n < N; ++n) carries[n] = exp2f(A_row[n] * kLog2e * s[N]) * carries[n] + s[n];
+  }
+}
+
+// Blocks of `kernel` the whole GPU holds at once.
+template <typename Kernel>
+inline int64_t resident_blocks(Kernel kernel, int threads, size_t smem) {
+  int device = 0, sms = 0, per_sm = 0;
+  cudaGetDevice(&device);
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem);
+  return int64_t{sms} * std::max(per_sm, 1);
+}
+
+// Segments of whole chunks for `blocks` (batch × channel) blocks over `chunks` chunks: by
+// default enough for two waves of the GPU where the blocks fill at most 1/starved_below of
+// it, at most 64 (the entry-state loop is per thread). Never leaves the last segment empty.
+inline int64_t split_segments(int64_t blocks, int64_t chunks, int64_t resident,
+                              int64_t starved_below) {
+  const int forced = vss::scan_split();
+  int64_t want = forced > 0 ? forced
+                 : forced == 0 && starved_below * blocks <= resident
+                     ? (2 * resident + blocks - 1) / blocks
+                     : 1;
+  want = std::clamp<int64_t>(want, 1, std::min<int64_t>(chunks, 64));
+  const int64_t per_segment = (chunks + want - 1) / want;
+  return (chunks + per_segment - 1) / per_segment;
 }
 
 }  // namespace vss::cuda

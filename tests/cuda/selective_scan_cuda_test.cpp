@@ -1,6 +1,7 @@
 // CUDA selective scans against the CPU reference: the plain op (forward, backward, every
 // dtype, long and odd lengths), the fused plan op for every strategy, determinism, bad input.
 // Skipped (not passed) where no GPU is visible.
+#include "kernels/scan_split.h"
 #include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/strategy_registry.h"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -157,6 +159,57 @@ TEST(cuda_selective_scan, reruns_are_bit_identical_and_atomics_bounded) {
   for (size_t i : {3, 4}) EXPECT_LT(rel_err(a.grads[i], b.grads[i].cpu()), 1e-6) << kNames[i];
 }
 
+// Sequence splitting (kernels/scan_split.h) with forced segment counts and the automatic
+// choice, against the CPU reference. Slow decays (|A·Δ| ~ 1e-3 a step) so that the state a
+// segment inherits from the ones before it dominates its outputs. Such long memories also
+// grow float32 rounding (the unsplit kernel reaches ~3e-5 of the output scale here, against
+// 1e-5 for Mamba-like decays above), so a split run must stay within the tolerance or
+// twice the unsplit kernel's own error on the same inputs.
+struct ScopedSplit {
+  explicit ScopedSplit(int segments) { vss::set_scan_split(segments); }
+  ~ScopedSplit() { vss::set_scan_split(0); }
+};
+
+at::Tensor slow_decay(int64_t channels, int64_t N) {
+  return -(torch::rand({channels, N}) * 0.01 + 0.001);
+}
+
+TEST(cuda_selective_scan, split_sequences_match_cpu_reference) {
+  REQUIRE_CUDA();
+  torch::manual_seed(17);
+  const std::vector<PlainCase> cases{{1, 4, 3, 1, 65537, true, true},
+                                     {1, 1, 5, 16, 20000, true, true},
+                                     {2, 4, 5, 4, 5000, false, true}};
+  for (const PlainCase& c : cases) {
+    Inputs base = plain_inputs(c.batch, c.K, c.dim, c.N, c.L, c.with_D_bias, c.softplus);
+    base.A = slow_decay(c.K * c.dim, c.N);
+    for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+      auto [gpu, cpu] = to_devices(base, dtype);
+      const at::Tensor dy = torch::zeros({c.batch, c.K * c.dim, c.L});
+      const ScanRun want = run_plain(cpu, dy, c.softplus);
+      double out_bound = 0, last_bound = 0;
+      for (int segments : {1, 3, 64, 0}) {
+        const ScopedSplit split(segments);
+        const std::string where = describe(c, dtype) + " segments=" + std::to_string(segments);
+        const ScanRun got = run_plain(gpu, dy, c.softplus);
+        const double out_err = rel_err(got.out, want.out), last_err = rel_err(got.last, want.last);
+        if (segments == 1) {
+          EXPECT_LT(out_err, 10 * tolerance(dtype)) << where << " out";
+          EXPECT_LT(last_err, 10 * tolerance(dtype)) << where << " last_state";
+          out_bound = std::max(tolerance(dtype), 2 * out_err);
+          last_bound = std::max(tolerance(dtype), 2 * last_err);
+        }
+        EXPECT_LE(out_err, out_bound) << where << " out";
+        EXPECT_LE(last_err, last_bound) << where << " last_state";
+        if (segments == 3) {
+          const ScanRun again = run_plain(gpu, dy, c.softplus);
+          EXPECT_TRUE(torch::equal(got.out, again.out)) << where << " rerun";
+        }
+      }
+    }
+  }
+}
+
 // ---- the fused plan op -------------------------------------------------------------------
 
 struct ImageInputs {
@@ -174,6 +227,16 @@ ImageInputs image_inputs(int64_t batch, int64_t dim, int64_t K, int64_t N, int64
   in.D = torch::randn({K * dim});
   in.bias = torch::randn({K * dim}) * 0.3;
   return in;
+}
+
+// As to_devices, for image inputs.
+std::pair<ImageInputs, ImageInputs> image_to_devices(const ImageInputs& in, at::ScalarType dtype) {
+  ImageInputs gpu = in, cpu = in;
+  for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
+  for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
+  for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias}) *t = t->to(torch::kDouble);
+  for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+  return {gpu, cpu};
 }
 
 template <typename Fn>
@@ -209,11 +272,7 @@ TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
       const ImageInputs base = image_inputs(2, 3, plan_cpu.K, N, H, W);
       for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
         const at::Tensor dy = torch::randn({2, 3, H, W}).to(dtype).to(torch::kFloat);
-        ImageInputs gpu = base, cpu = base;
-        for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
-        for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
-        for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias}) *t = t->to(torch::kDouble);
-        for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+        auto [gpu, cpu] = image_to_devices(base, dtype);
         auto fused = [&](const vss::ScanPlan& plan) {
           return [&plan](ImageInputs& x) {
             return vss::scan_2d(x.u, x.delta, x.A, x.B, x.C, x.D, x.bias, plan, true);
@@ -253,11 +312,7 @@ TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
     const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
     const ImageInputs base = image_inputs(2, 40, plan_cpu.K, N, H, W);
     for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
-      ImageInputs gpu = base, cpu = base;
-      for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
-      for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
-      for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias}) *t = t->to(torch::kDouble);
-      for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+      auto [gpu, cpu] = image_to_devices(base, dtype);
       const at::Tensor want = vss::scan_2d(cpu.u, cpu.delta, cpu.A, cpu.B, cpu.C, cpu.D, cpu.bias, plan_cpu, true);
       const at::Tensor got = vss::scan_2d(gpu.u, gpu.delta, gpu.A, gpu.B, gpu.C, gpu.D, gpu.bias, plan_gpu, true);
       EXPECT_LT(rel_err(got, want), tolerance(dtype))
@@ -306,6 +361,49 @@ TEST(cuda_selective_scan_plan, reruns_are_bit_identical) {
     for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA).to(t == &in.A || t == &in.D || t == &in.bias ? torch::kFloat : torch::kBFloat16);
     auto fwd = [&] { return vss::scan_2d(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, plan, true); };
     EXPECT_TRUE(torch::equal(fwd(), fwd())) << side;
+  }
+}
+
+TEST(cuda_selective_scan_plan, split_sequences_match_cpu) {
+  REQUIRE_CUDA();
+  torch::manual_seed(18);
+  const int64_t H = 97, W = 120;  // 11640 steps: 6 chunks of 2048
+  for (const auto& [name, params] : strategies()) {
+    const auto strategy = vss::make_scan_strategy(name, params);
+    const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
+    const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+    for (int64_t N : {1, 4}) {
+      ImageInputs base = image_inputs(1, 3, plan_cpu.K, N, H, W);
+      base.A = slow_decay(plan_cpu.K * 3, N);
+      // A merge weight on every token, as a strategy with repeated visits would have.
+      const at::Tensor weight = torch::rand({H * W}) + 0.5;
+      for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+        auto [gpu, cpu] = image_to_devices(base, dtype);
+        auto run = [](const ImageInputs& x, const at::Tensor& index, const at::Tensor& w) {
+          return vss::selective_scan_plan(x.u.flatten(2), x.delta.flatten(2), x.A,
+                                          x.B.flatten(3), x.C.flatten(3), x.D, x.bias, index, w,
+                                          true);
+        };
+        const at::Tensor want = run(cpu, plan_cpu.index, weight.to(torch::kDouble));
+        double bound = 0;  // as in the plain test: the unsplit kernel's own error sets it
+        for (int segments : {1, 5, 0}) {
+          const ScopedSplit split(segments);
+          const std::string where = name + " N=" + std::to_string(N) + " " +
+                                    c10::toString(dtype) + " segments=" + std::to_string(segments);
+          const at::Tensor got = run(gpu, plan_gpu.index, weight.cuda());
+          EXPECT_EQ(got.scalar_type(), dtype) << where;
+          const double err = rel_err(got, want);
+          if (segments == 1) {
+            EXPECT_LT(err, 10 * tolerance(dtype)) << where;
+            bound = std::max(tolerance(dtype), 2 * err);
+          }
+          EXPECT_LE(err, bound) << where;
+          if (segments == 5) {
+            EXPECT_TRUE(torch::equal(got, run(gpu, plan_gpu.index, weight.cuda()))) << where << " rerun";
+          }
+        }
+      }
+    }
   }
 }
 
