@@ -5,22 +5,30 @@
 # that many steps), and exports its weights to $OUT/<name>.safetensors; every run's
 # metrics.jsonl lines go to $OUT/train_demos.log tagged with the job's name. The restoration
 # jobs read data/restore_demo.safetensors (vss-restore pack; the GPU machine has no codecs).
-#   bash tools/device_train_demos.sh [BUDGET_SECONDS]        (default 300)
+#   bash tools/device_train_demos.sh [BUDGET_SECONDS [JOB ...]]   (default 300 s, the demo jobs)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/vss-out}
 BUILD=${BUILD:-build-dev}
 BUDGET=${1:-300}
+shift $(( $# > 0 ? 1 : 0 ))
+wanted=("$@")
 LOG=$OUT/train_demos.log
 mkdir -p "$OUT"
 T=$BUILD/apps/vss-train
 
+demo_bank="data.bank=data/restore_demo.safetensors data.train.gt=train data.train.repeat=1000 data.val.gt=test train.workers=3"
 # name | config | exporter | max steps | extra key=value overrides (space-separated)
 jobs=(
   "shapes_seg_tiny|configs/seg/shapes_seg_tiny.yaml|$BUILD/apps/vss-segment export --checkpoint last|60000|train.precision=bf16 train.workers=6"
   "restore_light_x2_bank|configs/restore/mambair_light_x2_bank.yaml|$BUILD/apps/vss-restore export --checkpoint last|20000|train.workers=3"
   "restore_denoise_s25_bank|configs/restore/mambair_denoise_s25_bank.yaml|$BUILD/apps/vss-restore export --checkpoint last|20000|train.workers=3"
+  # The bundled demo networks' own configs, fed from the bank instead of the image folders.
+  "restore_light_x2_demo|configs/restore/mambair_light_x2_demo.yaml|$BUILD/apps/vss-restore export --checkpoint last|40000|$demo_bank train.batch_size=16"
+  "restore_denoise_s25_demo|configs/restore/mambair_denoise_s25_demo.yaml|$BUILD/apps/vss-restore export --checkpoint last|40000|$demo_bank train.batch_size=16"
 )
+[ ${#wanted[@]} -eq 0 ] && wanted=(shapes_seg_tiny restore_light_x2_demo restore_denoise_s25_demo)
+is_wanted() { local w; for w in "${wanted[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 run_job() {
   local name=$1 config=$2 exporter=$3 max_steps=$4 extra=$5
@@ -48,8 +56,9 @@ run_job() {
 
 for j in "${jobs[@]}"; do
   IFS='|' read -r name config exporter max_steps extra <<<"$j"
+  is_wanted "$name" || continue
   run_job "$name" "$config" "$exporter" "$max_steps" "$extra" 2>&1 | sed "s/^/[$name] /" &
 done
 wait
 # The resolved configs travel back in one file (the device tool returns at most 8 files).
-for j in "${jobs[@]}"; do IFS='|' read -r name _ <<<"$j"; echo "=== $name"; cat "/tmp/$name.config.yaml" 2>/dev/null; done >"$OUT/train_configs.txt"
+for j in "${jobs[@]}"; do IFS='|' read -r name _ <<<"$j"; is_wanted "$name" || continue; echo "=== $name"; cat "/tmp/$name.config.yaml" 2>/dev/null; done >"$OUT/train_configs.txt"
