@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "heads/track/mamba_motion_predictor.h"
+#include "heads/track/mtp_cpu_engine.h"
 
 #include <torch/torch.h>
 
@@ -37,6 +38,7 @@ class MtpMotion : public MotionModel {
                   std::to_string(width_) + "x" + std::to_string(height_));
     model_->to(device_);
     model_->eval();
+    if (device_.is_cpu()) cpu_engine_.emplace(*model_);
   }
 
   std::unique_ptr<MotionState> initiate(const Tlwh& detection) override {
@@ -52,18 +54,19 @@ class MtpMotion : public MotionModel {
       s.pending = s.history.back();
       if (s.history.size() >= 2) by_length[s.history.size() - 1].push_back(&s);
     }
-    torch::InferenceMode inference;
     for (const auto& [n, group] : by_length) {
-      auto diffs = torch::empty({static_cast<int64_t>(group.size()), static_cast<int64_t>(n), 4}, torch::kFloat);
-      float* d = diffs.data_ptr<float>();
+      const auto batch = static_cast<int64_t>(group.size()), length = static_cast<int64_t>(n);
+      diffs_.resize(batch * length * 4);
+      next_.resize(batch * 4);
+      float* d = diffs_.data();
       for (const MtpState* s : group)
         for (size_t t = 0; t < n; ++t)
           for (int k = 0; k < 4; ++k) *d++ = static_cast<float>((s->history[t + 1][k] - s->history[t][k]) * scale);
-      const at::Tensor next = model_->forward(diffs.to(device_)).to(torch::kCPU, torch::kDouble).contiguous();
-      const double* p = next.data_ptr<double>();
+      run_network(batch, length);
+      const float* p = next_.data();
       for (MtpState* s : group) {
         Box4 b = s->history.back();
-        for (int k = 0; k < 4; ++k) b[k] += p[k] / scale;
+        for (int k = 0; k < 4; ++k) b[k] += static_cast<double>(p[k]) / scale;
         // A box never shrinks below a pixel (the IoU needs a positive size).
         b[2] = std::max(b[2], 1.0 / width_);
         b[3] = std::max(b[3], 1.0 / height_);
@@ -82,6 +85,15 @@ class MtpMotion : public MotionModel {
   std::string name() const override { return "mtp"; }
 
  private:
+  // diffs_ [batch, length, 4] -> next_ [batch, 4]: the CPU engine, or the module on a GPU.
+  void run_network(int64_t batch, int64_t length) {
+    if (cpu_engine_) return cpu_engine_->forward(diffs_.data(), batch, length, next_.data());
+    torch::InferenceMode inference;
+    const at::Tensor in = torch::from_blob(diffs_.data(), {batch, length, 4}, torch::kFloat).to(device_);
+    const at::Tensor out = model_->forward(in).to(torch::kCPU, torch::kFloat).contiguous();
+    std::copy(out.data_ptr<float>(), out.data_ptr<float>() + batch * 4, next_.begin());
+  }
+
   void push(MtpState& s, const Box4& b) const {
     s.history.push_back(b);
     while (static_cast<int64_t>(s.history.size()) > model_->options().history + 1) s.history.pop_front();
@@ -90,6 +102,8 @@ class MtpMotion : public MotionModel {
   std::shared_ptr<MambaMotionPredictorImpl> model_;
   double width_, height_;
   c10::Device device_;
+  std::optional<MtpCpuEngine> cpu_engine_;  // on the CPU: the weights snapshot at construction
+  std::vector<float> diffs_, next_;
 };
 
 }  // namespace

@@ -5,7 +5,8 @@
 // (fewer while the track is young; a track with one box does not move), batched over all
 // tracks with the same history length. A track that was predicted but not matched appends
 // that prediction to its history as a pseudo-observation, so a lost track keeps moving
-// autoregressively and can be re-matched under its old id.
+// autoregressively and can be re-matched under its old id. On the CPU the network runs
+// through MtpCpuEngine, with the weights as they are when the motion model is made.
 #include "heads/track/motion_model.h"
 
 #include <c10/core/Device.h>
