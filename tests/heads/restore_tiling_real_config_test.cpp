@@ -57,8 +57,10 @@ TEST(RestoreTilingRealConfig, PublishedLightX2NeedsA16PixelOverlap) {
 // information along the whole row-major sequence, so a tile, whose sequence starts elsewhere,
 // cannot reproduce the whole image exactly whatever the overlap (it is not the channel
 // attention's global pooling: zeroing its input weights changes nothing). Measured here and in
-// the README: max |tiled - whole| stays at 4e-3 to 6e-3 (one or two 8-bit grey levels).
-TEST(RestoreTilingRealConfig, BundledWeightsStayWithinTwoGreyLevels) {
+// the README: max |tiled - whole| was 4e-3 to 6e-3 (two 8-bit grey levels) for the CPU-trained
+// weights and is 1.2e-2 (three levels, mean below 1e-3) for the longer GPU-trained ones; on the
+// held-out photographs at the default tile 256 it is two levels and 0.001 dB PSNR-Y.
+TEST(RestoreTilingRealConfig, BundledWeightsStayWithinThreeGreyLevels) {
   const auto file = source_dir() / "weights/restore_light_x2_demo.safetensors";
   if (!std::filesystem::exists(file)) GTEST_SKIP() << file << " not present";
   const auto meta = restore::restore_metadata(file);
@@ -74,9 +76,9 @@ TEST(RestoreTilingRealConfig, BundledWeightsStayWithinTwoGreyLevels) {
   const double max_error = max_abs_diff(tiled, whole);
   const double mean_error = (tiled - whole).abs().mean().item<double>();
   const double levels = max_abs_diff((tiled * 255).round(), (whole * 255).round());
-  EXPECT_LT(max_error, 1e-2);
+  EXPECT_LT(max_error, 1.5e-2);
   EXPECT_LT(mean_error, 1e-3);
-  EXPECT_LE(levels, 2.0);
+  EXPECT_LE(levels, 3.0);
   RecordProperty("max_error", std::to_string(max_error));
   RecordProperty("mean_error", std::to_string(mean_error));
 }
