@@ -86,11 +86,9 @@ Mamba make_mamba(const MambaBlockImpl& m) {
 typedef float Lanes __attribute__((vector_size(32)));
 constexpr int64_t kVectors = kWidth / 8;
 
-VSS_INLINE Lanes load(const float* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+// Unaligned loads by reference: a vector return value would warn about the AVX calling
+// convention in the baseline clone (harmless once inlined, but noisy).
+VSS_INLINE void load(Lanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 
 template <int64_t R>
 VSS_INLINE void dense_tile(const Dense& W, const float* x, int64_t xs, float* y, int64_t ys, bool accumulate) {
@@ -98,13 +96,17 @@ VSS_INLINE void dense_tile(const Dense& W, const float* x, int64_t xs, float* y,
     Lanes acc[R][kVectors];
     for (int64_t r = 0; r < R; ++r)
       for (int64_t v = 0; v < kVectors; ++v) {
-        acc[r][v] = load(W.bias.data() + o0 + 8 * v);
-        if (accumulate) acc[r][v] += load(y + r * ys + o0 + 8 * v);
+        load(acc[r][v], W.bias.data() + o0 + 8 * v);
+        if (accumulate) {
+          Lanes prior;
+          load(prior, y + r * ys + o0 + 8 * v);
+          acc[r][v] += prior;
+        }
       }
     const float* w = W.weight_t.data() + o0;
     for (int64_t i = 0; i < W.in; ++i, w += W.out_padded) {
       Lanes wv[kVectors];
-      for (int64_t v = 0; v < kVectors; ++v) wv[v] = load(w + 8 * v);
+      for (int64_t v = 0; v < kVectors; ++v) load(wv[v], w + 8 * v);
       for (int64_t r = 0; r < R; ++r) {
         const float a = x[r * xs + i];
         for (int64_t v = 0; v < kVectors; ++v) acc[r][v] += a * wv[v];
@@ -143,7 +145,20 @@ VSS_INLINE float softplus(float x) {
 
 VSS_INLINE float leaky_relu(float x) { return x > 0.0f ? x : 0.01f * x; }
 
-// Per-chunk activations, rows = tracks·length, widths padded to whole micro-kernel blocks.
+// The tracks of one chunk: track b's steps are rows first[b] .. first[b] + length[b] - 1.
+struct Tracks {
+  int64_t count = 0, rows = 0;
+  std::vector<int64_t> first, length;
+  Tracks(const int64_t* lengths, int64_t n) : count(n), first(n), length(lengths, lengths + n) {
+    for (int64_t b = 0; b < n; ++b) {
+      first[b] = rows;
+      rows += length[b];
+    }
+  }
+};
+
+// Per-chunk activations, one row per step of every track, widths padded to whole
+// micro-kernel blocks.
 struct Scratch {
   int64_t model, inner, xz, dbl, mlp;  // row strides
   std::vector<float> h, s, t, f, xz_buf, u, dbl_buf, delta, y, state, du;
@@ -171,13 +186,15 @@ struct Scratch {
 // One Mamba block over every track of the chunk, its output added to (or written into) s.
 // `reverse` runs the causal conv and the scan backwards in time: the module's
 // flip → Mamba → flip, without the copies.
-VSS_INLINE void mamba_block(const Network& net, const Mamba& m, const float* x, int64_t tracks, int64_t length,
-                            bool reverse, bool accumulate, Scratch& w) {
-  const int64_t rows = tracks * length, di = net.d_inner, n_state = net.d_state, dc = net.d_conv, r = net.dt_rank;
+VSS_INLINE void mamba_block(const Network& net, const Mamba& m, const float* x, const Tracks& tracks, bool reverse,
+                            bool accumulate, Scratch& w) {
+  const int64_t rows = tracks.rows, di = net.d_inner, n_state = net.d_state, dc = net.d_conv, r = net.dt_rank;
   dense(m.in_proj, x, w.model, rows, w.xz_buf.data(), w.xz);
-  auto row = [&](int64_t b, int64_t step) { return b * length + (reverse ? length - 1 - step : step); };
-  for (int64_t b = 0; b < tracks; ++b)
-    for (int64_t step = 0; step < length; ++step) {
+  auto row = [&](int64_t b, int64_t step) {
+    return tracks.first[b] + (reverse ? tracks.length[b] - 1 - step : step);
+  };
+  for (int64_t b = 0; b < tracks.count; ++b)
+    for (int64_t step = 0; step < tracks.length[b]; ++step) {
       float* u = w.u.data() + row(b, step) * w.inner;
       std::copy(m.conv_bias.begin(), m.conv_bias.end(), u);
       for (int64_t j = std::max<int64_t>(0, dc - 1 - step); j < dc; ++j) {
@@ -190,9 +207,9 @@ VSS_INLINE void mamba_block(const Network& net, const Mamba& m, const float* x, 
   dense(m.x_proj, w.u.data(), w.inner, rows, w.dbl_buf.data(), w.dbl);
   dense(m.dt_proj, w.dbl_buf.data(), w.dbl, rows, w.delta.data(), w.inner);
   for (float& d : w.delta) d = softplus(d);
-  for (int64_t b = 0; b < tracks; ++b) {
+  for (int64_t b = 0; b < tracks.count; ++b) {
     std::fill(w.state.begin(), w.state.end(), 0.0f);
-    for (int64_t step = 0; step < length; ++step) {
+    for (int64_t step = 0; step < tracks.length[b]; ++step) {
       const int64_t i = row(b, step);
       const float* dl = w.delta.data() + i * w.inner;
       const float* u = w.u.data() + i * w.inner;
@@ -231,14 +248,13 @@ VSS_INLINE void layer_norm(const Layer& l, const float* x, int64_t rows, int64_t
   }
 }
 
-VSS_MTP_CLONES void forward_chunk(const Network& net, const float* diffs, int64_t tracks, int64_t length,
-                                  float* next) {
-  const int64_t rows = tracks * length;
+VSS_MTP_CLONES void forward_chunk(const Network& net, const float* diffs, const Tracks& tracks, float* next) {
+  const int64_t rows = tracks.rows;
   Scratch w(net, rows);
   dense(net.embed, diffs, 4, rows, w.h.data(), w.model);
   for (const Layer& l : net.layers) {
-    mamba_block(net, l.forward_mamba, w.h.data(), tracks, length, /*reverse=*/false, /*accumulate=*/false, w);
-    mamba_block(net, l.backward_mamba, w.h.data(), tracks, length, /*reverse=*/true, /*accumulate=*/true, w);
+    mamba_block(net, l.forward_mamba, w.h.data(), tracks, /*reverse=*/false, /*accumulate=*/false, w);
+    mamba_block(net, l.backward_mamba, w.h.data(), tracks, /*reverse=*/true, /*accumulate=*/true, w);
     layer_norm(l, w.s.data(), rows, w.model, net.d_model, w.t.data());
     dense(l.fc1, w.t.data(), w.model, rows, w.f.data(), w.mlp);
     for (float& v : w.f) v = leaky_relu(v);
@@ -247,20 +263,21 @@ VSS_MTP_CLONES void forward_chunk(const Network& net, const float* diffs, int64_
   }
   // Mean over time, then the head; the chunk's first rows of t and f are free for it.
   float* mean = w.t.data();
-  for (int64_t b = 0; b < tracks; ++b) {
+  for (int64_t b = 0; b < tracks.count; ++b) {
     float* m = mean + b * w.model;
     std::fill(m, m + w.model, 0.0f);
-    for (int64_t step = 0; step < length; ++step) {
-      const float* x = w.h.data() + (b * length + step) * w.model;
+    for (int64_t step = 0; step < tracks.length[b]; ++step) {
+      const float* x = w.h.data() + (tracks.first[b] + step) * w.model;
       for (int64_t c = 0; c < w.model; ++c) m[c] += x[c];
     }
-    for (int64_t c = 0; c < w.model; ++c) m[c] /= static_cast<float>(length);
+    for (int64_t c = 0; c < w.model; ++c) m[c] /= static_cast<float>(tracks.length[b]);
   }
-  std::vector<float> hidden(tracks * net.head_fc1.out_padded), out(tracks * net.head_fc2.out_padded);
-  dense(net.head_fc1, mean, w.model, tracks, hidden.data(), net.head_fc1.out_padded);
+  const int64_t n = tracks.count;
+  std::vector<float> hidden(n * net.head_fc1.out_padded), out(n * net.head_fc2.out_padded);
+  dense(net.head_fc1, mean, w.model, n, hidden.data(), net.head_fc1.out_padded);
   for (float& v : hidden) v = leaky_relu(v);
-  dense(net.head_fc2, hidden.data(), net.head_fc1.out_padded, tracks, out.data(), net.head_fc2.out_padded);
-  for (int64_t b = 0; b < tracks; ++b)
+  dense(net.head_fc2, hidden.data(), net.head_fc1.out_padded, n, out.data(), net.head_fc2.out_padded);
+  for (int64_t b = 0; b < n; ++b)
     for (int64_t k = 0; k < 4; ++k) next[b * 4 + k] = out[b * net.head_fc2.out_padded + k];
 }
 
@@ -294,6 +311,19 @@ void MtpCpuEngine::forward(const float* diffs, int64_t batch, int64_t length, fl
   if (batch < 0 || length < 1)
     throw Error("MtpCpuEngine: need batch >= 0 and length >= 1, got batch " + std::to_string(batch) + ", length " +
                 std::to_string(length));
+  const std::vector<int64_t> lengths(batch, length);
+  forward(diffs, lengths.data(), batch, next);
+}
+
+void MtpCpuEngine::forward(const float* diffs, const int64_t* lengths, int64_t batch, float* next) const {
+  if (batch < 0) throw Error("MtpCpuEngine: need batch >= 0, got " + std::to_string(batch));
+  std::vector<int64_t> first(batch + 1, 0);  // each track's first row in diffs
+  for (int64_t b = 0; b < batch; ++b) {
+    if (lengths[b] < 1)
+      throw Error("MtpCpuEngine: track " + std::to_string(b) + " has length " + std::to_string(lengths[b]) +
+                  " (need >= 1)");
+    first[b + 1] = first[b] + lengths[b];
+  }
   // Tracks are independent: at most 16 per task and a whole number of tasks per thread, so
   // ~50 tracks spread evenly over the threads.
   const int64_t threads = std::max(1, at::get_num_threads());
@@ -301,8 +331,8 @@ void MtpCpuEngine::forward(const float* diffs, int64_t batch, int64_t length, fl
   const int64_t chunk = std::max<int64_t>(1, (batch + tasks - 1) / tasks);
   at::parallel_for(0, (batch + chunk - 1) / chunk, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      const int64_t first = c * chunk, tracks = std::min(chunk, batch - first);
-      forward_chunk(net_, diffs + first * length * 4, tracks, length, next + first * 4);
+      const int64_t b0 = c * chunk, count = std::min(chunk, batch - b0);
+      forward_chunk(net_, diffs + first[b0] * 4, Tracks(lengths + b0, count), next + b0 * 4);
     }
   });
 }

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <map>
 #include <optional>
 #include <string>
 
@@ -47,32 +46,34 @@ class MtpMotion : public MotionModel {
 
   void predict(const std::vector<MotionState*>& states, const std::vector<char>& /*lost*/) override {
     const double scale = model_->options().scale;
-    std::map<size_t, std::vector<MtpState*>> by_length;  // number of differences -> tracks
+    std::vector<MtpState*> ready;  // tracks with at least one difference, by history length
     for (MotionState* base : states) {
       auto& s = static_cast<MtpState&>(*base);
       if (s.pending) push(s, *s.pending);  // missed last frame: the prediction stands in
       s.pending = s.history.back();
-      if (s.history.size() >= 2) by_length[s.history.size() - 1].push_back(&s);
+      if (s.history.size() >= 2) ready.push_back(&s);
     }
-    for (const auto& [n, group] : by_length) {
-      const auto batch = static_cast<int64_t>(group.size()), length = static_cast<int64_t>(n);
-      diffs_.resize(batch * length * 4);
-      next_.resize(batch * 4);
-      float* d = diffs_.data();
-      for (const MtpState* s : group)
-        for (size_t t = 0; t < n; ++t)
-          for (int k = 0; k < 4; ++k) *d++ = static_cast<float>((s->history[t + 1][k] - s->history[t][k]) * scale);
-      run_network(batch, length);
-      const float* p = next_.data();
-      for (MtpState* s : group) {
-        Box4 b = s->history.back();
-        for (int k = 0; k < 4; ++k) b[k] += static_cast<double>(p[k]) / scale;
-        // A box never shrinks below a pixel (the IoU needs a positive size).
-        b[2] = std::max(b[2], 1.0 / width_);
-        b[3] = std::max(b[3], 1.0 / height_);
-        s->pending = b;
-        p += 4;
-      }
+    std::stable_sort(ready.begin(), ready.end(),
+                     [](const MtpState* a, const MtpState* b) { return a->history.size() < b->history.size(); });
+    diffs_.clear();
+    lengths_.clear();
+    for (const MtpState* s : ready) {
+      lengths_.push_back(static_cast<int64_t>(s->history.size()) - 1);
+      for (size_t t = 0; t + 1 < s->history.size(); ++t)
+        for (int k = 0; k < 4; ++k)
+          diffs_.push_back(static_cast<float>((s->history[t + 1][k] - s->history[t][k]) * scale));
+    }
+    next_.resize(ready.size() * 4);
+    run_network();
+    const float* p = next_.data();
+    for (MtpState* s : ready) {
+      Box4 b = s->history.back();
+      for (int k = 0; k < 4; ++k) b[k] += static_cast<double>(p[k]) / scale;
+      // A box never shrinks below a pixel (the IoU needs a positive size).
+      b[2] = std::max(b[2], 1.0 / width_);
+      b[3] = std::max(b[3], 1.0 / height_);
+      s->pending = b;
+      p += 4;
     }
   }
 
@@ -85,13 +86,22 @@ class MtpMotion : public MotionModel {
   std::string name() const override { return "mtp"; }
 
  private:
-  // diffs_ [batch, length, 4] -> next_ [batch, 4]: the CPU engine, or the module on a GPU.
-  void run_network(int64_t batch, int64_t length) {
-    if (cpu_engine_) return cpu_engine_->forward(diffs_.data(), batch, length, next_.data());
+  // diffs_ (the tracks' differences one after another, lengths_ sorted) -> next_: the CPU
+  // engine in one call, or on a GPU the module once per history length.
+  void run_network() {
+    const auto batch = static_cast<int64_t>(lengths_.size());
+    if (cpu_engine_) return cpu_engine_->forward(diffs_.data(), lengths_.data(), batch, next_.data());
     torch::InferenceMode inference;
-    const at::Tensor in = torch::from_blob(diffs_.data(), {batch, length, 4}, torch::kFloat).to(device_);
-    const at::Tensor out = model_->forward(in).to(torch::kCPU, torch::kFloat).contiguous();
-    std::copy(out.data_ptr<float>(), out.data_ptr<float>() + batch * 4, next_.begin());
+    for (int64_t b0 = 0, row = 0; b0 < batch;) {
+      const int64_t length = lengths_[b0];
+      int64_t b1 = b0;
+      while (b1 < batch && lengths_[b1] == length) ++b1;
+      const at::Tensor in = torch::from_blob(diffs_.data() + row * 4, {b1 - b0, length, 4}, torch::kFloat);
+      const at::Tensor out = model_->forward(in.to(device_)).to(torch::kCPU, torch::kFloat).contiguous();
+      std::copy(out.data_ptr<float>(), out.data_ptr<float>() + (b1 - b0) * 4, next_.begin() + b0 * 4);
+      row += (b1 - b0) * length;
+      b0 = b1;
+    }
   }
 
   void push(MtpState& s, const Box4& b) const {
@@ -104,6 +114,7 @@ class MtpMotion : public MotionModel {
   c10::Device device_;
   std::optional<MtpCpuEngine> cpu_engine_;  // on the CPU: the weights snapshot at construction
   std::vector<float> diffs_, next_;
+  std::vector<int64_t> lengths_;
 };
 
 }  // namespace

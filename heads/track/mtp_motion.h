@@ -3,7 +3,7 @@
 // patching (heads.md §4): a track keeps its last history+1 boxes (normalised cx, cy, w, h);
 // each frame the network predicts the next difference from the last `history` differences
 // (fewer while the track is young; a track with one box does not move), batched over all
-// tracks with the same history length. A track that was predicted but not matched appends
+// tracks (in one ragged call of the CPU engine; per history length on a GPU). A track that was predicted but not matched appends
 // that prediction to its history as a pseudo-observation, so a lost track keeps moving
 // autoregressively and can be re-matched under its old id. On the CPU the network runs
 // through MtpCpuEngine, with the weights as they are when the motion model is made.

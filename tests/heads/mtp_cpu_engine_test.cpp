@@ -2,8 +2,9 @@
 // reference, itself tested against a plain Python-torch forward), with every parameter
 // perturbed so no weight keeps its structured initial value: odd widths (not multiples of the
 // micro-kernel's 16 columns), N = 1, d_conv 1 and longer than the history, 1 to 3 layers,
-// histories from 1 step up, batches from 0 to past one chunk per thread, inputs large enough
-// to hit both branches of softplus and SiLU. Thread count must not change a single bit.
+// histories from 1 step up, batches from 0 to past one chunk per thread, ragged batches,
+// inputs large enough to hit both branches of softplus and SiLU. Thread count must not change
+// a single bit.
 #include "core/error.h"
 #include "heads/track/mamba_motion_predictor.h"
 #include "heads/track/mtp_cpu_engine.h"
@@ -87,6 +88,35 @@ TEST(MtpCpuEngine, MatchesModuleForward) {
             std::string(c.name) + ", batch " + std::to_string(batch) + ", length " + std::to_string(length);
         expect_matches(c.o, batch, length, 1.0, what);
       }
+}
+
+TEST(MtpCpuEngine, RaggedBatchEqualsEachTrackAlone) {
+  const MtpOptions o = options(20, 4, 4, 0, 2, 24, 8);
+  MambaMotionPredictor model = perturbed(o, 6);
+  const MtpCpuEngine engine(*model);
+  const std::vector<int64_t> lengths = {1, 10, 3, 10, 2, 7, 10, 1, 5, 4, 10, 9, 6, 10, 8, 2, 3, 10, 10, 1};
+  int64_t rows = 0;
+  for (const int64_t l : lengths) rows += l;
+  const at::Tensor diffs = torch::randn({rows, 4});
+  at::Tensor next = torch::empty({static_cast<int64_t>(lengths.size()), 4});
+  for (const int threads : {1, 3}) {
+    const int saved = at::get_num_threads();
+    at::set_num_threads(threads);
+    engine.forward(diffs.data_ptr<float>(), lengths.data(), static_cast<int64_t>(lengths.size()), next.data_ptr<float>());
+    at::set_num_threads(saved);
+    int64_t row = 0;
+    for (size_t b = 0; b < lengths.size(); ++b) {
+      const at::Tensor track = diffs.narrow(0, row, lengths[b]).unsqueeze(0);
+      row += lengths[b];
+      torch::InferenceMode guard;
+      const at::Tensor expected = model->forward(track)[0];
+      const double scale = std::max(1.0, expected.abs().max().item<double>());
+      EXPECT_LE((next[b] - expected).abs().max().item<double>(), 2e-5 * scale)
+          << "track " << b << " (length " << lengths[b] << "), " << threads << " threads";
+    }
+  }
+  const std::vector<int64_t> bad = {3, 0};
+  EXPECT_THROW(engine.forward(diffs.data_ptr<float>(), bad.data(), 2, next.data_ptr<float>()), Error);
 }
 
 TEST(MtpCpuEngine, LargeInputsAndEmptyBatch) {
