@@ -12,13 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
@@ -39,9 +32,9 @@ TEST_F(AtomicFileTest, writes_and_replaces_leaving_no_temporary) {
   const fs::path p = dir_ / "out.bin";
   const std::string binary("a\0b\xff", 4);
   vss::write_file_atomically(p, binary);
-  EXPECT_EQ(slurp(p), binary);
+  EXPECT_EQ(vss::test::read_bytes(p), binary);
   vss::write_file_atomically(p, "second");
-  EXPECT_EQ(slurp(p), "second");
+  EXPECT_EQ(vss::test::read_bytes(p), "second");
   EXPECT_EQ(entries(dir_), (std::vector<std::string>{"out.bin"}));
 }
 
@@ -53,14 +46,14 @@ TEST_F(AtomicFileTest, stream_and_write_mix_and_nothing_appears_before_commit) {
     EXPECT_EQ(out.temp_path().parent_path(), p.parent_path());
     out.write("ab", 2);
     out.stream() << "cd" << 42;
-    EXPECT_EQ(slurp(p), "old");  // the target is untouched until commit
+    EXPECT_EQ(vss::test::read_bytes(p), "old");  // the target is untouched until commit
     EXPECT_TRUE(fs::exists(out.temp_path()));
     out.commit();
     EXPECT_FALSE(fs::exists(out.temp_path()));
     EXPECT_THROW(out.commit(), vss::Error);
     EXPECT_THROW(out.write("x", 1), vss::Error);
   }
-  EXPECT_EQ(slurp(p), "abcd42");
+  EXPECT_EQ(vss::test::read_bytes(p), "abcd42");
 }
 
 TEST_F(AtomicFileTest, abandoned_write_removes_temporary_and_keeps_old_file) {
@@ -73,7 +66,7 @@ TEST_F(AtomicFileTest, abandoned_write_removes_temporary_and_keeps_old_file) {
     out.write("partial", 7);
   }  // e.g. an exception unwound past it
   EXPECT_FALSE(fs::exists(temp));
-  EXPECT_EQ(slurp(p), "old");
+  EXPECT_EQ(vss::test::read_bytes(p), "old");
   EXPECT_EQ(entries(dir_), (std::vector<std::string>{"keep.txt"}));
 }
 

@@ -13,13 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void spit(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 
 // A safetensors file from its parts; `header_len` overrides the length prefix.
@@ -107,7 +100,7 @@ TEST_F(Safetensors, round_trip_every_dtype_with_metadata) {
   for (const auto& t : f.tensors) order.push_back(t.first);
   EXPECT_EQ(order, (std::vector<std::string>{"i64", "scalar_i64", "f64", "empty", "f32", "scalar", "strided", "i32",
                                              "bf16", "empty_f16", "f16", "i16", "i8", "u8", "bool"}));
-  EXPECT_EQ(slurp(p).substr(8).find("\"__metadata__\""), 1u);  // written first, like the reference
+  EXPECT_EQ(vss::test::read_bytes(p).substr(8).find("\"__metadata__\""), 1u);  // written first, like the reference
   EXPECT_FALSE(f.contains("nope"));
   try {
     f.at("nope");
@@ -120,11 +113,11 @@ TEST_F(Safetensors, round_trip_every_dtype_with_metadata) {
 TEST_F(Safetensors, empty_file_and_header_alignment) {
   const fs::path p = dir_ / "none.safetensors";
   vss::write_safetensors(p, {});
-  EXPECT_EQ(slurp(p), make_file("{}      ", ""));
+  EXPECT_EQ(vss::test::read_bytes(p), make_file("{}      ", ""));
   EXPECT_TRUE(vss::read_safetensors(p).tensors.empty());
   for (int n = 1; n < 10; ++n) {  // names of every length mod 8 give an 8-aligned data start
     vss::write_safetensors(p, {{std::string(n, 'x'), torch::ones({1})}});
-    const std::string bytes = slurp(p);
+    const std::string bytes = vss::test::read_bytes(p);
     uint64_t header_len = 0;
     std::memcpy(&header_len, bytes.data(), 8);
     EXPECT_EQ(header_len % 8, 0u);
@@ -218,7 +211,7 @@ save_file(t, sys.argv[2], metadata={"format": "pt"})
 )PY";
   std::string out;
   ASSERT_EQ(vss::test::run_python(script, {ours.string(), theirs.string()}, &out), 0) << out;
-  EXPECT_EQ(slurp(ours), slurp(theirs)) << "our file differs from the reference writer's";
+  EXPECT_EQ(vss::test::read_bytes(ours), vss::test::read_bytes(theirs)) << "our file differs from the reference writer's";
   // Values: torch in Python read exactly what we wrote (compared through the reference file).
   const vss::SafetensorsFile back = vss::read_safetensors(theirs);
   for (const auto& [name, expected] : tensors) EXPECT_TRUE(torch::equal(back.at(name), expected)) << name;
@@ -314,7 +307,7 @@ TEST_F(Safetensors, truncated_or_corrupted_files_only_raise_errors) {
                                 {"b", torch::tensor({1, 2, 3}, torch::kShort)},
                                 {"s", torch::tensor(true)}},
                          {{"k", "v"}});
-  const std::string bytes = slurp(good);
+  const std::string bytes = vss::test::read_bytes(good);
   const fs::path p = dir_ / "cut.safetensors";
   int errors = 0;
   for (size_t n = 0; n < bytes.size(); ++n) {

@@ -20,13 +20,6 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The error message of `fn`, or "" if it does not throw vss::Error.
 template <class F>
 std::string error_of(F fn) {
@@ -128,7 +121,7 @@ TEST_F(MotChallengeTest, WritesTheTenColumnFormatSortedAndRounded) {
   boxes[1] = {1, 7, 1.0, 2.0, 3.0, 4.0, 0.5};
   boxes[2] = {1, 3, 100.25, 0.0, 12.34, 56.78, 1.0};
   mot::write_results(dir_ / "out.txt", boxes);
-  EXPECT_EQ(slurp(dir_ / "out.txt"),
+  EXPECT_EQ(vss::test::read_bytes(dir_ / "out.txt"),
             "1,3,100.2,0.0,12.3,56.8,1.0,-1,-1,-1\n"
             "1,7,1.0,2.0,3.0,4.0,0.5,-1,-1,-1\n"
             "2,5,10.0,20.1,30.1,40.0,0.88,-1,-1,-1\n");

@@ -6,7 +6,9 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <sys/wait.h>
 
 namespace vss::test {
@@ -41,6 +43,13 @@ vss::Config tiny_train_config(const std::vector<std::string>& overrides) {
     c.apply_override(s);
   for (const auto& s : overrides) c.apply_override(s);
   return c;
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
 }
 
 fs::path make_temp_dir(const std::string& prefix) {

@@ -19,6 +19,8 @@ std::vector<std::filesystem::path> parity_cases(const std::string& sub);
 std::filesystem::path source_dir();
 // A fresh empty directory under the system temp dir, removed by the caller if wanted.
 std::filesystem::path make_temp_dir(const std::string& prefix);
+// The whole content of a file, byte for byte ("" if it cannot be read).
+std::string read_bytes(const std::filesystem::path& path);
 
 // Runs `$VSS_PYTHON -c script` (default: the VSS_PYTHON CMake was configured with) (args appended); returns its exit code, stdout in *out.
 int run_python(const std::string& script, const std::vector<std::string>& args,
