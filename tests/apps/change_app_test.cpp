@@ -28,12 +28,7 @@ using nlohmann::json;
 
 std::string test_config() { return (source_dir() / "configs/change/mambabcd_test.yaml").string(); }
 
-// stdout holds the JSON after any warning lines (run_app_command merges stderr).
-json json_of(const std::string& out) {
-  if (!out.empty() && out[0] == '{') return json::parse(out);
-  const auto start = out.find("\n{");
-  return json::parse(start == std::string::npos ? out : out.substr(start + 1));
-}
+json json_of(const std::string& out) { return json::parse(json_output(out)); }
 
 class ChangeApp : public ::testing::Test {
  protected:

@@ -30,12 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// stdout holds the JSON after any warning lines (run_app_command merges stderr).
-json json_of(const std::string& out) {
-  if (!out.empty() && out[0] == '{') return json::parse(out);
-  const auto start = out.find("\n{");
-  return json::parse(start == std::string::npos ? out : out.substr(start + 1));
-}
+json json_of(const std::string& out) { return json::parse(json_output(out)); }
 
 at::Tensor random_image(int64_t h, int64_t w, int64_t c, at::ScalarType type = torch::kByte) {
   const int64_t max = type == torch::kByte ? 256 : 65536;

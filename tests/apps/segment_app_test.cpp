@@ -29,12 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// stdout holds the JSON after any warning lines (run_app_command merges stderr).
-json json_of(const std::string& out) {
-  if (!out.empty() && out[0] == '{') return json::parse(out);
-  const auto start = out.find("\n{");
-  return json::parse(start == std::string::npos ? out : out.substr(start + 1));
-}
+json json_of(const std::string& out) { return json::parse(json_output(out)); }
 
 at::Tensor read_mask(const fs::path& path) { return read_image(path.string(), ImageMode::kUnchanged).select(2, 0).to(torch::kLong); }
 

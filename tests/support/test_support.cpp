@@ -52,6 +52,12 @@ std::string read_bytes(const fs::path& path) {
   return bytes.str();
 }
 
+std::string json_output(const std::string& out) {
+  if (!out.empty() && out[0] == '{') return out;
+  const auto start = out.find("\n{");
+  return start == std::string::npos ? out : out.substr(start + 1);
+}
+
 fs::path make_temp_dir(const std::string& prefix) {
   std::random_device rd;
   for (int attempt = 0; attempt < 100; ++attempt) {

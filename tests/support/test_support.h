@@ -30,6 +30,9 @@ std::filesystem::path app_path(const std::string& name);
 // Runs that app with `args` (no shell interpretation); returns its exit code, stdout and
 // stderr together in *out. App tests live in tests/apps/ (ctest label cpu).
 int run_app_command(const std::string& app, const std::vector<std::string>& args, std::string* out = nullptr);
+// The JSON document in an app's output: run_app_command merges stderr, so warning lines may
+// come before it.
+std::string json_output(const std::string& out);
 // True when $VSS_PYTHON can import every module in `modules`.
 bool python_has(const std::vector<std::string>& modules);
 
