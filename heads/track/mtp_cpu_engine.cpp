@@ -307,14 +307,6 @@ MtpCpuEngine::MtpCpuEngine(const MambaMotionPredictorImpl& model) {
   }
 }
 
-void MtpCpuEngine::forward(const float* diffs, int64_t batch, int64_t length, float* next) const {
-  if (batch < 0 || length < 1)
-    throw Error("MtpCpuEngine: need batch >= 0 and length >= 1, got batch " + std::to_string(batch) + ", length " +
-                std::to_string(length));
-  const std::vector<int64_t> lengths(batch, length);
-  forward(diffs, lengths.data(), batch, next);
-}
-
 void MtpCpuEngine::forward(const float* diffs, const int64_t* lengths, int64_t batch, float* next) const {
   if (batch < 0) throw Error("MtpCpuEngine: need batch >= 0, got " + std::to_string(batch));
   std::vector<int64_t> first(batch + 1, 0);  // each track's first row in diffs

@@ -18,11 +18,9 @@ class MtpCpuEngine {
   // Copies the weights: later changes to the module are not seen.
   explicit MtpCpuEngine(const MambaMotionPredictorImpl& model);
 
-  // diffs: [batch, length, 4] row-major (length >= 1) -> next: [batch, 4], as model.forward.
-  void forward(const float* diffs, int64_t batch, int64_t length, float* next) const;
-  // Histories of different lengths in one call (one parallel pass per tracker frame): track
-  // b's lengths[b] >= 1 differences follow the previous track's in diffs ([Σ lengths, 4]);
-  // each result equals model.forward on that track alone.
+  // Histories of any lengths in one call (one parallel pass per tracker frame): track b's
+  // lengths[b] >= 1 differences (4 floats each) follow the previous track's in diffs
+  // ([Σ lengths, 4]); next[b] ([batch, 4]) equals model.forward on that track alone.
   void forward(const float* diffs, const int64_t* lengths, int64_t batch, float* next) const;
 
   // A dense layer y = x·Wᵀ + b with Wᵀ stored [in][out_padded], out_padded a multiple of the

@@ -3,10 +3,11 @@
 // patching (heads.md §4): a track keeps its last history+1 boxes (normalised cx, cy, w, h);
 // each frame the network predicts the next difference from the last `history` differences
 // (fewer while the track is young; a track with one box does not move), batched over all
-// tracks (in one ragged call of the CPU engine; per history length on a GPU). A track that was predicted but not matched appends
-// that prediction to its history as a pseudo-observation, so a lost track keeps moving
-// autoregressively and can be re-matched under its old id. On the CPU the network runs
-// through MtpCpuEngine, with the weights as they are when the motion model is made.
+// tracks. A track that was predicted but not matched appends that prediction to its history
+// as a pseudo-observation, so a lost track keeps moving autoregressively and can be re-matched
+// under its old id. On the CPU the network runs through MtpCpuEngine (all tracks in one
+// ragged call, with the weights as they are when the motion model is made); on a GPU through
+// the module, once per history length.
 #include "heads/track/motion_model.h"
 
 #include <c10/core/Device.h>

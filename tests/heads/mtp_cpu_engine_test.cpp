@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace vss::test {
 namespace {
@@ -44,9 +45,11 @@ MambaMotionPredictor perturbed(const MtpOptions& o, uint64_t seed) {
   return model;
 }
 
+// diffs [batch, length, 4]: every track the same length.
 at::Tensor engine_forward(const MtpCpuEngine& engine, const at::Tensor& diffs) {
   at::Tensor next = torch::empty({diffs.size(0), 4});
-  engine.forward(diffs.data_ptr<float>(), diffs.size(0), diffs.size(1), next.data_ptr<float>());
+  const std::vector<int64_t> lengths(diffs.size(0), diffs.size(1));
+  engine.forward(diffs.data_ptr<float>(), lengths.data(), diffs.size(0), next.data_ptr<float>());
   return next;
 }
 
@@ -156,8 +159,9 @@ TEST(MtpCpuEngine, RejectsEmptyHistory) {
   const MambaMotionPredictor model = perturbed(options(16, 4, 4, 0, 1, 24, 8), 5);
   const MtpCpuEngine engine(*model);
   float diffs[4] = {}, next[4] = {};
+  const int64_t lengths[1] = {0};
   try {
-    engine.forward(diffs, 1, 0, next);
+    engine.forward(diffs, lengths, 1, next);
     FAIL() << "length 0 accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("length 0"), std::string::npos) << e.what();
