@@ -32,8 +32,9 @@ class MtpCpuEngine {
   struct Mamba {
     Dense in_proj, x_proj, dt_proj, out_proj;  // dt_proj's bias is the scan's delta_bias
     std::vector<float> conv_weight;            // [d_conv][d_inner]
-    std::vector<float> conv_bias, D;           // [d_inner]
-    std::vector<float> A;                      // -exp(A_log) as [d_state][d_inner]
+    std::vector<float> conv_bias;              // [d_inner]
+    std::vector<float> D;                      // [d_inner padded like a dense layer's output]
+    std::vector<float> A;                      // -exp(A_log) as [d_state][d_inner padded]
   };
   struct Layer {
     Mamba forward_mamba, backward_mamba;
