@@ -101,18 +101,11 @@ struct ScanSmem {
   Affine warp_total[2][NT / 32];
 };
 
-// Block-wide exclusive scan of the threads' maps, seeded with the carried state `carry`.
-// Forward (kReverse = false): threads in order 0..NT-1; returns the state entering this
-// thread's steps, and sets `carry` to the state after the whole chunk. Reverse: threads in
-// order NT-1..0 (for the adjoint recurrence, which runs backwards in time).
-// Every thread computes the new carry itself, so it needs no broadcast. `parity` picks the
-// scratch buffer; callers alternate it between consecutive scans.
-template <int NT, bool kReverse>
-__device__ __forceinline__ float block_scan(Affine mine, float& carry, ScanSmem<NT>& smem,
-                                            int parity) {
-  constexpr int kWarps = NT / 32;
+// Warp-wide scan of the lanes' maps: returns the inclusive composition (lanes 0..lane, or
+// lane..31 when kReverse) and sets `excl` to the exclusive one (identity at the first lane).
+template <bool kReverse>
+__device__ __forceinline__ Affine warp_scan(Affine mine, Affine& excl) {
   const int lane = threadIdx.x & 31;
-  const int warp = threadIdx.x >> 5;
   Affine incl = mine;
 #pragma unroll
   for (int off = 1; off < 32; off <<= 1) {
@@ -127,18 +120,33 @@ __device__ __forceinline__ float block_scan(Affine mine, float& carry, ScanSmem<
       if (lane >= off) incl = compose(other, incl);
     }
   }
-  Affine excl;
   if constexpr (kReverse) {
     excl.a = __shfl_down_sync(0xffffffffu, incl.a, 1);
     excl.b = __shfl_down_sync(0xffffffffu, incl.b, 1);
     if (lane == 31) excl = {1.f, 0.f};
-    if (lane == 0) smem.warp_total[parity][warp] = incl;
   } else {
     excl.a = __shfl_up_sync(0xffffffffu, incl.a, 1);
     excl.b = __shfl_up_sync(0xffffffffu, incl.b, 1);
     if (lane == 0) excl = {1.f, 0.f};
-    if (lane == 31) smem.warp_total[parity][warp] = incl;
   }
+  return incl;
+}
+
+// Block-wide exclusive scan of the threads' maps, seeded with the carried state `carry`.
+// Forward (kReverse = false): threads in order 0..NT-1; returns the state entering this
+// thread's steps, and sets `carry` to the state after the whole chunk. Reverse: threads in
+// order NT-1..0 (for the adjoint recurrence, which runs backwards in time).
+// Every thread computes the new carry itself, so it needs no broadcast. `parity` picks the
+// scratch buffer; callers alternate it between consecutive scans.
+template <int NT, bool kReverse>
+__device__ __forceinline__ float block_scan(Affine mine, float& carry, ScanSmem<NT>& smem,
+                                            int parity) {
+  constexpr int kWarps = NT / 32;
+  const int lane = threadIdx.x & 31;
+  const int warp = threadIdx.x >> 5;
+  Affine excl;
+  const Affine incl = warp_scan<kReverse>(mine, excl);
+  if (lane == (kReverse ? 0 : 31)) smem.warp_total[parity][warp] = incl;
   __syncthreads();
   float h = carry;
   float into_warp = carry;

@@ -88,10 +88,9 @@ if has track; then
   W=weights/mtp_synth.safetensors
   for n in 50 200; do
     OMP_NUM_THREADS=1 bench $B track --tracks $n --motion kalman
-    OMP_NUM_THREADS=1 bench $B track --tracks $n --weights $W
-    OMP_NUM_THREADS=2 bench $B track --tracks $n --weights $W
+    for t in 1 4 8 16; do OMP_NUM_THREADS=$t bench $B track --tracks $n --weights $W; done
     bench $B track --tracks $n --weights $W --device cuda
-    OMP_NUM_THREADS=1 bench $B track --tracks $n --mtp-config '{type: mtp}'
+    OMP_NUM_THREADS=16 bench $B track --tracks $n --mtp-config '{type: mtp}' --frames 100
     bench $B track --tracks $n --mtp-config '{type: mtp}' --device cuda
   done
 fi

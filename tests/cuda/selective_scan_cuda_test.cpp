@@ -210,6 +210,44 @@ TEST(cuda_selective_scan, split_sequences_match_cpu_reference) {
   }
 }
 
+// The N = 1 forward's warp-per-row kernel (taken whenever splitting is off, and by default
+// where rows fill the GPU): tile edges (L around 256, the bf16 tile; 128 for float32), rows
+// not 16-byte aligned (odd L), channel counts that leave a block's last warps idle (37) and
+// blocks spanning two B/C groups (D = 5), with and without D / delta_bias / softplus.
+TEST(cuda_selective_scan, warp_forward_matches_cpu_reference) {
+  REQUIRE_CUDA();
+  torch::manual_seed(19);
+  const std::vector<PlainCase> cases{{3, 1, 37, 1, 1, true, true},    {1, 4, 5, 1, 7, false, false},
+                                     {3, 1, 37, 1, 127, true, true},  {1, 4, 5, 1, 128, true, false},
+                                     {3, 4, 5, 1, 255, true, true},   {1, 1, 37, 1, 256, false, true},
+                                     {2, 4, 5, 1, 257, true, true},   {1, 4, 5, 1, 3137, true, true},
+                                     {1, 1, 37, 1, 3136, true, true}, {1, 4, 3, 1, 65537, true, true}};
+  for (int split : {1, 0}) {
+    const ScopedSplit mode(split);
+    std::vector<PlainCase> run = cases;
+    if (split == 0) run = {{2, 4, 600, 1, 1000, true, true}};  // 4800 rows: the automatic choice
+    for (const PlainCase& c : run) {
+      const Inputs base = plain_inputs(c.batch, c.K, c.dim, c.N, c.L, c.with_D_bias, c.softplus);
+      for (at::ScalarType dtype : {torch::kFloat, torch::kHalf, torch::kBFloat16}) {
+        const std::string where = describe(c, dtype) + " split=" + std::to_string(split);
+        const at::Tensor dy = torch::randn({c.batch, c.K * c.dim, c.L}).to(dtype).to(torch::kFloat);
+        auto [gpu, cpu] = to_devices(base, dtype);
+        const ScanRun want = run_plain(cpu, dy, c.softplus);
+        const ScanRun got = run_plain(gpu, dy, c.softplus);
+        EXPECT_LT(rel_err(got.out, want.out), tolerance(dtype)) << where << " out";
+        EXPECT_LT(rel_err(got.last, want.last), 1e-5) << where << " last_state";
+        for (size_t i = 0; i < want.grads.size(); ++i) {
+          if (want.grads[i].defined()) {
+            EXPECT_LT(rel_err(got.grads[i], want.grads[i]), tolerance(dtype)) << where << " d" << kNames[i];
+          }
+        }
+        const ScanRun again = run_plain(gpu, dy, c.softplus);
+        EXPECT_TRUE(torch::equal(got.out, again.out)) << where << " rerun";
+      }
+    }
+  }
+}
+
 // ---- the fused plan op -------------------------------------------------------------------
 
 struct ImageInputs {
