@@ -9,8 +9,9 @@ namespace vss {
 
 // 0 (the default): split only where (batch × channels) fills at most half the GPU (the plain
 // op) or a quarter (the plan op, whose summary pass repeats its gathers).
-// 1: never split. n > 1: always split into n segments (fewer where the sequence is shorter) —
-// for tests of both paths and for benchmarks that compare them.
+// 1: never split (with N = 1 the plain op then always takes its warp-per-row forward).
+// n > 1: always split into n segments (fewer where the sequence is shorter) — for tests of
+// both paths and for benchmarks that compare them.
 void set_scan_split(int segments);
 int scan_split();
 

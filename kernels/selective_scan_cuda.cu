@@ -4,11 +4,11 @@
 // One block per (batch, channel) walks the sequence in chunks of NT·ITEMS steps; inside a
 // chunk each thread composes its ITEMS steps into one affine map and a block scan gives
 // every thread its entering state (selective_scan_cuda_common.cuh). With N = 1 (VMamba) and
-// rows enough to fill the GPU, the forward runs a warp per row instead (no block barriers). Where (batch, channel)
-// blocks alone would leave the GPU idle, the forward also splits L into segments (a summary
-// pass, then every segment from its composed entry state: scan_split.h). The forward is free
-// of atomics (bit-identical reruns). The backward walks the chunks in reverse, recomputing the
-// forward states of each chunk from the chunk-entry states that a first pass stores
+// rows enough to fill the GPU, the forward runs a warp per row instead (no block barriers).
+// Where (batch, channel) blocks alone would leave the GPU idle, the forward also splits L
+// into segments (a summary pass, then every segment from its composed entry state:
+// scan_split.h). The forward is free of atomics (bit-identical reruns). The backward walks the
+// chunks in reverse, recomputing the forward states of each chunk from the chunk-entry states that a first pass stores
 // ([B·K·D, chunks, N] floats, not [L, N]); dB and dC sum over the D channels of a group with
 // float atomics (run-to-run differences at rounding level), dA, dD and ddelta_bias are
 // summed in a fixed order.
@@ -206,30 +206,27 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
   const T* C_row = static_cast<const T*>(p.C) + group_row;
   const bool aligned = ((reinterpret_cast<uintptr_t>(r.u) | reinterpret_cast<uintptr_t>(r.dt) |
                          reinterpret_cast<uintptr_t>(B_row) | reinterpret_cast<uintptr_t>(C_row)) & 15) == 0;
-  uint4 raw[4];
+  // Lanes whose ITEMS steps are one aligned vector inside the row go through `raw`, loaded a
+  // tile ahead; the rest (a ragged last tile, unaligned rows) load at use through load_items.
+  auto whole = [&](int64_t t) { return aligned && t + ITEMS <= p.L; };
+  uint4 raw[4];  // u, Δ, B, C
   auto fetch = [&](int64_t t) {
-    if (aligned && t + ITEMS <= p.L) {
-      raw[0] = *reinterpret_cast<const uint4*>(r.u + t);
-      raw[1] = *reinterpret_cast<const uint4*>(r.dt + t);
-      raw[2] = *reinterpret_cast<const uint4*>(B_row + t);
-      raw[3] = *reinterpret_cast<const uint4*>(C_row + t);
-    }
-  };
-  auto unpack = [](const uint4& v, float (&x)[ITEMS]) {
-    const T* e = reinterpret_cast<const T*>(&v);
-#pragma unroll
-    for (int i = 0; i < ITEMS; ++i) x[i] = to_float(e[i]);
+    if (!whole(t)) return;
+    raw[0] = *reinterpret_cast<const uint4*>(r.u + t);
+    raw[1] = *reinterpret_cast<const uint4*>(r.dt + t);
+    raw[2] = *reinterpret_cast<const uint4*>(B_row + t);
+    raw[3] = *reinterpret_cast<const uint4*>(C_row + t);
   };
   fetch(lane * ITEMS);
   float carry = 0.f;
   for (int64_t t0 = 0; t0 < p.L; t0 += kTile) {
     const int64_t t = t0 + lane * ITEMS;
     float u[ITEMS], dt[ITEMS], Bv[ITEMS], Cv[ITEMS], a[ITEMS], bx[ITEMS], y[ITEMS];
-    if (aligned && t + ITEMS <= p.L) {
-      unpack(raw[0], u);
-      unpack(raw[1], dt);
-      unpack(raw[2], Bv);
-      unpack(raw[3], Cv);
+    if (whole(t)) {
+      unpack_vector<T>(raw[0], u);
+      unpack_vector<T>(raw[1], dt);
+      unpack_vector<T>(raw[2], Bv);
+      unpack_vector<T>(raw[3], Cv);
     } else {
       load_items<ITEMS>(r.u, t, p.L, u);
       load_items<ITEMS>(r.dt, t, p.L, dt);
@@ -453,22 +450,22 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
   dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
     using T = typename decltype(in_t)::type;
     using O = typename decltype(out_t)::type;
+    if (p.N == 1) {  // the warp kernel where rows fill the GPU's warp slots, or splitting is off
+      constexpr int kWarps = 4;
+      auto warp_kernel = scan_fwd_warp_kernel<T, O, kWarps>;
+      if (vss::scan_split() == 1 ||
+          (vss::scan_split() == 0 &&
+           batch * p.channels >= kWarps * resident_blocks(warp_kernel, kWarps * 32, 0))) {
+        const dim3 grid(static_cast<unsigned>((p.channels + kWarps - 1) / kWarps),
+                        static_cast<unsigned>(batch));
+        warp_kernel<<<grid, kWarps * 32, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+        return;
+      }
+    }
     with_block_size(p.L, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
       constexpr int64_t kChunk = NT * items_for<T>();
-      if (p.N == 1) {  // the warp kernel where rows fill the GPU's warp slots, or splitting is off
-        constexpr int kWarps = 4;
-        auto warp_kernel = scan_fwd_warp_kernel<T, O, kWarps>;
-        const int64_t rows = batch * p.channels;
-        if (vss::scan_split() == 1 ||
-            (vss::scan_split() == 0 && rows >= kWarps * resident_blocks(warp_kernel, kWarps * 32, 0))) {
-          const dim3 grid(static_cast<unsigned>((p.channels + kWarps - 1) / kWarps),
-                          static_cast<unsigned>(batch));
-          warp_kernel<<<grid, kWarps * 32, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
-          C10_CUDA_KERNEL_LAUNCH_CHECK();
-          return;
-        }
-      }
       auto kernel = p.N == 1 ? scan_fwd_kernel<T, O, NT, true> : scan_fwd_kernel<T, O, NT, false>;
       // A starved GPU first gets a block per channel (no shared B/C rows), then segments.
       const int64_t chunks = (p.L + kChunk - 1) / kChunk, resident = resident_blocks(kernel, NT, 0);

@@ -39,6 +39,14 @@ __device__ __forceinline__ float softplus(float x) {
   return x > 20.f ? x : e < 1e-3f ? e * (1.f - 0.5f * e) : __logf(1.f + e);
 }
 
+// The 16 / sizeof(T) elements of one 16-byte vector, as floats.
+template <typename T>
+__device__ __forceinline__ void unpack_vector(const uint4& raw, float* out) {
+  const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+  for (int i = 0; i < 16 / static_cast<int>(sizeof(T)); ++i) out[i] = to_float(e[i]);
+}
+
 // Loads ITEMS elements starting at row[t] (t may run past len: those read as 0).
 // One 16-byte vector per 16 bytes when the whole run lies inside the row and is aligned.
 template <int ITEMS, typename T>
@@ -49,12 +57,7 @@ __device__ __forceinline__ void load_items(const T* __restrict__ row, int64_t t,
   const T* p = row + t;
   if (t + ITEMS <= len && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
 #pragma unroll
-    for (int v = 0; v < ITEMS / kVec; ++v) {
-      uint4 raw = reinterpret_cast<const uint4*>(p)[v];
-      const T* e = reinterpret_cast<const T*>(&raw);
-#pragma unroll
-      for (int i = 0; i < kVec; ++i) out[v * kVec + i] = to_float(e[i]);
-    }
+    for (int v = 0; v < ITEMS / kVec; ++v) unpack_vector<T>(reinterpret_cast<const uint4*>(p)[v], out + v * kVec);
   } else {
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i) out[i] = t + i < len ? to_float(p[i]) : 0.f;
