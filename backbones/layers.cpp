@@ -1,5 +1,9 @@
 #include "backbones/layers.h"
 
+#include "kernels/layer_norm.h"
+
+#include <ATen/autocast_mode.h>
+
 #include <torch/torch.h>
 
 #include <cmath>
@@ -54,8 +58,31 @@ ChannelNormImpl::ChannelNormImpl(const std::string& kind, int64_t channels) : ba
   }
 }
 
+namespace {
+constexpr double kLayerNormEps = 1e-5;
+}  // namespace
+
+bool ChannelNormImpl::fast_path(const at::Tensor& x) const {
+  const bool needs_grad =
+      at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() || bias.requires_grad());
+  return !batch_norm_ && x.is_cuda() && x.scalar_type() != at::kDouble && !needs_grad;
+}
+
+at::Tensor ChannelNormImpl::forward_into_projection(const at::Tensor& x, bool channel_first) {
+  if (!fast_path(x)) return forward(channel_first ? x.permute({0, 2, 3, 1}) : x);
+  const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
+  const at::ScalarType out =
+      autocast ? at::autocast::get_autocast_dtype(x.device().type()) : x.scalar_type();
+  return layer_norm(x, weight, bias, kLayerNormEps, channel_first, out);
+}
+
 at::Tensor ChannelNormImpl::forward(const at::Tensor& x) {
-  if (!batch_norm_) return at::layer_norm(x, {weight.size(0)}, weight, bias, 1e-5);
+  if (fast_path(x)) {
+    // at::layer_norm is a float32 op under autocast: the same result dtype.
+    const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
+    return layer_norm(x, weight, bias, kLayerNormEps, false, autocast ? at::kFloat : x.scalar_type());
+  }
+  if (!batch_norm_) return at::layer_norm(x, {weight.size(0)}, weight, bias, kLayerNormEps);
   if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);

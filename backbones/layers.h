@@ -42,13 +42,21 @@ TORCH_MODULE(Conv);
 
 // norm_layer: "ln" / "ln2d" = LayerNorm over channels (eps 1e-5), "bn" = BatchNorm2d
 // (running_mean, running_var, num_batches_tracked buffers, momentum 0.1).
+// On CUDA, when no gradient is needed, LayerNorm runs as vss::layer_norm (kernels/layer_norm.h):
+// at::layer_norm's block-per-row kernel is slow on rows this short, and reads or writes float32
+// under autocast where bf16 is all the next layer wants.
 class ChannelNormImpl : public torch::nn::Module {
  public:
   ChannelNormImpl(const std::string& kind, int64_t channels);
-  at::Tensor forward(const at::Tensor& x);  // x [..., C] channel-last
+  at::Tensor forward(const at::Tensor& x);  // x [..., C] channel-last; float32 under autocast
+  // For a result that only feeds a projection (Dense, Conv), which casts its input to the
+  // autocast dtype: on the fast path it comes out in that dtype directly. channel_first:
+  // x [B, C, H, W] -> [B, H, W, C] (the transpose is fused into the norm).
+  at::Tensor forward_into_projection(const at::Tensor& x, bool channel_first = false);
   at::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  private:
+  bool fast_path(const at::Tensor& x) const;
   bool batch_norm_;
 };
 TORCH_MODULE(ChannelNorm);

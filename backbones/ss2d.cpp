@@ -4,11 +4,31 @@
 #include "scans/scan_2d.h"
 #include "scans/scan_strategy.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
 namespace vss {
+
+namespace {
+
+// w [M, I] · x [B, I, L] -> [B, M, L] in float32 (float64 for float64 x): the projections
+// feeding the conv and the scan, which read float32. Under CUDA autocast, when no gradient is
+// needed, the product still runs in the autocast dtype but cuBLAS writes float32 itself
+// (bmm's out_dtype): a 16-bit result cast afterwards costs a second pass at 3x the bytes.
+at::Tensor project_to_float(const at::Tensor& w, const at::Tensor& x) {
+  const at::ScalarType st = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const bool needs_grad = at::GradMode::is_enabled() && (w.requires_grad() || x.requires_grad());
+  if (x.is_cuda() && st == at::kFloat && !needs_grad && at::autocast::is_autocast_enabled(at::kCUDA)) {
+    const at::ScalarType half = at::autocast::get_autocast_dtype(at::kCUDA);
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+    return at::bmm(w.to(half).expand({x.size(0), w.size(0), w.size(1)}), x.to(half), at::kFloat);
+  }
+  return at::matmul(w, x).to(st);
+}
+
+}  // namespace
 
 SS2DImpl::SS2DImpl(SS2DOptions options) : options_(std::move(options)) {
   SS2DOptions& o = options_;
@@ -67,7 +87,7 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     w_x = in_proj->weight.narrow(0, 0, Dn_);
     z = apply_activation(o.act, at::linear(tokens, in_proj->weight.narrow(0, Dn_, Dn_)));
   }
-  at::Tensor u = at::matmul(w_x, tokens.transpose(1, 2)).view({B, Dn_, H, W});
+  at::Tensor u = project_to_float(w_x, tokens.transpose(1, 2)).view({B, Dn_, H, W});
   if (conv2d) u = conv2d->forward(u);
   u = apply_activation(o.act, u);
 
@@ -76,18 +96,18 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   // less on a GPU than K skinny rank-R products over a strided view (same math).
   const at::Tensor u_tokens = u.view({B, Dn_, L});
   const at::Tensor w_delta = at::matmul(dt_projs_weight, x_proj_weight.narrow(1, 0, R_)).view({K_ * Dn_, Dn_});
-  at::Tensor delta = at::matmul(w_delta, u_tokens).view({B, K_ * Dn_, H, W});
-  const at::Tensor bc = at::matmul(x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_}), u_tokens)
+  const at::Tensor delta = project_to_float(w_delta, u_tokens).view({B, K_ * Dn_, H, W});
+  const at::Tensor bc = project_to_float(x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_}), u_tokens)
                             .view({B, K_, 2 * N_, L});
   // The scan reads float32 u, Δ, B, C whatever the autocast dtype (the official v2 does
   // so too; v05 feeds bf16): bf16 rounding of u and Δ ahead of the exponentials and of the
   // out_norm that follows costs more than the CUDA bf16 parity tolerance allows.
   // float64 stays float64 (gradient checks).
-  const at::ScalarType st = u.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  // (project_to_float returns Δ, B, C so; u is cast in case the conv ran in 16 bits.)
+  const at::ScalarType st = delta.scalar_type();
   const at::Tensor us = u.to(st);
-  delta = delta.to(st);
-  const at::Tensor Bs = bc.narrow(2, 0, N_).to(st).contiguous().view({B, K_, N_, H, W});
-  const at::Tensor Cs = bc.narrow(2, N_, N_).to(st).contiguous().view({B, K_, N_, H, W});
+  const at::Tensor Bs = bc.narrow(2, 0, N_).contiguous().view({B, K_, N_, H, W});
+  const at::Tensor Cs = bc.narrow(2, N_, N_).contiguous().view({B, K_, N_, H, W});
   const at::Tensor A = -torch::exp(A_logs.to(st));
   const at::Tensor D = Ds.to(st);
   const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(st);
@@ -95,7 +115,9 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   const auto scan = o.fused_scan ? scan_2d : scan_2d_unfused;
   at::Tensor y = scan(us, delta, A, Bs, Cs, D, delta_bias, plan, /*delta_softplus=*/true, st);
 
-  y = out_norm->forward(y.permute({0, 2, 3, 1})).to(x.scalar_type());  // [B, H, W, Dn]
+  // out_norm's result feeds out_proj (through the gate's product, which out_proj would round
+  // to the autocast dtype anyway).
+  y = out_norm->forward_into_projection(y, /*channel_first=*/true).to(x.scalar_type());  // [B, H, W, Dn]
   if (o.gated) y = y * z.view({B, H, W, Dn_});
   return at::dropout(out_proj->forward(y), o.dropout, is_training());
 }

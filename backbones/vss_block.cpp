@@ -43,8 +43,9 @@ VSSBlockImpl::VSSBlockImpl(int64_t dim, double drop_path_rate, const VSSMOptions
 
 at::Tensor VSSBlockImpl::forward(const at::Tensor& input) {
   at::Tensor x = input;
-  if (op) x = x + drop_path(op->forward(norm->forward(x)), drop_path_, is_training());
-  if (mlp) x = x + drop_path(mlp->forward(norm2->forward(x)), drop_path_, is_training());
+  // Both branches start with a projection (in_proj, fc1): the norms may hand it the autocast dtype.
+  if (op) x = x + drop_path(op->forward(norm->forward_into_projection(x)), drop_path_, is_training());
+  if (mlp) x = x + drop_path(mlp->forward(norm2->forward_into_projection(x)), drop_path_, is_training());
   return x;
 }
 

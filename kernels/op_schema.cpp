@@ -21,4 +21,8 @@ TORCH_LIBRARY(vss, m) {
       "Tensor C, Tensor? D, Tensor? delta_bias, Tensor index, Tensor? merge_weight, "
       "bool delta_softplus) -> (Tensor du, Tensor ddelta, Tensor dA, Tensor dB, Tensor dC, "
       "Tensor dD, Tensor ddelta_bias)");
+  // Inference only (no autograd kernel): kernels/layer_norm.h.
+  m.def(
+      "layer_norm(Tensor x, Tensor weight, Tensor bias, float eps, bool channel_first=False, "
+      "ScalarType? out_dtype=None) -> Tensor");
 }

@@ -1,11 +1,12 @@
 #pragma once
 // Device building blocks shared by the plain and the plan-driven CUDA selective scans:
-// element conversion, per-thread blocked loads/stores, softplus, and the block-wide scan
+// per-thread blocked loads/stores, softplus, and the block-wide scan
 // of the linear recurrence h -> a·h + b across a chunk of the sequence.
 //
 // Layout of work: a block of NT threads walks one channel's sequence in chunks of
 // NT·ITEMS steps; thread j owns the ITEMS consecutive steps j·ITEMS .. j·ITEMS+ITEMS-1 of a
 // chunk, so its loads are contiguous (16-byte vectors where the row is aligned).
+#include "kernels/cuda_element.cuh"
 #include "kernels/scan_split.h"
 
 #include <cuda_bf16.h>
@@ -16,21 +17,6 @@
 #include <cstdint>
 
 namespace vss::cuda {
-
-__device__ __forceinline__ float to_float(float x) { return x; }
-__device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
-__device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
-
-template <typename T>
-__device__ __forceinline__ T from_float(float x);
-template <>
-__device__ __forceinline__ float from_float<float>(float x) { return x; }
-template <>
-__device__ __forceinline__ __half from_float<__half>(float x) { return __float2half_rn(x); }
-template <>
-__device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) {
-  return __float2bfloat16_rn(x);
-}
 
 // softplus as torch computes it (threshold 20: above it, the identity), with the fast
 // exp/log; log(1 + e) ~ e·(1 - e/2) where 1 + e would round off e's digits.

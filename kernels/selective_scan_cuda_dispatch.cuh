@@ -1,5 +1,5 @@
 #pragma once
-// Host-side helpers for the CUDA selective scans: picking the kernel instantiation for an
+// Host-side helpers for the CUDA kernels (the scans, layer_norm): picking the instantiation for an
 // (input dtype, output dtype) pair, and the device tensor pointers cast to CUDA's types.
 #include <ATen/core/Tensor.h>
 #include <c10/util/Exception.h>

@@ -8,7 +8,8 @@
 // row (times merge_weight) is written once at the end. When H·W is too large for shared
 // memory, the same code keeps those rows in a float scratch row in global memory instead.
 // Short plans on small maps (VMamba's later stages) take a channel-tile kernel instead: one
-// block per 32 channels of a batch, a thread per channel stepping through the plan. Long
+// block per 32 channels of a batch, a thread per channel stepping through the plan. With one
+// state (N = 1) on maps up to ~1800 tokens the block's warps take a direction each instead. Long
 // plans on few channels (restoration) split every direction into segments (scan_split.h)
 // run by separate blocks, one launch per direction, into a float accumulator.
 //
@@ -209,6 +210,64 @@ __global__ void __launch_bounds__(NT, 768 / NT)
   }
   __syncthreads();
   write_row<NT, kItems>(acc, p.weight, p.HW, y + blk.bd * p.HW);
+}
+
+// ---- N = 1 on maps whose rows fit in shared memory: a warp per direction ----------------
+// The kernel above runs a (b, d)'s K directions one after the other, each chunk a block-wide
+// scan with barriers: latency-bound at VMamba's 56×56 and 28×28. Here the block's warps take
+// the directions (warp w: k = w, w + kPlanWarps, ...), each scanning its own in tiles of
+// 32 × kItems steps (warp shuffles, no barriers) and adding into its own float y row in shared
+// memory; u's row is staged once for all of them. The rows are summed in warp order at the
+// end, so each token's directions add up in a fixed order: deterministic (that order, with
+// several directions a warp, differs from the kernel above's k = 0, 1, 2, ...).
+constexpr int kPlanWarps = 4;
+constexpr int kPlanWarpBlocks = 6;  // resident blocks a multiprocessor (registers capped for it)
+
+template <typename T, typename O>
+__global__ void __launch_bounds__(32 * kPlanWarps, kPlanWarpBlocks)
+    plan_fwd_warp_kernel(PlanArgs p, O* __restrict__ y) {
+  constexpr int NT = 32 * kPlanWarps, kTileLen = 32 * kItems;
+  extern __shared__ float rows_s[];  // u [stride], then one y row per warp that has directions
+  const int64_t stride = padded_len(p.HW);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int rows = static_cast<int>(min(int64_t{kPlanWarps}, p.groups));
+  const PlanBlock<T, NT, kItems> blk(p, blockIdx.x);
+  float* y_rows = rows_s + stride;
+  stage_row<NT, kItems>(blk.u_row(), nullptr, p.HW, rows_s);
+  for (int64_t q = threadIdx.x; q < rows * stride; q += NT) y_rows[q] = 0.f;
+  __syncthreads();
+  float* acc = y_rows + warp * stride;
+  for (int64_t k = warp; k < p.groups; k += kPlanWarps) {
+    const int64_t c = blk.channel(k);
+    const float Dc = p.D ? p.D[c] : 0.f, An = p.A[c];
+    const T* Bk = static_cast<const T*>(p.B) + blk.BC_offset(k);
+    const T* Ck = static_cast<const T*>(p.C) + blk.BC_offset(k);
+    float carry = 0.f;
+    for (int64_t t0 = 0; t0 < p.L; t0 += kTileLen) {
+      const int64_t t = t0 + lane * kItems;
+      int tok[kItems];
+      float u[kItems], dt[kItems], Bv[kItems], Cv[kItems], a[kItems], bx[kItems];
+      blk.load_steps(k, t, rows_s, tok, u, dt);
+      gather(Bk, tok, Bv);
+      gather(Ck, tok, Cv);
+      Affine excl;
+      warp_scan<false>(step_maps(dt, u, Bv, An, t, p.L, a, bx), excl);
+      float h = excl.a * carry + excl.b;
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        h = a[i] * h + bx[i];
+        if (tok[i] >= 0) atomicAdd(acc + pad(tok[i]), Dc * u[i] + Cv[i] * h);
+      }
+      carry = __shfl_sync(0xffffffffu, h, 31);  // steps past L are identity maps
+    }
+  }
+  __syncthreads();
+  O* out = y + blk.bd * p.HW;
+  for (int64_t q = threadIdx.x; q < p.HW; q += NT) {
+    float v = 0.f;
+    for (int w = 0; w < rows; ++w) v += y_rows[w * stride + pad(q)];
+    out[q] = from_float<O>(p.weight ? v * p.weight[q] : v);
+  }
 }
 
 // ---- long sequences on few channels: the directions split into segments (scan_split.h) ----
@@ -632,6 +691,19 @@ size_t staged_bytes(int64_t rows, int64_t HW, size_t static_bytes) {
   return 3 * (want + static_bytes + 1024) <= prop->sharedMemPerMultiprocessor ? want : 0;
 }
 
+// Shared bytes of the warp-per-direction forward (N = 1: u and one y row per warp), or 0 when
+// it does not apply or its rows would leave room for fewer than kPlanWarpBlocks blocks per
+// multiprocessor: as many warps as the block kernel keeps, which it beats only with those
+// (at 56×56, 3 blocks of 4 warps, it was 1.3× slower; at 14×14 and 7×7 it replaces the
+// channel tile, whose one scanning warp per block left the GPU mostly idle).
+size_t warp_kernel_bytes(const ScanSizes& s) {
+  if (s.state != 1) return 0;
+  const auto* prop = at::cuda::getCurrentDeviceProperties();
+  const int64_t rows = 1 + std::min<int64_t>(kPlanWarps, s.groups);
+  const size_t want = static_cast<size_t>(rows * padded_len(s.tokens)) * sizeof(float);
+  return kPlanWarpBlocks * (want + 1024) <= prop->sharedMemPerMultiprocessor ? want : 0;
+}
+
 template <typename Kernel>
 void allow_smem(Kernel kernel, size_t bytes) {
   if (bytes > 48 * 1024)
@@ -673,6 +745,13 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
     using T = typename decltype(in_t)::type;
     using O = typename decltype(out_t)::type;
     const bool single = s.state == 1;
+    if (const size_t warp_smem = warp_kernel_bytes(s); warp_smem > 0) {
+      auto kernel = plan_fwd_warp_kernel<T, O>;
+      allow_smem(kernel, warp_smem);
+      kernel<<<grid, 32 * kPlanWarps, warp_smem, stream>>>(p, mptr<O>(y));
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      return;
+    }
     if (const size_t tile_smem = tile_bytes(s.tokens, s.length); tile_smem > 0) {
       auto kernel = single ? plan_fwd_tile_kernel<T, O, true> : plan_fwd_tile_kernel<T, O, false>;
       allow_smem(kernel, tile_smem);

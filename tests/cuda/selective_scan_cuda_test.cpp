@@ -299,8 +299,11 @@ std::vector<std::pair<std::string, std::vector<std::string>>> strategies() {
 TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
   REQUIRE_CUDA();
   torch::manual_seed(13);
-  // 7×9 and 1×13 fit the shared-memory path; 300×300 (H·W = 90000) takes the global one.
-  const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{{7, 9, 4}, {1, 13, 1}, {300, 300, 1}};
+  // 7×9 (N = 4) takes the channel tile; 1×13 and 33×40 (N = 1) a warp per direction
+  // (strategies with K > 4: several a warp); 300×300 (H·W = 90000) the block kernel with
+  // rows in global memory.
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{
+      {7, 9, 4}, {1, 13, 1}, {33, 40, 1}, {300, 300, 1}};
   for (const auto& [name, params] : strategies()) {
     const auto strategy = vss::make_scan_strategy(name, params);
     for (const auto& [H, W, N] : shapes) {
@@ -340,10 +343,13 @@ TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
 TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
   REQUIRE_CUDA();
   torch::manual_seed(16);
-  // 14×14, 1×200 and 1×1 take the channel-tile kernel (40 channels: a full tile and a partial
-  // one); 40×40 (H·W = 1600) the block-per-channel kernel with rows in shared memory.
+  // N > 1 on 14×14 and 1×200: the channel-tile kernel (40 channels: a full tile and a partial
+  // one). N = 1 on 14×14, 7×7, 1×200, 1×1, 40×40 and 1×1500 (a ragged last tile): a warp per
+  // direction. 40×40 with N = 3 and 56×56 with N = 1 (rows too large for the warp kernel's
+  // occupancy): the block-per-channel kernel with rows in shared memory.
   const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{
-      {14, 14, 1}, {14, 14, 3}, {1, 200, 1}, {1, 1, 1}, {40, 40, 1}};
+      {14, 14, 3}, {1, 200, 2}, {14, 14, 1}, {7, 7, 1}, {1, 200, 1}, {1, 1, 1},
+      {40, 40, 1}, {1, 1500, 1}, {40, 40, 3}, {56, 56, 1}};
   const auto strategy = vss::make_scan_strategy("cross", {});
   for (const auto& [H, W, N] : shapes) {
     const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
@@ -393,7 +399,7 @@ TEST(cuda_selective_scan_plan, reruns_are_bit_identical) {
   REQUIRE_CUDA();
   torch::manual_seed(15);
   const auto strategy = vss::make_scan_strategy("cross", {});
-  for (int64_t side : {14, 56, 200}) {  // channel-tile, shared-memory and global-memory paths
+  for (int64_t side : {14, 56, 200}) {  // warp-per-direction, shared- and global-memory block paths
     const vss::ScanPlan& plan = vss::cached_plan(*strategy, side, side, torch::kCUDA);
     ImageInputs in = image_inputs(2, 8, 4, 1, side, side);
     for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA).to(t == &in.A || t == &in.D || t == &in.bias ? torch::kFloat : torch::kBFloat16);

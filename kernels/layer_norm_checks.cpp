@@ -1,0 +1,61 @@
+#include "kernels/layer_norm_checks.h"
+
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+
+namespace vss {
+
+namespace {
+
+bool is_float_dtype(at::ScalarType t) {
+  return t == at::kFloat || t == at::kHalf || t == at::kBFloat16 || t == at::kDouble;
+}
+
+void check_param(const char* arg, const at::Tensor& p, const at::Tensor& x, int64_t channels) {
+  TORCH_CHECK(p.defined(), "vss::layer_norm: ", arg, " is an undefined tensor");
+  TORCH_CHECK(p.dim() == 1 && p.size(0) == channels, "vss::layer_norm: ", arg,
+              " must have shape [", channels, "] (x's channels), got ", p.sizes());
+  TORCH_CHECK(is_float_dtype(p.scalar_type()), "vss::layer_norm: ", arg,
+              " must be a floating tensor, got ", p.scalar_type());
+  TORCH_CHECK(p.device() == x.device(), "vss::layer_norm: ", arg, " must be on x's device ",
+              x.device(), ", got ", p.device());
+}
+
+}  // namespace
+
+LayerNormSizes check_layer_norm_args(const at::Tensor& x, const at::Tensor& weight,
+                                     const at::Tensor& bias, double eps, bool channel_first,
+                                     std::optional<at::ScalarType> out_dtype) {
+  TORCH_CHECK(x.defined(), "vss::layer_norm: x is an undefined tensor");
+  TORCH_CHECK(is_float_dtype(x.scalar_type()),
+              "vss::layer_norm: x must be float32, float16, bfloat16 or float64, got ",
+              x.scalar_type());
+  TORCH_CHECK(x.dim() >= (channel_first ? 2 : 1), "vss::layer_norm: x must have ",
+              channel_first ? "shape [B, C, *spatial] (channel_first)" : "at least one dimension",
+              ", got ", x.sizes());
+  TORCH_CHECK(!out_dtype || is_float_dtype(*out_dtype),
+              "vss::layer_norm: out_dtype must be float32, float16, bfloat16 or float64, got ",
+              *out_dtype);
+  TORCH_CHECK(eps >= 0.0, "vss::layer_norm: eps must be >= 0, got ", eps);
+  LayerNormSizes s;
+  s.channels = channel_first ? x.size(1) : x.size(-1);
+  TORCH_CHECK(s.channels >= 1, "vss::layer_norm: x has no channels: ", x.sizes());
+  check_param("weight", weight, x, s.channels);
+  check_param("bias", bias, x, s.channels);
+  s.rows = x.numel() / s.channels;
+  s.outer = channel_first ? x.size(0) : s.rows;
+  s.inner = channel_first ? s.rows / std::max<int64_t>(s.outer, 1) : 1;
+  return s;
+}
+
+std::vector<int64_t> layer_norm_out_shape(const at::Tensor& x, bool channel_first) {
+  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().end());
+  if (channel_first) {
+    shape.erase(shape.begin() + 1);
+    shape.push_back(x.size(1));
+  }
+  return shape;
+}
+
+}  // namespace vss

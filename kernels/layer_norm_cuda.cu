@@ -1,0 +1,257 @@
+// CUDA kernels of vss::layer_norm (kernels/layer_norm.h).
+//
+// Channel-last rows: one warp per row. VMamba's rows are short (C = 96..1536), where
+// at::layer_norm's block-per-row kernel leaves most of each block idle; a warp keeps its
+// row in registers (up to kMaxVectors vectors of 4 values a lane), so the row is read from
+// memory once for the mean, the variance of the deviations and the output. Rows too long for
+// that, or not a multiple of 4, take a streaming variant that re-reads the row (from L1/L2).
+//
+// Channel-first input [B, C, S]: a block of 8 warps takes 32 consecutive tokens of one batch;
+// lane t loads token t of every channel (coalesced along S) into a [C][33] shared tile (33: a
+// column read touches 32 distinct banks), the statistics are reduced across the warps, and the
+// output is written channel-last, each warp writing whole contiguous rows of C. Tiles above
+// kMaxTileChannels (132 KB) would not fit: those transpose first and take the row kernel.
+#include "kernels/cuda_element.cuh"
+#include "kernels/layer_norm_checks.h"
+#include "kernels/selective_scan_cuda_dispatch.cuh"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <torch/library.h>
+#include <torch/torch.h>
+
+namespace vss::cuda {
+namespace {
+
+constexpr int kRowsPerBlock = 8;  // warps of the row kernels
+constexpr int kMaxVectors = 16;   // register-held vectors of 4 per lane: C <= 2048
+constexpr int kTileTokens = 32;
+constexpr int kTileWarps = 8;
+constexpr int64_t kMaxTileChannels = 1024;
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// Four consecutive elements moved as one 8- or 16-byte access.
+template <typename T>
+struct alignas(4 * sizeof(T)) Quad {
+  T v[4];
+};
+
+// Row kernel with the row in registers: lane `lane` owns the 4-element vectors lane,
+// lane + 32, ... (kVectors of them; those past C are zero and masked out).
+template <typename In, typename Out, int kVectors>
+__global__ void layer_norm_rows_kernel(const In* __restrict__ x, const float* __restrict__ weight,
+                                       const float* __restrict__ bias, Out* __restrict__ y,
+                                       int64_t rows, int C, float eps) {
+  const int lane = threadIdx.x & 31;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  if (row >= rows) return;
+  const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + row * C);
+  const int quads = C / 4;
+  float v[kVectors][4];
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i) {
+    const int q = i * 32 + lane;
+    if (q < quads) {
+      const Quad<In> raw = xr[q];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) v[i][j] = to_float(raw.v[j]);
+    }
+  }
+  // Statistics of x - x[0] (lane 0 holds it): a large common offset would otherwise cost the
+  // float32 sum the digits of the mean, and the normalized values with them.
+  const float shift = __shfl_sync(0xffffffffu, v[0][0], 0);
+  float sum = 0.f;
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i)
+    if (i * 32 + lane < quads)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) v[i][j] -= shift, sum += v[i][j];
+  const float mean = warp_sum(sum) / C;
+  float sq = 0.f;
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i)
+    if (i * 32 + lane < quads)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) sq += (v[i][j] - mean) * (v[i][j] - mean);
+  const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+  Quad<Out>* yr = reinterpret_cast<Quad<Out>*>(y + row * C);
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i) {
+    const int q = i * 32 + lane;
+    if (q < quads) {
+      Quad<Out> out;
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        out.v[j] = from_float<Out>((v[i][j] - mean) * rstd * weight[4 * q + j] + bias[4 * q + j]);
+      yr[q] = out;
+    }
+  }
+}
+
+// Any C: three passes over the row (mean, variance of the deviations, output).
+template <typename In, typename Out>
+__global__ void layer_norm_rows_streaming_kernel(const In* __restrict__ x,
+                                                 const float* __restrict__ weight,
+                                                 const float* __restrict__ bias,
+                                                 Out* __restrict__ y, int64_t rows, int C,
+                                                 float eps) {
+  const int lane = threadIdx.x & 31;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  if (row >= rows) return;
+  const In* xr = x + row * C;
+  const float shift = to_float(xr[0]);  // statistics of x - x[0], as above
+  float sum = 0.f;
+  for (int c = lane; c < C; c += 32) sum += to_float(xr[c]) - shift;
+  const float mean = warp_sum(sum) / C;
+  float sq = 0.f;
+  for (int c = lane; c < C; c += 32) {
+    const float d = to_float(xr[c]) - shift - mean;
+    sq += d * d;
+  }
+  const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+  Out* yr = y + row * C;
+  for (int c = lane; c < C; c += 32)
+    yr[c] = from_float<Out>((to_float(xr[c]) - shift - mean) * rstd * weight[c] + bias[c]);
+}
+
+// x [B, C, S] -> y [B, S, C]; grid (ceil(S / 32), B), kTileWarps warps a block.
+template <typename In, typename Out>
+__global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
+                                                const float* __restrict__ weight,
+                                                const float* __restrict__ bias,
+                                                Out* __restrict__ y, int C, int64_t S, float eps) {
+  extern __shared__ float tile[];  // [C][kTileTokens + 1]
+  __shared__ float partial[kTileWarps][kTileTokens];
+  __shared__ float mean_of[kTileTokens], rstd_of[kTileTokens];
+  constexpr int kStride = kTileTokens + 1;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+  const int64_t s0 = static_cast<int64_t>(blockIdx.x) * kTileTokens;
+  const int tokens = S - s0 < kTileTokens ? static_cast<int>(S - s0) : kTileTokens;
+  const In* xb = x + static_cast<int64_t>(blockIdx.y) * C * S + s0;
+
+  // Statistics of x - x[channel 0], as in the row kernels; the tile holds the shifted values.
+  const float shift = lane < tokens ? to_float(xb[lane]) : 0.f;
+  float sum = 0.f;
+  for (int c = warp; c < C; c += kTileWarps) {
+    const float v = lane < tokens ? to_float(xb[c * S + lane]) - shift : 0.f;
+    tile[c * kStride + lane] = v;
+    sum += v;
+  }
+  partial[warp][lane] = sum;
+  __syncthreads();
+  if (warp == 0) {
+    float total = 0.f;
+#pragma unroll
+    for (int w = 0; w < kTileWarps; ++w) total += partial[w][lane];
+    mean_of[lane] = total / C;
+  }
+  __syncthreads();
+  const float mean = mean_of[lane];
+  float sq = 0.f;
+  for (int c = warp; c < C; c += kTileWarps) {
+    const float d = tile[c * kStride + lane] - mean;
+    sq += d * d;
+  }
+  partial[warp][lane] = sq;  // warp 0 finished reading the sums before the barrier above
+  __syncthreads();
+  if (warp == 0) {
+    float total = 0.f;
+#pragma unroll
+    for (int w = 0; w < kTileWarps; ++w) total += partial[w][lane];
+    rstd_of[lane] = rsqrtf(total / C + eps);
+  }
+  __syncthreads();
+  for (int t = warp; t < tokens; t += kTileWarps) {
+    const float m = mean_of[t], r = rstd_of[t];
+    Out* yr = y + (static_cast<int64_t>(blockIdx.y) * S + s0 + t) * C;
+    for (int c = lane; c < C; c += 32)
+      yr[c] = from_float<Out>((tile[c * kStride + t] - m) * r * weight[c] + bias[c]);
+  }
+}
+
+// Calls f(Type<T>{}) for the CUDA element type of t.
+template <typename F>
+void dispatch_element(at::ScalarType t, const char* what, F&& f) {
+  switch (t) {
+    case at::kFloat: return f(Type<float>{});
+    case at::kHalf: return f(Type<__half>{});
+    case at::kBFloat16: return f(Type<__nv_bfloat16>{});
+    default:
+      TORCH_CHECK(false, "vss::layer_norm (CUDA): ", what,
+                  " must be float32, float16 or bfloat16 (float64 is CPU-only), got ", t);
+  }
+}
+
+template <typename In, typename Out>
+void launch_rows(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, at::Tensor& y,
+                 int64_t rows, int C, float eps, cudaStream_t stream) {
+  const In* xp = cptr<In>(x);
+  Out* yp = mptr<Out>(y);
+  const dim3 grid(static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock));
+  const dim3 block(32 * kRowsPerBlock);
+  const bool vectors = C % 4 == 0 && C <= 4 * 32 * kMaxVectors &&
+                       reinterpret_cast<uintptr_t>(xp) % (4 * sizeof(In)) == 0 &&
+                       reinterpret_cast<uintptr_t>(yp) % (4 * sizeof(Out)) == 0;
+  const float* wp = cptr<float>(w);
+  const float* bp = cptr<float>(b);
+  if (!vectors) {
+    layer_norm_rows_streaming_kernel<In, Out><<<grid, block, 0, stream>>>(xp, wp, bp, yp, rows, C, eps);
+    return;
+  }
+  const int per_lane = (C / 4 + 31) / 32;
+  auto run = [&](auto vectors_per_lane) {
+    layer_norm_rows_kernel<In, Out, decltype(vectors_per_lane)::value>
+        <<<grid, block, 0, stream>>>(xp, wp, bp, yp, rows, C, eps);
+  };
+  if (per_lane <= 1) run(std::integral_constant<int, 1>{});
+  else if (per_lane <= 2) run(std::integral_constant<int, 2>{});
+  else if (per_lane <= 4) run(std::integral_constant<int, 4>{});
+  else if (per_lane <= 8) run(std::integral_constant<int, 8>{});
+  else run(std::integral_constant<int, kMaxVectors>{});
+}
+
+at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight, const at::Tensor& bias,
+                           double eps, bool channel_first, std::optional<at::ScalarType> out_dtype) {
+  const LayerNormSizes s = check_layer_norm_args(x_in, weight, bias, eps, channel_first, out_dtype);
+  TORCH_CHECK(s.channels <= std::numeric_limits<int>::max(), "vss::layer_norm (CUDA): ",
+              s.channels, " channels is too many");
+  const c10::cuda::CUDAGuard guard(x_in.device());
+  const bool tile = channel_first && s.channels <= kMaxTileChannels && s.outer <= 65535;
+  // Rows of C values, unless the tile kernel reads the channel-first layout directly.
+  const at::Tensor x = (channel_first && !tile ? x_in.movedim(1, -1) : x_in).contiguous();
+  const at::Tensor w = weight.to(at::kFloat).contiguous();
+  const at::Tensor b = bias.to(at::kFloat).contiguous();
+  at::Tensor y = at::empty(layer_norm_out_shape(x_in, channel_first),
+                           x_in.options().dtype(out_dtype.value_or(x_in.scalar_type())));
+  if (s.rows == 0) return y;
+  const int C = static_cast<int>(s.channels);
+  const auto feps = static_cast<float>(eps);
+  cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  dispatch_element(x.scalar_type(), "x", [&](auto in) {
+    using In = typename decltype(in)::type;
+    dispatch_element(y.scalar_type(), "out_dtype", [&](auto out) {
+      using Out = typename decltype(out)::type;
+      if (!tile) return launch_rows<In, Out>(x, w, b, y, s.rows, C, feps, stream);
+      const dim3 grid(static_cast<unsigned>((s.inner + kTileTokens - 1) / kTileTokens),
+                      static_cast<unsigned>(s.outer));
+      const size_t shared = static_cast<size_t>(C) * (kTileTokens + 1) * sizeof(float);
+      auto kernel = layer_norm_channel_first_kernel<In, Out>;
+      C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(shared)));
+      kernel<<<grid, 32 * kTileWarps, shared, stream>>>(cptr<In>(x), cptr<float>(w), cptr<float>(b),
+                                                        mptr<Out>(y), C, s.inner, feps);
+    });
+  });
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return y;
+}
+
+}  // namespace
+}  // namespace vss::cuda
+
+TORCH_LIBRARY_IMPL(vss, CUDA, m) { m.impl("layer_norm", &vss::cuda::layer_norm_cuda); }
