@@ -41,7 +41,8 @@ at::Tensor MaIRSS2DImpl::forward(const at::Tensor& x) {
       x_dbl.narrow(2, R, N).to(st).contiguous(), x_dbl.narrow(2, R + N, N).to(st).contiguous(), Ds.to(st),
       dt_projs_bias.reshape({-1}).to(st), /*delta_softplus=*/true));
   const at::Tensor merged = gating->forward(unflatten(y.view({B, K, Dn, L}), plan));  // [B, Dn, H, W]
-  const at::Tensor out = out_norm->forward(merged.permute({0, 2, 3, 1})).to(x.scalar_type()) * z;
+  // out_norm reads the channel-first map itself; its result meets z on the way to out_proj.
+  const at::Tensor out = out_norm->forward_into_projection(merged, /*channel_first=*/true).to(x.scalar_type()) * z;
   return at::dropout(out_proj->forward(out), o.dropout, is_training());
 }
 

@@ -28,10 +28,11 @@ RestorationBlockImpl::RestorationBlockImpl(const RestorationBlockOptions& o) {
 }
 
 at::Tensor RestorationBlockImpl::forward(const at::Tensor& x) {
-  const at::Tensor normed = ln_1->forward(x);
+  // Both norms feed projections only (in_proj; fc1 or CAB's first conv).
+  const at::Tensor normed = ln_1->forward_into_projection(x);
   const at::Tensor attended = mair_ss2d ? mair_ss2d->forward(normed) : ss2d->forward(normed);
   const at::Tensor y = x * skip_scale + attended;
-  const at::Tensor n2 = ln_2->forward(y);
+  const at::Tensor n2 = ln_2->forward_into_projection(y);
   // CAB is a conv stack: it runs on an NCHW view of the channel-last map.
   const at::Tensor local = mlp ? mlp->forward(n2) : cab->forward(n2.permute({0, 3, 1, 2})).permute({0, 2, 3, 1});
   return y * skip_scale2 + local;
