@@ -8,24 +8,33 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <initializer_list>
+#include <vector>
 
 namespace vss {
 
 namespace {
 
-// w [M, I] · x [B, I, L] -> [B, M, L] in float32 (float64 for float64 x): the projections
-// feeding the conv and the scan, which read float32. Under CUDA autocast, when no gradient is
-// needed, the product still runs in the autocast dtype but cuBLAS writes float32 itself
-// (bmm's out_dtype): a 16-bit result cast afterwards costs a second pass at 3x the bytes.
-at::Tensor project_to_float(const at::Tensor& w, const at::Tensor& x) {
+// w · x [B, I, L] -> [B, M, L] for each w [M, I], in float32 (float64 for float64 x): the
+// projections feeding the conv and the scan, which read float32. Under CUDA autocast, when no
+// gradient is needed, the products still run in the autocast dtype (x cast once for all of
+// them) but cuBLAS writes float32 itself (bmm's out_dtype): a 16-bit result cast afterwards
+// costs a second pass at 3x the bytes.
+std::vector<at::Tensor> project_to_float(std::initializer_list<at::Tensor> weights, const at::Tensor& x) {
   const at::ScalarType st = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  const bool needs_grad = at::GradMode::is_enabled() && (w.requires_grad() || x.requires_grad());
+  bool needs_grad = at::GradMode::is_enabled() && x.requires_grad();
+  for (const at::Tensor& w : weights) needs_grad = needs_grad || (at::GradMode::is_enabled() && w.requires_grad());
+  std::vector<at::Tensor> out;
   if (x.is_cuda() && st == at::kFloat && !needs_grad && at::autocast::is_autocast_enabled(at::kCUDA)) {
     const at::ScalarType half = at::autocast::get_autocast_dtype(at::kCUDA);
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
-    return at::bmm(w.to(half).expand({x.size(0), w.size(0), w.size(1)}), x.to(half), at::kFloat);
+    const at::Tensor xh = x.to(half);
+    for (const at::Tensor& w : weights)
+      out.push_back(at::bmm(w.to(half).expand({x.size(0), w.size(0), w.size(1)}), xh, at::kFloat));
+    return out;
   }
-  return at::matmul(w, x).to(st);
+  for (const at::Tensor& w : weights) out.push_back(at::matmul(w, x).to(st));
+  return out;
 }
 
 }  // namespace
@@ -87,7 +96,7 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     w_x = in_proj->weight.narrow(0, 0, Dn_);
     z = apply_activation(o.act, at::linear(tokens, in_proj->weight.narrow(0, Dn_, Dn_)));
   }
-  at::Tensor u = project_to_float(w_x, tokens.transpose(1, 2)).view({B, Dn_, H, W});
+  at::Tensor u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
   if (conv2d) u = conv2d->forward(u);
   u = apply_activation(o.act, u);
 
@@ -96,9 +105,10 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   // less on a GPU than K skinny rank-R products over a strided view (same math).
   const at::Tensor u_tokens = u.view({B, Dn_, L});
   const at::Tensor w_delta = at::matmul(dt_projs_weight, x_proj_weight.narrow(1, 0, R_)).view({K_ * Dn_, Dn_});
-  const at::Tensor delta = project_to_float(w_delta, u_tokens).view({B, K_ * Dn_, H, W});
-  const at::Tensor bc = project_to_float(x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_}), u_tokens)
-                            .view({B, K_, 2 * N_, L});
+  const auto projected =
+      project_to_float({w_delta, x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_})}, u_tokens);
+  const at::Tensor delta = projected[0].view({B, K_ * Dn_, H, W});
+  const at::Tensor bc = projected[1].view({B, K_, 2 * N_, L});
   // The scan reads float32 u, Δ, B, C whatever the autocast dtype (the official v2 does
   // so too; v05 feeds bf16): bf16 rounding of u and Δ ahead of the exponentials and of the
   // out_norm that follows costs more than the CUDA bf16 parity tolerance allows.

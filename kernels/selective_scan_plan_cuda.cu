@@ -9,7 +9,7 @@
 // memory, the same code keeps those rows in a float scratch row in global memory instead.
 // Short plans on small maps (VMamba's later stages) take a channel-tile kernel instead: one
 // block per 32 channels of a batch, a thread per channel stepping through the plan. With one
-// state (N = 1) on maps up to ~1800 tokens the block's warps take a direction each instead. Long
+// state (N = 1) on plans of 128 to ~1800 steps the block's warps take a direction each instead. Long
 // plans on few channels (restoration) split every direction into segments (scan_split.h)
 // run by separate blocks, one launch per direction, into a float accumulator.
 //
@@ -694,10 +694,12 @@ size_t staged_bytes(int64_t rows, int64_t HW, size_t static_bytes) {
 // Shared bytes of the warp-per-direction forward (N = 1: u and one y row per warp), or 0 when
 // it does not apply or its rows would leave room for fewer than kPlanWarpBlocks blocks per
 // multiprocessor: as many warps as the block kernel keeps, which it beats only with those
-// (at 56×56, 3 blocks of 4 warps, it was 1.3× slower; at 14×14 and 7×7 it replaces the
-// channel tile, whose one scanning warp per block left the GPU mostly idle).
+// (at 56×56, 3 blocks of 4 warps, it was 1.3× slower; at 14×14 it takes 0.50 ms a call where
+// the channel tile, one scanning warp a block, took 0.96).
 size_t warp_kernel_bytes(const ScanSizes& s) {
-  if (s.state != 1) return 0;
+  // Below half a tile (32 lanes × kItems steps) most lanes would idle: at 7×7 the channel
+  // tile was 2.8× faster (0.28 vs 0.79 ms a call in VMamba-T's last stage, H200).
+  if (s.state != 1 || s.length < 16 * kItems) return 0;
   const auto* prop = at::cuda::getCurrentDeviceProperties();
   const int64_t rows = 1 + std::min<int64_t>(kPlanWarps, s.groups);
   const size_t want = static_cast<size_t>(rows * padded_len(s.tokens)) * sizeof(float);

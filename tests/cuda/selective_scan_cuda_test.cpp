@@ -17,6 +17,8 @@
 
 namespace {
 
+using vss::test::expect_one_line_error;
+
 using vss::test::max_abs_diff;
 
 #define REQUIRE_CUDA()                                               \
@@ -299,7 +301,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> strategies() {
 TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
   REQUIRE_CUDA();
   torch::manual_seed(13);
-  // 7×9 (N = 4) takes the channel tile; 1×13 and 33×40 (N = 1) a warp per direction
+  // 7×9 (N = 4) and 1×13 take the channel tile; 33×40 (N = 1) a warp per direction
   // (strategies with K > 4: several a warp); 300×300 (H·W = 90000) the block kernel with
   // rows in global memory.
   const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{
@@ -343,10 +345,10 @@ TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
 TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
   REQUIRE_CUDA();
   torch::manual_seed(16);
-  // N > 1 on 14×14 and 1×200: the channel-tile kernel (40 channels: a full tile and a partial
-  // one). N = 1 on 14×14, 7×7, 1×200, 1×1, 40×40 and 1×1500 (a ragged last tile): a warp per
-  // direction. 40×40 with N = 3 and 56×56 with N = 1 (rows too large for the warp kernel's
-  // occupancy): the block-per-channel kernel with rows in shared memory.
+  // The channel-tile kernel (40 channels: a full tile and a partial one): N > 1 on 14×14 and
+  // 1×200, and plans under 128 steps (7×7, 1×1). N = 1 on 14×14, 1×200, 40×40 and 1×1500 (a
+  // ragged last tile): a warp per direction. 40×40 with N = 3 and 56×56 with N = 1 (rows too
+  // large for the warp kernel's occupancy): the block-per-channel kernel, rows in shared memory.
   const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{
       {14, 14, 3}, {1, 200, 2}, {14, 14, 1}, {7, 7, 1}, {1, 200, 1}, {1, 1, 1},
       {40, 40, 1}, {1, 1500, 1}, {40, 40, 3}, {56, 56, 1}};
@@ -451,17 +453,6 @@ TEST(cuda_selective_scan_plan, split_sequences_match_cpu) {
   }
 }
 
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what_without_backtrace();
-    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-  }
-}
-
 TEST(cuda_selective_scan_plan, bad_inputs_are_one_line_errors) {
   REQUIRE_CUDA();
   const auto strategy = vss::make_scan_strategy("cross", {});
@@ -474,18 +465,18 @@ TEST(cuda_selective_scan_plan, bad_inputs_are_one_line_errors) {
       vss::selective_scan_plan(x.u, x.delta, x.A, x.B, x.C, x.D, x.bias, index, std::nullopt, true);
     };
   };
-  expect_error(call(in, plan.index), "index must be on u's device");  // CPU index, CUDA data
+  expect_one_line_error(call(in, plan.index), "index must be on u's device");  // CPU index, CUDA data
   Inputs mixed = in;
   mixed.B = mixed.B.cpu();
-  expect_error(call(mixed, plan.index.cuda()), "B must be on u's device");
+  expect_one_line_error(call(mixed, plan.index.cuda()), "B must be on u's device");
   Inputs wide = in;
   wide.A = torch::randn({8, 17}, torch::kCUDA);
   wide.B = torch::randn({1, 4, 17, 20}, torch::kCUDA);
   wide.C = wide.B;
-  expect_error(call(wide, plan.index.cuda()), "N <= 16");
+  expect_one_line_error(call(wide, plan.index.cuda()), "N <= 16");
   Inputs dbl = in;
   for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
-  expect_error(call(dbl, plan.index.cuda()), "float64");
+  expect_one_line_error(call(dbl, plan.index.cuda()), "float64");
   // Out-of-range ids on the GPU read nothing (no illegal access); the result stays finite.
   at::Tensor bad = plan.index.clone();
   bad[0][3] = 1 << 30;
@@ -497,7 +488,7 @@ TEST(cuda_selective_scan_plan, bad_inputs_are_one_line_errors) {
   Inputs plain = plain_inputs(1, 1, 3, 1, 10, true);
   for (at::Tensor* t : plain.all()) *t = t->to(torch::kCUDA);
   plain.C = plain.C.cpu();
-  expect_error([&] { vss::selective_scan(plain.u, plain.delta, plain.A, plain.B, plain.C); },
+  expect_one_line_error([&] { vss::selective_scan(plain.u, plain.delta, plain.A, plain.B, plain.C); },
                "C must be on u's device");
 }
 

@@ -1,14 +1,16 @@
 // vss::layer_norm on the CPU (the reference the CUDA kernel is held to) against PyTorch's own
 // at::layer_norm in float64, both layouts, every out_dtype, and its bad-input messages.
 #include "kernels/layer_norm.h"
+#include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <functional>
 #include <string>
 
 namespace {
+
+using vss::test::expect_one_line_error;
 
 double max_abs(const at::Tensor& a, const at::Tensor& b) {
   return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
@@ -66,32 +68,21 @@ TEST(layer_norm, constant_rows_give_the_bias) {
   EXPECT_LE(max_abs(vss::layer_norm(x, w, b, 1e-5), b.expand({2, 8})), 1e-6);
 }
 
-void expect_error(const std::function<void()>& fn, const std::string& expected) {
-  try {
-    fn();
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what_without_backtrace();
-    EXPECT_NE(msg.substr(0, msg.find('\n')).find(expected), std::string::npos) << msg;
-    return;
-  }
-  ADD_FAILURE() << "no error; expected: " << expected;
-}
-
 TEST(layer_norm, bad_arguments_name_the_tensor_and_shape) {
   const auto x = torch::randn({2, 3, 4});
   const auto w = torch::ones({4}), b = torch::zeros({4});
-  expect_error([&] { vss::layer_norm(x, torch::ones({3}), b, 1e-5); },
+  expect_one_line_error([&] { vss::layer_norm(x, torch::ones({3}), b, 1e-5); },
                "vss::layer_norm: weight must have shape [4] (x's channels), got [3]");
-  expect_error([&] { vss::layer_norm(x, w, torch::zeros({2, 2}), 1e-5); },
+  expect_one_line_error([&] { vss::layer_norm(x, w, torch::zeros({2, 2}), 1e-5); },
                "vss::layer_norm: bias must have shape [4] (x's channels), got [2, 2]");
-  expect_error([&] { vss::layer_norm(x, w, b, 1e-5, /*channel_first=*/true); },
+  expect_one_line_error([&] { vss::layer_norm(x, w, b, 1e-5, /*channel_first=*/true); },
                "weight must have shape [3] (x's channels), got [4]");
-  expect_error([&] { vss::layer_norm(torch::randn({4}), w, b, 1e-5, true); },
+  expect_one_line_error([&] { vss::layer_norm(torch::randn({4}), w, b, 1e-5, true); },
                "x must have shape [B, C, *spatial] (channel_first), got [4]");
-  expect_error([&] { vss::layer_norm(torch::ones({2, 4}, torch::kInt), w, b, 1e-5); },
+  expect_one_line_error([&] { vss::layer_norm(torch::ones({2, 4}, torch::kInt), w, b, 1e-5); },
                "x must be float32, float16, bfloat16 or float64, got Int");
-  expect_error([&] { vss::layer_norm(x, w, b, -1.0); }, "eps must be >= 0, got -1");
-  expect_error([&] { vss::layer_norm(x, w, b, 1e-5, false, torch::kLong); },
+  expect_one_line_error([&] { vss::layer_norm(x, w, b, -1.0); }, "eps must be >= 0, got -1");
+  expect_one_line_error([&] { vss::layer_norm(x, w, b, 1e-5, false, torch::kLong); },
                "out_dtype must be float32, float16, bfloat16 or float64, got Long");
 }
 

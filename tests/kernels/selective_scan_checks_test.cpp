@@ -3,28 +3,15 @@
 #include "kernels/selective_scan.h"
 #include "kernels/selective_scan_checks.h"
 #include "tests/kernels/scan_reference.h"
+#include "tests/support/test_support.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <functional>
 
 namespace vss::test {
 namespace {
-
-// Runs fn, which must throw a c10::Error whose first line contains `expected`.
-void expect_error(const std::function<void()>& fn, const std::string& expected) {
-  try {
-    fn();
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what_without_backtrace();
-    EXPECT_NE(msg.substr(0, msg.find('\n')).find(expected), std::string::npos)
-        << "message: " << msg << "\nexpected to contain: " << expected;
-    return;
-  }
-  ADD_FAILURE() << "no error; expected: " << expected;
-}
 
 // batch 2, K 2, D 3, N 4, L 17, float32.
 ScanArgs valid_args() {
@@ -52,42 +39,42 @@ TEST(selective_scan, bad_shapes_name_the_argument) {
   const std::string op = "vss::selective_scan: ";
   ScanArgs a = valid_args();
   a.u = torch::randn({2, 6});
-  expect_error([&] { run(a); }, op + "u must have shape [batch, K*D, L], got [2, 6]");
+  expect_one_line_error([&] { run(a); }, op + "u must have shape [batch, K*D, L], got [2, 6]");
   a = valid_args();
   a.u = torch::randn({0, 6, 17});
-  expect_error([&] { run(a); }, "u must have shape [batch, K*D, L], got [0, 6, 17] (empty");
+  expect_one_line_error([&] { run(a); }, "u must have shape [batch, K*D, L], got [0, 6, 17] (empty");
   a = valid_args();
   a.delta = torch::randn({2, 6, 16});
-  expect_error([&] { run(a); },
+  expect_one_line_error([&] { run(a); },
                op + "delta must have shape [2, 6, 17] (batch, K*D, L), got [2, 6, 16]");
   a = valid_args();
   a.A = torch::randn({6, 4, 1});
-  expect_error([&] { run(a); }, op + "A must have shape [6, N] (K*D, N), got [6, 4, 1]");
+  expect_one_line_error([&] { run(a); }, op + "A must have shape [6, N] (K*D, N), got [6, 4, 1]");
   a = valid_args();
   a.A = torch::randn({5, 4});
-  expect_error([&] { run(a); }, op + "A must have shape [6, N] (K*D, N), got [5, 4]");
+  expect_one_line_error([&] { run(a); }, op + "A must have shape [6, N] (K*D, N), got [5, 4]");
   a = valid_args();
   a.B = torch::randn({2, 2, 17});
-  expect_error([&] { run(a); },
+  expect_one_line_error([&] { run(a); },
                op + "B must have shape [2, K, 4, 17] (batch, K, N, L), got [2, 2, 17]");
   a = valid_args();
   a.B = torch::randn({2, 2, 3, 17});
-  expect_error([&] { run(a); },
+  expect_one_line_error([&] { run(a); },
                op + "B must have shape [2, K, 4, 17] (batch, K, N, L), got [2, 2, 3, 17]");
   a = valid_args();
   a.B = torch::randn({2, 4, 4, 17});
   a.C = torch::randn({2, 4, 4, 17});
-  expect_error([&] { run(a); }, op + "K*D = 6 channels are not divisible by K = 4 groups");
+  expect_one_line_error([&] { run(a); }, op + "K*D = 6 channels are not divisible by K = 4 groups");
   a = valid_args();
   a.C = torch::randn({2, 3, 4, 17});
-  expect_error([&] { run(a); },
+  expect_one_line_error([&] { run(a); },
                op + "C must have shape [2, 2, 4, 17] (batch, K, N, L), got [2, 3, 4, 17]");
   a = valid_args();
   a.D = torch::randn({3});
-  expect_error([&] { run(a); }, op + "D must have shape [6] (K*D), got [3]");
+  expect_one_line_error([&] { run(a); }, op + "D must have shape [6] (K*D), got [3]");
   a = valid_args();
   a.bias = torch::randn({6, 1});
-  expect_error([&] { run(a); }, op + "delta_bias must have shape [6] (K*D), got [6, 1]");
+  expect_one_line_error([&] { run(a); }, op + "delta_bias must have shape [6] (K*D), got [6, 1]");
 }
 
 TEST(selective_scan, state_size_outside_1_to_256_is_rejected) {
@@ -95,10 +82,10 @@ TEST(selective_scan, state_size_outside_1_to_256_is_rejected) {
   a.A = torch::randn({6, 257});
   a.B = torch::randn({2, 2, 257, 17});
   a.C = torch::randn({2, 2, 257, 17});
-  expect_error([&] { run(a); },
+  expect_one_line_error([&] { run(a); },
                "vss::selective_scan: A has state size N = 257, the kernels support 1..256");
   a.A = torch::randn({6, 0});
-  expect_error([&] { run(a); }, "A must have shape [6, N] (K*D, N), got [6, 0]");
+  expect_one_line_error([&] { run(a); }, "A must have shape [6, N] (K*D, N), got [6, 0]");
 }
 
 TEST(selective_scan, bad_dtypes_name_the_argument) {
@@ -106,21 +93,21 @@ TEST(selective_scan, bad_dtypes_name_the_argument) {
   ScanArgs a = valid_args();
   a.u = a.u.to(torch::kInt);
   a.delta = a.delta.to(torch::kInt);
-  expect_error([&] { run(a); }, op + "u must be float32, float16, bfloat16 or float64, got Int");
+  expect_one_line_error([&] { run(a); }, op + "u must be float32, float16, bfloat16 or float64, got Int");
   a = valid_args();
   a.delta = a.delta.to(torch::kBFloat16);
-  expect_error([&] { run(a); }, op + "delta must have u's dtype Float, got BFloat16");
+  expect_one_line_error([&] { run(a); }, op + "delta must have u's dtype Float, got BFloat16");
   a = valid_args();
   a.C = a.C.to(torch::kDouble);
-  expect_error([&] { run(a); }, op + "C must have u's dtype Float, got Double");
+  expect_one_line_error([&] { run(a); }, op + "C must have u's dtype Float, got Double");
   a = valid_args().to(torch::kBFloat16, torch::kBFloat16);
-  expect_error([&] { run(a); }, op + "A must be Float (float64 only with float64 inputs), got BFloat16");
+  expect_one_line_error([&] { run(a); }, op + "A must be Float (float64 only with float64 inputs), got BFloat16");
   a = valid_args().to(torch::kDouble, torch::kFloat);
-  expect_error([&] { run(a); }, op + "A must be Double (u is float64), got Float");
+  expect_one_line_error([&] { run(a); }, op + "A must be Double (u is float64), got Float");
   a = valid_args();
   a.bias = a.bias->to(torch::kHalf);
-  expect_error([&] { run(a); }, op + "delta_bias must be Float");
-  expect_error([&] { run(valid_args(), torch::kInt); },
+  expect_one_line_error([&] { run(a); }, op + "delta_bias must be Float");
+  expect_one_line_error([&] { run(valid_args(), torch::kInt); },
                op + "out_dtype must be float32, float16, bfloat16 or float64, got Int");
 }
 
@@ -128,7 +115,7 @@ TEST(selective_scan, tensors_on_another_device_are_rejected) {
   // The dispatcher routes a CPU/meta mix away from the CPU kernel, so call the shared check.
   ScanArgs a = valid_args();
   a.D = a.D->to(torch::kMeta);
-  expect_error(
+  expect_one_line_error(
       [&] { check_selective_scan_args("vss::selective_scan", a.u, a.delta, a.A, a.B, a.C, a.D, a.bias); },
       "vss::selective_scan: D must be on u's device cpu, got meta");
 }
@@ -143,9 +130,9 @@ TEST(selective_scan, backward_checks_dout) {
                                         const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                         const std::optional<at::Tensor>&,
                                         const std::optional<at::Tensor>&, bool)>();
-  expect_error([&] { backward.call(torch::ones({2, 6}), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
+  expect_one_line_error([&] { backward.call(torch::ones({2, 6}), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
                "vss::selective_scan_backward: dout must have the output's shape [2, 6, 17], got [2, 6]");
-  expect_error([&] { backward.call(torch::ones({2, 6, 17}, torch::kLong), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
+  expect_one_line_error([&] { backward.call(torch::ones({2, 6, 17}, torch::kLong), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
                "vss::selective_scan_backward: dout must be float32, float16, bfloat16 or float64, got Long");
 }
 
@@ -164,11 +151,11 @@ TEST(selective_scan, plan_checks_name_the_argument) {
   EXPECT_EQ(s.length, 17);
   EXPECT_EQ(s.tokens, 17);
   EXPECT_EQ(check(torch::zeros({2, 20}, torch::kInt), std::nullopt).length, 20);  // padded scans
-  expect_error([&] { check(index.to(torch::kLong), std::nullopt); },
+  expect_one_line_error([&] { check(index.to(torch::kLong), std::nullopt); },
                "vss::selective_scan_plan: index must be int32, got Long");
-  expect_error([&] { check(index.narrow(0, 0, 1), std::nullopt); },
+  expect_one_line_error([&] { check(index.narrow(0, 0, 1), std::nullopt); },
                "delta must have shape [2, 3, 17] (batch, K*D, H*W), got [2, 6, 17]");
-  expect_error([&] { check(index, torch::ones({16})); },
+  expect_one_line_error([&] { check(index, torch::ones({16})); },
                "merge_weight must have shape [17] (H*W), got [16]");
 }
 

@@ -12,6 +12,7 @@
 
 namespace {
 
+using vss::test::expect_one_line_error;
 using vss::test::max_abs_diff;
 
 struct PlanCase {
@@ -215,17 +216,6 @@ TEST(selective_scan_plan, backward_op_matches_autograd_through_per_direction_loo
   }
 }
 
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what_without_backtrace();
-    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-  }
-}
-
 TEST(selective_scan_plan, bad_inputs_are_one_line_errors) {
   PlanCase pc{1, 2, 4, 1, 3, 3, cross_index(3, 3), {}};
   const PlanInputs in = random_inputs(pc, torch::kFloat);
@@ -236,18 +226,18 @@ TEST(selective_scan_plan, bad_inputs_are_one_line_errors) {
   };
   at::Tensor out_of_range = pc.index.clone();
   out_of_range[1][4] = 9;
-  expect_error(with_index(out_of_range), "index[1][4] = 9");
+  expect_one_line_error(with_index(out_of_range), "index[1][4] = 9");
   at::Tensor below = pc.index.clone();
   below[0][0] = -2;
-  expect_error(with_index(below), "index[0][0] = -2");
-  expect_error(with_index(pc.index.to(torch::kLong)), "index must be int32");
-  expect_error(with_index(pc.index.reshape({-1})), "index");
-  expect_error(with_index(pc.index.narrow(0, 0, 2)), "delta must have shape");
+  expect_one_line_error(with_index(below), "index[0][0] = -2");
+  expect_one_line_error(with_index(pc.index.to(torch::kLong)), "index must be int32");
+  expect_one_line_error(with_index(pc.index.reshape({-1})), "index");
+  expect_one_line_error(with_index(pc.index.narrow(0, 0, 2)), "delta must have shape");
   // A plan made for a larger map (4×4) used on the 3×3 map.
-  expect_error(with_index(cross_index(4, 4)), "outside -1..8");
+  expect_one_line_error(with_index(cross_index(4, 4)), "outside -1..8");
   PlanCase weighted = pc;
   weighted.merge_weight = torch::ones({10});
-  expect_error([&] { run_plan(in, weighted, true); }, "merge_weight");
+  expect_one_line_error([&] { run_plan(in, weighted, true); }, "merge_weight");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "tests/support/test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -118,6 +120,18 @@ double max_rel_diff(const at::Tensor& a, const at::Tensor& b) {
   auto bd = b.detach().cpu().to(torch::kFloat64);
   auto d = (a.detach().cpu().to(torch::kFloat64) - bd).abs() / bd.abs().clamp_min(1.0);
   return d.max().item<double>();
+}
+
+void expect_one_line_error(const std::function<void()>& fn, const std::string& needle) {
+  try {
+    fn();
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    EXPECT_NE(msg.find(needle), std::string::npos) << "message: " << msg << "\nexpected to contain: " << needle;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
+    return;
+  }
+  ADD_FAILURE() << "no error; expected one containing: " << needle;
 }
 
 }  // namespace vss::test

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,10 @@ bool python_has(const std::vector<std::string>& modules);
 // configs/train/shapes_tiny.yaml shrunk to a few seconds of CPU training (10 steps of 2x8
 // samples), then `overrides` ("key=value") applied.
 vss::Config tiny_train_config(const std::vector<std::string>& overrides = {});
+
+// Runs fn, which must throw a c10::Error (a TORCH_CHECK) whose message is one line containing
+// `needle`; anything else is a test failure.
+void expect_one_line_error(const std::function<void()>& fn, const std::string& needle);
 
 // max |a - b| over all elements, computed in float64 (shapes must match).
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
