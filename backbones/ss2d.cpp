@@ -1,6 +1,7 @@
 #include "backbones/ss2d.h"
 
 #include "backbones/activation.h"
+#include "kernels/depthwise_conv.h"
 #include "scans/scan_2d.h"
 #include "scans/scan_strategy.h"
 
@@ -15,25 +16,37 @@ namespace vss {
 
 namespace {
 
-// w · x [B, I, L] -> [B, M, L] for each w [M, I], in float32 (float64 for float64 x): the
-// projections feeding the conv and the scan, which read float32. Under CUDA autocast, when no
-// gradient is needed, the products still run in the autocast dtype (x cast once for all of
-// them) but cuBLAS writes float32 itself (bmm's out_dtype): a 16-bit result cast afterwards
-// costs a second pass at 3x the bytes.
-std::vector<at::Tensor> project_to_float(std::initializer_list<at::Tensor> weights, const at::Tensor& x) {
+template <typename Tensors>
+bool needs_grad(const at::Tensor& x, const Tensors& weights) {
+  if (!at::GradMode::is_enabled()) return false;
+  bool any = x.requires_grad();
+  for (const at::Tensor& w : weights) any = any || w.requires_grad();
+  return any;
+}
+
+// w · x for each w [M, I]: x [B, I, L] -> [B, M, L], or with channel_last x [B, L, I] ->
+// [B, L, M]; in float32 (float64 for float64 x): the projections feeding the conv and the
+// scan, which read float32. Under CUDA autocast, when no gradient is needed, the products
+// still run in the autocast dtype (x cast once for all of them) but cuBLAS writes float32
+// itself (out_dtype): a 16-bit result cast afterwards costs a second pass at 3x the bytes.
+std::vector<at::Tensor> project_to_float(std::initializer_list<at::Tensor> weights, const at::Tensor& x,
+                                         bool channel_last = false) {
   const at::ScalarType st = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  bool needs_grad = at::GradMode::is_enabled() && x.requires_grad();
-  for (const at::Tensor& w : weights) needs_grad = needs_grad || (at::GradMode::is_enabled() && w.requires_grad());
   std::vector<at::Tensor> out;
-  if (x.is_cuda() && st == at::kFloat && !needs_grad && at::autocast::is_autocast_enabled(at::kCUDA)) {
+  if (x.is_cuda() && st == at::kFloat && !needs_grad(x, weights) &&
+      at::autocast::is_autocast_enabled(at::kCUDA)) {
     const at::ScalarType half = at::autocast::get_autocast_dtype(at::kCUDA);
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
     const at::Tensor xh = x.to(half);
     for (const at::Tensor& w : weights)
-      out.push_back(at::bmm(w.to(half).expand({x.size(0), w.size(0), w.size(1)}), xh, at::kFloat));
+      out.push_back(channel_last
+                        ? at::mm(xh.flatten(0, 1), w.to(half).t(), at::kFloat)
+                              .view({x.size(0), x.size(1), w.size(0)})
+                        : at::bmm(w.to(half).expand({x.size(0), w.size(0), w.size(1)}), xh, at::kFloat));
     return out;
   }
-  for (const at::Tensor& w : weights) out.push_back(at::matmul(w, x).to(st));
+  for (const at::Tensor& w : weights)
+    out.push_back((channel_last ? at::matmul(x, w.t()) : at::matmul(w, x)).to(st));
   return out;
 }
 
@@ -89,45 +102,73 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   const int64_t B = x.size(0), H = x.size(1), W = x.size(2), L = H * W;
   const at::Tensor tokens = x.reshape({B, L, o.d_model});
 
-  // in_proj straight into channel-first [B, Dn, L] (the conv and the scan want it);
-  // the gate z stays channel-last, where it meets out_norm's output.
+  // CUDA inference on the maps where it is faster (vssm_options.h): the channel-last fused
+  // scan (kernels/selective_scan.h), with everything from in_proj to out_norm in that layout
+  // (the conv through vss::depthwise_conv2d_channels_last, SiLU fused).
+  const bool channel_last =
+      o.fused_scan && x.is_cuda() && o.channels_last_scan_for(B, L) && !needs_grad(x, parameters());
+
+  // in_proj straight into the scan's layout: channel-first [B, Dn, L] (the conv and the
+  // channel-first scan want it) or channel-last; the gate z stays channel-last, where it meets
+  // out_norm's output.
   at::Tensor w_x = in_proj->weight, z;
   if (o.gated) {
     w_x = in_proj->weight.narrow(0, 0, Dn_);
     z = apply_activation(o.act, at::linear(tokens, in_proj->weight.narrow(0, Dn_, Dn_)));
   }
-  at::Tensor u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
-  if (conv2d) u = conv2d->forward(u);
-  u = apply_activation(o.act, u);
+  at::Tensor u;
+  if (channel_last) {
+    u = project_to_float({w_x}, tokens, /*channel_last=*/true)[0].view({B, H, W, Dn_});
+    const bool fused_silu = conv2d && o.act == "silu";
+    if (conv2d) {
+      std::optional<at::Tensor> bias;
+      if (conv2d->bias.defined()) bias = conv2d->bias;
+      u = depthwise_conv2d_channels_last(u, conv2d->weight, bias, fused_silu);
+    }
+    if (!fused_silu) u = apply_activation(o.act, u);
+  } else {
+    u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
+    if (conv2d) u = conv2d->forward(u);
+    u = apply_activation(o.act, u);
+  }
 
   // Per-direction projections in image layout. Δ_k = dt_projs_weight[k]·(x_proj_weight[k][:R]·u)
   // is folded into one [K·Dn, Dn] matrix: a single large GEMM writing Δ contiguously costs
   // less on a GPU than K skinny rank-R products over a strided view (same math).
-  const at::Tensor u_tokens = u.view({B, Dn_, L});
   const at::Tensor w_delta = at::matmul(dt_projs_weight, x_proj_weight.narrow(1, 0, R_)).view({K_ * Dn_, Dn_});
-  const auto projected =
-      project_to_float({w_delta, x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_})}, u_tokens);
-  const at::Tensor delta = projected[0].view({B, K_ * Dn_, H, W});
-  const at::Tensor bc = projected[1].view({B, K_, 2 * N_, L});
+  const at::Tensor w_bc = x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_});
   // The scan reads float32 u, Δ, B, C whatever the autocast dtype (the official v2 does
   // so too; v05 feeds bf16): bf16 rounding of u and Δ ahead of the exponentials and of the
   // out_norm that follows costs more than the CUDA bf16 parity tolerance allows.
-  // float64 stays float64 (gradient checks).
-  // (project_to_float returns Δ, B, C so; u is cast in case the conv ran in 16 bits.)
-  const at::ScalarType st = delta.scalar_type();
-  const at::Tensor us = u.to(st);
-  const at::Tensor Bs = bc.narrow(2, 0, N_).contiguous().view({B, K_, N_, H, W});
-  const at::Tensor Cs = bc.narrow(2, N_, N_).contiguous().view({B, K_, N_, H, W});
+  // float64 stays float64 (gradient checks). (project_to_float returns Δ, B, C so; u is cast
+  // in case the conv ran in 16 bits.)
+  const at::ScalarType st = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   const at::Tensor A = -torch::exp(A_logs.to(st));
   const at::Tensor D = Ds.to(st);
   const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(st);
   const ScanPlan& plan = cached_plan(*o.scan, H, W, x.device());
-  const auto scan = o.fused_scan ? scan_2d : scan_2d_unfused;
-  at::Tensor y = scan(us, delta, A, Bs, Cs, D, delta_bias, plan, /*delta_softplus=*/true, st);
+  at::Tensor y;
+  if (channel_last) {
+    const at::Tensor u_tokens = u.to(st).reshape({B, L, Dn_});
+    const auto projected = project_to_float({w_delta, w_bc}, u_tokens, /*channel_last=*/true);
+    const at::Tensor bc = projected[1].view({B, H, W, K_, 2 * N_});
+    y = scan_2d_channels_last(u_tokens.view({B, H, W, Dn_}), projected[0].view({B, H, W, K_ * Dn_}), A,
+                              bc.narrow(4, 0, N_).contiguous(), bc.narrow(4, N_, N_).contiguous(), D,
+                              delta_bias, plan, /*delta_softplus=*/true, st);
+  } else {
+    const at::Tensor u_tokens = u.view({B, Dn_, L});
+    const auto projected = project_to_float({w_delta, w_bc}, u_tokens);
+    const at::Tensor delta = projected[0].view({B, K_ * Dn_, H, W});
+    const at::Tensor bc = projected[1].view({B, K_, 2 * N_, L});
+    const at::Tensor Bs = bc.narrow(2, 0, N_).contiguous().view({B, K_, N_, H, W});
+    const at::Tensor Cs = bc.narrow(2, N_, N_).contiguous().view({B, K_, N_, H, W});
+    const auto scan = o.fused_scan ? scan_2d : scan_2d_unfused;
+    y = scan(u.to(st), delta, A, Bs, Cs, D, delta_bias, plan, /*delta_softplus=*/true, st);
+  }
 
   // out_norm's result feeds out_proj (through the gate's product, which out_proj would round
   // to the autocast dtype anyway).
-  y = out_norm->forward_into_projection(y, /*channel_first=*/true).to(x.scalar_type());  // [B, H, W, Dn]
+  y = out_norm->forward_into_projection(y, /*channel_first=*/!channel_last).to(x.scalar_type());  // [B, H, W, Dn]
   if (o.gated) y = y * z.view({B, H, W, Dn_});
   return at::dropout(out_proj->forward(y), o.dropout, is_training());
 }

@@ -1,7 +1,7 @@
-// vss-bench scan-fused: the selective scan on VMamba-sized maps, three ways — the plain op on
+// vss-bench scan-fused: the selective scan on VMamba-sized maps, four ways — the plain op on
 // already-flattened [B, K·D, L] inputs, the fused plan op (vss::selective_scan_plan: gathers
-// and merges inside the kernel) and the unfused flatten -> scan -> merge path — forward and
-// forward+backward, in float32 and bfloat16. Each time is the median of --iters runs after
+// and merges inside the kernel), its channel-last twin (forward only: inference) and the
+// unfused flatten -> scan -> merge path — forward and forward+backward, in float32 and bfloat16. Each time is the median of --iters runs after
 // warm-up (CUDA events); GB/s counts the bytes the op must read and write once at the given
 // dtypes, and "copy%" compares that with a device-to-device copy measured in the same run.
 #include "bench/bench_command.h"
@@ -50,6 +50,14 @@ std::vector<Case> all_cases() {
 // and the 480x270 input of a 1920x1080 output.
 std::vector<Case> restoration_cases() {
   return {{1, 72, 256, 256, 1, 4, true}, {1, 72, 270, 480, 1, 4, true}};
+}
+
+// VMamba-T's (ssm_ratio 1) stage maps at 224² b128 and 1024² b4 (and 2048² b1's first), where
+// the channel-first and channel-last fused kernels trade places.
+std::vector<Case> vmamba_t_cases() {
+  return {{128, 96, 56, 56, 1, 4, true}, {128, 192, 28, 28, 1, 4, true},
+          {4, 96, 256, 256, 1, 4, true}, {4, 192, 128, 128, 1, 4, true},
+          {4, 384, 64, 64, 1, 4, true},  {1, 96, 512, 512, 1, 4, true}};
 }
 
 struct Row {
@@ -148,6 +156,14 @@ void run_case(const Case& c, at::ScalarType dtype, const c10::Device& dev, int i
                              std::nullopt, true);
   });
   {
+    const at::Tensor u = x.u_img.transpose(1, 2).contiguous(), delta = x.delta.transpose(1, 2).contiguous();
+    const at::Tensor B = x.B.permute({0, 3, 1, 2}).contiguous(), C = x.C.permute({0, 3, 1, 2}).contiguous();
+    time("fused-cl fwd", bytes.fused_fwd, [&] {
+      vss::selective_scan_plan_channels_last(u, delta, x.A, B, C, x.D, x.bias, plan.index,
+                                             std::nullopt, true);
+    });
+  }
+  {
     auto in = leaves({x.u_img, x.delta, x.A, x.B, x.C, x.D, x.bias});
     time("fused fwd+bwd", bytes.fused_fwd + bytes.fused_bwd, [&] {
       at::Tensor y = vss::selective_scan_plan(in[0], in[1], in[2], in[3], in[4], in[5], in[6],
@@ -181,6 +197,7 @@ int run(const std::vector<std::string>& args) {
   auto& json = p.option("--json", "FILE", "", "also write the results as JSON");
   auto& quick = p.flag("--quick", "first image case and the Mamba LM case only");
   auto& restoration = p.flag("--restoration", "restoration-shaped cases instead (batch 1, 72 channels, 256² and 270x480)");
+  auto& vmamba_t = p.flag("--vmamba-t", "VMamba-T's stage maps at 224² b128, 1024² b4 and 2048² b1 instead");
   auto& split = scan_split_option(p);
   if (int rc = p.parse(args); rc >= 0) return rc;
   try {
@@ -198,6 +215,7 @@ int run(const std::vector<std::string>& args) {
   std::vector<Case> cases = all_cases();
   if (quick) cases = {cases.front(), cases.back()};
   if (restoration) cases = restoration_cases();
+  if (vmamba_t) cases = vmamba_t_cases();
   for (const Case& c : cases)
     for (const std::string& d : {std::string("fp32"), std::string("bf16")})
       if (dtypes.str().find(d) != std::string::npos)
@@ -215,14 +233,15 @@ int run(const std::vector<std::string>& args) {
       if (r.case_name == like.case_name && r.dtype == like.dtype && r.variant == variant) return &r;
     return nullptr;
   };
-  std::printf("\n| case | dtype | fused/plain fwd | fused/plain fwd+bwd | unfused/fused fwd | unfused/fused fwd+bwd |\n|---|---|---|---|---|---|\n");
+  std::printf("\n| case | dtype | fused/plain fwd | fused-cl/plain fwd | fused/plain fwd+bwd | unfused/fused fwd | unfused/fused fwd+bwd |\n|---|---|---|---|---|---|---|\n");
   for (const Row& r : rows) {
     if (r.variant != "fused fwd") continue;
     const Row *pf = find(r, "plain fwd"), *pb = find(r, "plain fwd+bwd"),
               *fb = find(r, "fused fwd+bwd"), *uf = find(r, "unfused fwd"),
-              *ub = find(r, "unfused fwd+bwd");
-    std::printf("| %s | %s | %.2f | %.2f | %.2f | %.2f |\n", r.case_name.c_str(), r.dtype.c_str(),
-                r.ms / pf->ms, fb->ms / pb->ms, uf->ms / r.ms, ub->ms / fb->ms);
+              *ub = find(r, "unfused fwd+bwd"), *cl = find(r, "fused-cl fwd");
+    std::printf("| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r.case_name.c_str(),
+                r.dtype.c_str(), r.ms / pf->ms, cl->ms / pf->ms, fb->ms / pb->ms, uf->ms / r.ms,
+                ub->ms / fb->ms);
   }
   if (!json.str().empty()) {
     nlohmann::json j;

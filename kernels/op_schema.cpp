@@ -21,6 +21,15 @@ TORCH_LIBRARY(vss, m) {
       "Tensor C, Tensor? D, Tensor? delta_bias, Tensor index, Tensor? merge_weight, "
       "bool delta_softplus) -> (Tensor du, Tensor ddelta, Tensor dA, Tensor dB, Tensor dC, "
       "Tensor dD, Tensor ddelta_bias)");
+  // Inference only (no autograd kernel): kernels/selective_scan.h.
+  m.def(
+      "selective_scan_plan_channels_last(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, "
+      "Tensor? D, Tensor? delta_bias, Tensor index, Tensor? merge_weight=None, "
+      "bool delta_softplus=False, ScalarType? out_dtype=None) -> Tensor");
+  // Inference only (no autograd kernel): kernels/depthwise_conv.h.
+  m.def(
+      "depthwise_conv2d_channels_last(Tensor x, Tensor weight, Tensor? bias=None, "
+      "bool silu=False) -> Tensor");
   // Inference only (no autograd kernel): kernels/layer_norm.h.
   m.def(
       "layer_norm(Tensor x, Tensor weight, Tensor bias, float eps, bool channel_first=False, "

@@ -21,20 +21,40 @@ std::tuple<at::Tensor, at::Tensor> selective_scan(
   return op.call(u, delta, A, B, C, D, delta_bias, delta_softplus, return_last_state, out_dtype);
 }
 
+namespace {
+
+// Both plan ops share one signature.
+using PlanOpSignature = at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                   const at::Tensor&, const at::Tensor&,
+                                   const std::optional<at::Tensor>&,
+                                   const std::optional<at::Tensor>&, const at::Tensor&,
+                                   const std::optional<at::Tensor>&, bool,
+                                   std::optional<at::ScalarType>);
+
+c10::TypedOperatorHandle<PlanOpSignature> plan_op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<PlanOpSignature>();
+}
+
+}  // namespace
+
 at::Tensor selective_scan_plan(
     const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
     const at::Tensor& C, const std::optional<at::Tensor>& D,
     const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
     const std::optional<at::Tensor>& merge_weight, bool delta_softplus,
     std::optional<at::ScalarType> out_dtype) {
-  static const auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("vss::selective_scan_plan", "")
-          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                            const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
-                            const std::optional<at::Tensor>&, const at::Tensor&,
-                            const std::optional<at::Tensor>&, bool,
-                            std::optional<at::ScalarType>)>();
+  static const auto op = plan_op("vss::selective_scan_plan");
+  return op.call(u, delta, A, B, C, D, delta_bias, index, merge_weight, delta_softplus,
+                 out_dtype);
+}
+
+at::Tensor selective_scan_plan_channels_last(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
+    const std::optional<at::Tensor>& merge_weight, bool delta_softplus,
+    std::optional<at::ScalarType> out_dtype) {
+  static const auto op = plan_op("vss::selective_scan_plan_channels_last");
   return op.call(u, delta, A, B, C, D, delta_bias, index, merge_weight, delta_softplus,
                  out_dtype);
 }

@@ -37,4 +37,16 @@ at::Tensor selective_scan_plan(
     const std::optional<at::Tensor>& merge_weight = std::nullopt, bool delta_softplus = false,
     std::optional<at::ScalarType> out_dtype = std::nullopt);
 
+// The plan-driven scan on channel-last tensors, for inference (no autograd): the same
+// semantics with u [B, HW, D], delta [B, HW, K·D], B, C [B, HW, K, N]; returns y [B, HW, D].
+// On CUDA a warp owns 32 consecutive channels, so every step of any direction reads
+// contiguous memory: the fast layout for maps too large for the channel-first kernels'
+// shared-memory rows. The CPU kernel permutes to the channel-first op.
+at::Tensor selective_scan_plan_channels_last(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
+    const std::optional<at::Tensor>& merge_weight = std::nullopt, bool delta_softplus = false,
+    std::optional<at::ScalarType> out_dtype = std::nullopt);
+
 }  // namespace vss

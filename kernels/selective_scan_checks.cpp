@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace vss {
 
@@ -173,6 +174,34 @@ ScanSizes check_selective_scan_plan_args(const char* op, const at::Tensor& u,
     check_device(op, "merge_weight", *w, u);
   }
   return s;
+}
+
+ScanSizes check_selective_scan_plan_channels_last_args(
+    const char* op, const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
+    const at::Tensor& B, const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
+    const std::optional<at::Tensor>& merge_weight) {
+  for (auto [arg, t] : {std::pair{"u", &u}, std::pair{"delta", &delta}, std::pair{"B", &B},
+                        std::pair{"C", &C}, std::pair{"index", &index}})
+    check_defined(op, arg, *t);
+  check_shape(op, "u", u, {{kAny, "batch"}, {kAny, "H*W"}, {kAny, "D"}});
+  check_shape(op, "index", index, {{kAny, "K"}, {kAny, "L"}});
+  const int64_t batch = u.size(0), tokens = u.size(1), K = index.size(0);
+  check_shape(op, "delta", delta, {{batch, "batch"}, {tokens, "H*W"}, {K * u.size(2), "K*D"}});
+  check_shape(op, "B", B, {{batch, "batch"}, {tokens, "H*W"}, {K, "K"}, {kAny, "N"}});
+  check_shape(op, "C", C, {{batch, "batch"}, {tokens, "H*W"}, {K, "K"}, {B.size(3), "N"}});
+  // The layouts agree: the channel-first views pass the shape checks, and the rest is common.
+  return check_selective_scan_plan_args(op, u.transpose(1, 2), delta.transpose(1, 2), A,
+                                        B.permute({0, 2, 3, 1}), C.permute({0, 2, 3, 1}), D,
+                                        delta_bias, index, merge_weight);
+}
+
+void check_plan_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& u) {
+  TORCH_CHECK(s.state <= kMaxCudaScanState, op, ": the CUDA kernel supports state size N <= ",
+              kMaxCudaScanState, ", got ", s.state);
+  TORCH_CHECK(u.scalar_type() != at::kDouble, op,
+              ": float64 inputs are CPU-only, got u of dtype float64 on ", u.device());
+  TORCH_CHECK(s.tokens < (int64_t{1} << 31), op, ": H*W must be below 2^31 (int32 token ids)");
 }
 
 void check_scan_dout(const char* op, const at::Tensor& dout, at::IntArrayRef expected,

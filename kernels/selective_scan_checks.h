@@ -49,6 +49,20 @@ ScanSizes check_selective_scan_plan_args(const char* op, const at::Tensor& u,
                                          const at::Tensor& index,
                                          const std::optional<at::Tensor>& merge_weight);
 
+// vss::selective_scan_plan_channels_last: the same tensors channel-last, u [batch, H·W, D];
+// delta [batch, H·W, K·D] (direction k's channels at k·D ..); B, C [batch, H·W, K, N]; the
+// rest as above. Checks these layouts, then everything else as the channel-first op does.
+ScanSizes check_selective_scan_plan_channels_last_args(
+    const char* op, const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
+    const at::Tensor& B, const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, const at::Tensor& index,
+    const std::optional<at::Tensor>& merge_weight);
+
+// What the CUDA plan kernels add to the checks above: N <= kMaxCudaScanState, no float64
+// (CPU-only), H·W below 2^31 (int32 token ids).
+inline constexpr int64_t kMaxCudaScanState = 16;
+void check_plan_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& u);
+
 // The upstream gradient of a backward op: shape `expected` (out's shape), any floating dtype
 // (out_dtype may differ from the inputs), u's device.
 void check_scan_dout(const char* op, const at::Tensor& dout, at::IntArrayRef expected,

@@ -413,10 +413,6 @@ ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   return p;
 }
 
-at::Tensor contiguous_or_undefined(const std::optional<at::Tensor>& t) {
-  return t.has_value() ? t->contiguous() : at::Tensor();
-}
-
 // Blocks of 128 threads for short sequences (more blocks in flight), 256 for long ones.
 template <typename F>
 void with_block_size(int64_t L, F&& f) {

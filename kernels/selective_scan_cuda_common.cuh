@@ -7,6 +7,7 @@
 // NT·ITEMS steps; thread j owns the ITEMS consecutive steps j·ITEMS .. j·ITEMS+ITEMS-1 of a
 // chunk, so its loads are contiguous (16-byte vectors where the row is aligned).
 #include "kernels/cuda_element.cuh"
+#include "kernels/selective_scan_checks.h"
 #include "kernels/scan_split.h"
 
 #include <cuda_bf16.h>
@@ -171,7 +172,7 @@ __device__ __forceinline__ float block_sum(float v, float* smem) {
 // gathered through a scan plan); load_BC(n, Bv, Cv) fills the thread's items of state n.
 
 constexpr float kLog2e = 1.4426950408889634f;
-constexpr int kMaxN = 16;  // state size the kernels support (per-thread carry arrays)
+constexpr int kMaxN = kMaxCudaScanState;  // per-thread carry arrays
 
 template <int ITEMS>
 __device__ __forceinline__ void apply_delta_transform(float (&dt)[ITEMS], float bias, bool sp) {

@@ -6,6 +6,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <optional>
+
 namespace vss::cuda {
 
 template <typename T>
@@ -34,6 +36,11 @@ void dispatch_in_out(at::ScalarType in, at::ScalarType out, F&& f) {
     default:
       TORCH_CHECK(false, "selective_scan (CUDA): u must be float32, float16 or bfloat16, got ", in);
   }
+}
+
+// An optional argument contiguous, or an undefined tensor when absent.
+inline at::Tensor contiguous_or_undefined(const std::optional<at::Tensor>& t) {
+  return t.has_value() && t->defined() ? t->contiguous() : at::Tensor();
 }
 
 template <typename T>

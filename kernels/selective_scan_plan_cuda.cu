@@ -666,18 +666,6 @@ PlanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   return p;
 }
 
-at::Tensor contiguous_or_undefined(const std::optional<at::Tensor>& t) {
-  return t.has_value() && t->defined() ? t->contiguous() : at::Tensor();
-}
-
-void check_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& u) {
-  TORCH_CHECK(s.state <= kMaxN, op, ": the CUDA kernel supports state size N <= ", kMaxN, ", got ",
-              s.state);
-  TORCH_CHECK(u.scalar_type() != at::kDouble, op,
-              ": float64 inputs are CPU-only, got u of dtype float64 on ", u.device());
-  TORCH_CHECK(s.tokens < (int64_t{1} << 31), op, ": H*W must be below 2^31 (int32 token ids)");
-}
-
 at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
   return want == in || want == at::kFloat ? want : at::kFloat;
 }
@@ -730,7 +718,7 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
   constexpr const char* op = "vss::selective_scan_plan";
   const ScanSizes s = check_selective_scan_plan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in,
                                                      bias_in, index_in, weight_in);
-  check_cuda_args(op, s, u_in);
+  check_plan_cuda_args(op, s, u_in);
   check_scan_out_dtype(op, out_dtype);
   const c10::cuda::CUDAGuard guard(u_in.device());
   const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
@@ -824,7 +812,7 @@ selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u
   constexpr const char* op = "vss::selective_scan_plan_backward";
   const ScanSizes s = check_selective_scan_plan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in,
                                                      bias_in, index_in, weight_in);
-  check_cuda_args(op, s, u_in);
+  check_plan_cuda_args(op, s, u_in);
   check_scan_dout(op, dout_in, u_in.sizes(), u_in);
   const c10::cuda::CUDAGuard guard(u_in.device());
   const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),

@@ -6,6 +6,9 @@
 
 #include <torch/torch.h>
 
+#include <string>
+#include <tuple>
+
 namespace vss {
 
 namespace {
@@ -52,6 +55,36 @@ at::Tensor scan_2d(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
       A, B.reshape({d.batch, plan.K, d.states, HW}), C.reshape({d.batch, plan.K, d.states, HW}),
       D, delta_bias, plan.index.to(u.device()), merge_weight, delta_softplus, out_dtype);
   return y.view({d.batch, d.channels, plan.H, plan.W});
+}
+
+at::Tensor scan_2d_channels_last(const at::Tensor& u, const at::Tensor& delta,
+                                 const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
+                                 const std::optional<at::Tensor>& D,
+                                 const std::optional<at::Tensor>& delta_bias,
+                                 const ScanPlan& plan, bool delta_softplus,
+                                 std::optional<at::ScalarType> out_dtype) {
+  const std::string where = "scan_2d_channels_last: ";
+  if (u.dim() != 4)
+    throw Error(where + "u must be [B, H, W, D], got shape " + shape_to_string(u.sizes().vec()));
+  if (u.size(1) != plan.H || u.size(2) != plan.W)
+    throw Error(where + "u is a " + std::to_string(u.size(1)) + "x" + std::to_string(u.size(2)) +
+                " map but the plan is for " + std::to_string(plan.H) + "x" +
+                std::to_string(plan.W) + " (HxW)");
+  const int64_t batch = u.size(0), HW = plan.H * plan.W, dim = u.size(3);
+  for (auto [name, t, rank] : {std::tuple{"delta", &delta, 4}, std::tuple{"B", &B, 5},
+                               std::tuple{"C", &C, 5}})
+    if (t->dim() != rank || t->size(0) != batch || t->size(1) != plan.H || t->size(2) != plan.W)
+      throw Error(where + name + " must be [" + std::to_string(batch) + ", " +
+                  std::to_string(plan.H) + ", " + std::to_string(plan.W) +
+                  (rank == 4 ? ", K*D]" : ", K, N]") + " (u's batch and map), got shape " +
+                  shape_to_string(t->sizes().vec()));
+  std::optional<at::Tensor> merge_weight;
+  if (plan.merge_weight.defined()) merge_weight = plan.merge_weight.to(u.device());
+  const at::Tensor y = selective_scan_plan_channels_last(
+      u.reshape({batch, HW, dim}), delta.reshape({batch, HW, delta.size(3)}), A,
+      B.reshape({batch, HW, B.size(3), B.size(4)}), C.reshape({batch, HW, C.size(3), C.size(4)}),
+      D, delta_bias, plan.index.to(u.device()), merge_weight, delta_softplus, out_dtype);
+  return y.view({batch, plan.H, plan.W, dim});
 }
 
 at::Tensor scan_2d_unfused(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,

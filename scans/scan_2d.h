@@ -16,6 +16,16 @@ at::Tensor scan_2d(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
                    const std::optional<at::Tensor>& delta_bias, const ScanPlan& plan,
                    bool delta_softplus = false, std::optional<at::ScalarType> out_dtype = std::nullopt);
 
+// The fused op on channel-last tensors, for inference (vss::selective_scan_plan_channels_last,
+// no autograd): u [B, H, W, D]; delta [B, H, W, K·D]; B, C [B, H, W, K, N]. Returns
+// y [B, H, W, D]. On CUDA the fast layout for large maps (kernels/selective_scan.h).
+at::Tensor scan_2d_channels_last(const at::Tensor& u, const at::Tensor& delta,
+                                 const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
+                                 const std::optional<at::Tensor>& D,
+                                 const std::optional<at::Tensor>& delta_bias,
+                                 const ScanPlan& plan, bool delta_softplus = false,
+                                 std::optional<at::ScalarType> out_dtype = std::nullopt);
+
 // The oracle: flatten -> vss::selective_scan -> merge, with the K copies materialised.
 at::Tensor scan_2d_unfused(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
                            const at::Tensor& B, const at::Tensor& C,

@@ -142,6 +142,25 @@ TEST(vssm_config, bad_configs_give_one_line_errors) {
   EXPECT_NE(error_of([&] { build(bad("norm_layer: gn\n")); }).find("norm_layer"), std::string::npos);
   EXPECT_NE(error_of([&] { build(bad("depht: 3\n")); }).find("depht"), std::string::npos);
   EXPECT_NE(error_of([&] { build(bad("out_indices: [0, 4]\n")); }).find("out_indices"), std::string::npos);
+  const auto layout_error = error_of([&] { build(bad("channels_last_scan: sometimes\n")); });
+  EXPECT_NE(layout_error.find("channels_last_scan"), std::string::npos) << layout_error;
+  EXPECT_NE(layout_error.find("sometimes"), std::string::npos) << layout_error;
+}
+
+TEST(vssm_config, channels_last_scan_rule) {
+  SS2DOptions o;
+  o.d_model = 96;
+  o.ssm_ratio = 1.0;
+  EXPECT_TRUE(o.channels_last_scan_for(4, 256 * 256));   // large maps
+  EXPECT_TRUE(o.channels_last_scan_for(128, 7 * 7));     // batch × d_inner = 12288
+  EXPECT_FALSE(o.channels_last_scan_for(4, 64 * 64));    // 4 × 96 channels, 64² tokens
+  o.channels_last_scan = ChannelsLastScan::kNever;
+  EXPECT_FALSE(o.channels_last_scan_for(4, 256 * 256));
+  o.channels_last_scan = ChannelsLastScan::kAlways;
+  EXPECT_TRUE(o.channels_last_scan_for(1, 1));
+  EXPECT_EQ(ss2d_options_from_config(Config::parse("d_model: 8\nchannels_last_scan: never\n", "x.yaml"))
+                .channels_last_scan,
+            ChannelsLastScan::kNever);
 }
 
 TEST(vssm_config, bad_images_give_one_line_errors) {

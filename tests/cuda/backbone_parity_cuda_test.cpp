@@ -1,6 +1,7 @@
 // Parity with the official VMamba on CUDA (../shared/parity README): every ss2d/ and vssm/
 // case, float32 within 1e-3 (max abs) and bf16 autocast within 3e-2 (relative to
-// max(1, |reference|)), through the fused plan-driven scan and the unfused oracle.
+// max(1, |reference|)), through the fused plan-driven scan (channel-first and channel-last
+// kernels, whatever the map size) and the unfused oracle.
 #include "backbones/ss2d.h"
 #include "backbones/vssm.h"
 #include "backbones/weights.h"
@@ -56,8 +57,23 @@ at::Tensor to_channel_last(const at::Tensor& t, bool channel_first) {
   return channel_first ? t.permute({0, 2, 3, 1}) : t;
 }
 
-std::string label_of(const std::filesystem::path& p, bool fused, bool bf16) {
-  return p.stem().string() + (fused ? " [fused " : " [unfused ") + (bf16 ? "bf16] " : "fp32] ");
+// The scan paths an SS2D can take on CUDA inference.
+struct ScanPath {
+  const char* name;
+  bool fused;
+  ChannelsLastScan channels_last;
+};
+constexpr ScanPath kScanPaths[] = {{"fused", true, ChannelsLastScan::kNever},
+                                   {"fused-cl", true, ChannelsLastScan::kAlways},
+                                   {"unfused", false, ChannelsLastScan::kNever}};
+
+void apply(const ScanPath& path, SS2DOptions& o) {
+  o.fused_scan = path.fused;
+  o.channels_last_scan = path.channels_last;
+}
+
+std::string label_of(const std::filesystem::path& p, const ScanPath& path, bool bf16) {
+  return p.stem().string() + " [" + path.name + (bf16 ? " bf16] " : " fp32] ");
 }
 
 TEST(parity, ss2d_cuda) {
@@ -70,17 +86,17 @@ TEST(parity, ss2d_cuda) {
     const auto file = read_safetensors(path);
     const Config config = Config::parse(file.metadata.at("config"), path.string() + " config");
     const bool channel_first = config.get_or<bool>("channel_first", false);
-    for (bool fused : {true, false})
+    for (const ScanPath& scan : kScanPaths)
       for (bool bf16 : {false, true}) {
         SS2DOptions options = ss2d_options_from_config(config);
-        options.fused_scan = fused;
+        apply(scan, options);
         SS2D layer(options);
         load_weights(*layer, path, true, "state.");
         layer->to(torch::kCUDA);
         layer->eval();
         const auto x = to_channel_last(file.at("x"), channel_first).to(torch::kCUDA);
         const auto y = run(bf16, [&] { return std::vector<at::Tensor>{layer->forward(x)}; })[0];
-        expect_close(label_of(path, fused, bf16) + "y", bf16, y, to_channel_last(file.at("y"), channel_first));
+        expect_close(label_of(path, scan, bf16) + "y", bf16, y, to_channel_last(file.at("y"), channel_first));
       }
   }
 }
@@ -97,16 +113,16 @@ TEST(parity, vssm_cuda) {
     const bool dense = file.metadata.at("kind") == "vssm_backbone";
     const std::string norm = config.get_or<std::string>("norm_layer", "ln");
     const bool channel_first = norm == "ln2d" || norm == "bn";
-    for (bool fused : {true, false})
+    for (const ScanPath& scan : kScanPaths)
       for (bool bf16 : {false, true}) {
         VSSMOptions options = vssm_options_from_config(config);
-        options.ssm.fused_scan = fused;
+        apply(scan, options.ssm);
         VSSM model(options, dense);
         load_weights(model, path, true, "state.");
         model.to(torch::kCUDA);
         model.eval();
         const auto input = file.at("input").to(torch::kCUDA);
-        const std::string label = label_of(path, fused, bf16);
+        const std::string label = label_of(path, scan, bf16);
         if (dense) {
           const auto outs = run(bf16, [&] { return model.forward_features(input); });
           for (size_t i = 0; i < outs.size(); ++i)

@@ -1,5 +1,6 @@
 // CUDA selective scans against the CPU reference: the plain op (forward, backward, every
-// dtype, long and odd lengths), the fused plan op for every strategy, determinism, bad input.
+// dtype, long and odd lengths), the fused plan op and its channel-last twin for every
+// strategy, determinism, bad input.
 // Skipped (not passed) where no GPU is visible.
 #include "kernels/scan_split.h"
 #include "kernels/selective_scan.h"
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -367,16 +369,29 @@ TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
   }
 }
 
+// Two directions over a 6-token map with -1 padding steps at the start, middle and end, a
+// merge weight, and CPU inputs for them (batch 2, D = 3, N = 2).
+struct PaddedPlan {
+  at::Tensor index, weight;
+  Inputs cpu;
+};
+constexpr int64_t kPaddedBatch = 2, kPaddedDim = 3, kPaddedTokens = 6;
+
+PaddedPlan padded_plan() {
+  PaddedPlan p;
+  p.index = torch::tensor({0, 1, -1, 2, 3, 4, 5, -1, -1, -1, 5, 4, 3, -1, 2, 1, 0, -1}, torch::kInt)
+                .reshape({2, 9});
+  p.weight = torch::rand({kPaddedTokens}) + 0.5;
+  p.cpu = plain_inputs(kPaddedBatch, 2, kPaddedDim, 2, kPaddedTokens, true);
+  p.cpu.u = torch::randn({kPaddedBatch, kPaddedDim, kPaddedTokens});
+  return p;
+}
+
 TEST(cuda_selective_scan_plan, merge_weight_and_padding_match_cpu) {
   REQUIRE_CUDA();
   torch::manual_seed(14);
-  const at::Tensor index =
-      torch::tensor({0, 1, -1, 2, 3, 4, 5, -1, -1, -1, 5, 4, 3, -1, 2, 1, 0, -1}, torch::kInt)
-          .reshape({2, 9});
-  const at::Tensor weight = torch::rand({6}) + 0.5;
-  const int64_t batch = 2, dim = 3, N = 2, HW = 6;
-  Inputs cpu = plain_inputs(batch, 2, dim, N, HW, true);
-  cpu.u = torch::randn({batch, dim, HW});
+  auto [index, weight, cpu] = padded_plan();
+  const int64_t batch = kPaddedBatch, dim = kPaddedDim, HW = kPaddedTokens;
   const at::Tensor dy = torch::randn({batch, dim, HW});
   auto run = [&](const Inputs& proto, const at::Tensor& idx, const at::Tensor& w) {
     Inputs in = proto;
@@ -490,6 +505,126 @@ TEST(cuda_selective_scan_plan, bad_inputs_are_one_line_errors) {
   plain.C = plain.C.cpu();
   expect_one_line_error([&] { vss::selective_scan(plain.u, plain.delta, plain.A, plain.B, plain.C); },
                "C must be on u's device");
+}
+
+// ---- the channel-last plan op (inference) ----------------------------------------------
+
+// Image inputs channel-last, as scan_2d_channels_last takes them.
+ImageInputs channels_last(const ImageInputs& x) {
+  ImageInputs out = x;
+  out.u = x.u.permute({0, 2, 3, 1}).contiguous();
+  out.delta = x.delta.permute({0, 2, 3, 1}).contiguous();
+  out.B = x.B.permute({0, 3, 4, 1, 2}).contiguous();
+  out.C = x.C.permute({0, 3, 4, 1, 2}).contiguous();
+  return out;
+}
+
+TEST(cuda_selective_scan_plan_channels_last, matches_cpu_for_every_strategy) {
+  REQUIRE_CUDA();
+  torch::manual_seed(21);
+  // L = 1, a row, a column, N = 4 and 16, and 97×120 (11640 steps): 40 channels (a full and a
+  // ragged tile of 32), unsplit, forced into 5 segments, and the default (split at this batch).
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> shapes{
+      {1, 1, 1}, {1, 37, 1}, {37, 1, 2}, {7, 9, 4}, {7, 9, 16}, {33, 40, 1}, {97, 120, 1}};
+  for (const auto& [name, params] : strategies()) {
+    const auto strategy = vss::make_scan_strategy(name, params);
+    for (const auto& [H, W, N] : shapes) {
+      const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
+      const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+      ImageInputs base = image_inputs(2, 40, plan_cpu.K, N, H, W);
+      if (H * W > 1000) base.A = slow_decay(plan_cpu.K * 40, N);  // long-range state matters
+      for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16, torch::kHalf}) {
+        auto [gpu, cpu] = image_to_devices(base, dtype);
+        const at::Tensor want =
+            vss::scan_2d(cpu.u, cpu.delta, cpu.A, cpu.B, cpu.C, cpu.D, cpu.bias, plan_cpu, true);
+        const ImageInputs cl = channels_last(gpu);
+        auto run = [&] {
+          return vss::scan_2d_channels_last(cl.u, cl.delta, cl.A, cl.B, cl.C, cl.D, cl.bias,
+                                            plan_gpu, true);
+        };
+        double bound = 0;  // the unsplit kernel's own error bounds the split ones (as above)
+        for (int segments : {1, 5, 0}) {
+          const ScopedSplit split(segments);
+          const std::string where = name + " " + std::to_string(H) + "x" + std::to_string(W) +
+                                    " N=" + std::to_string(N) + " " + c10::toString(dtype) +
+                                    " segments=" + std::to_string(segments);
+          const at::Tensor got = run();
+          ASSERT_EQ(got.sizes(), (std::vector<int64_t>{2, H, W, 40})) << where;
+          EXPECT_EQ(got.scalar_type(), dtype) << where;
+          const double err = rel_err(got.permute({0, 3, 1, 2}), want);
+          if (segments == 1) {  // slow decays over 11640 steps: float32 drifts past 1e-5
+            EXPECT_LT(err, (H * W > 1000 ? 10 : 1) * tolerance(dtype)) << where;
+            bound = std::max(tolerance(dtype), 2 * err);
+          }
+          EXPECT_LE(err, bound) << where;
+          if (segments != 1) EXPECT_TRUE(torch::equal(got, run())) << where << " rerun";
+        }
+      }
+    }
+  }
+}
+
+TEST(cuda_selective_scan_plan_channels_last, merge_weight_padding_and_float_out_match_cpu) {
+  REQUIRE_CUDA();
+  torch::manual_seed(22);
+  auto [index, weight, cpu] = padded_plan();
+  for (at::Tensor* t : cpu.all()) *t = t->to(torch::kDouble);
+  const at::Tensor want = vss::selective_scan_plan(cpu.u, cpu.delta, cpu.A, cpu.B, cpu.C, cpu.D,
+                                                   cpu.bias, index, weight.to(torch::kDouble), true);
+  for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+    auto dev = [&](const at::Tensor& t, bool data) {
+      return (data ? t.to(dtype) : t.to(torch::kFloat)).to(torch::kCUDA);
+    };
+    for (int segments : {1, 3}) {
+      const ScopedSplit split(segments);
+      const at::Tensor got = vss::selective_scan_plan_channels_last(
+          dev(cpu.u.transpose(1, 2).contiguous(), true), dev(cpu.delta.transpose(1, 2).contiguous(), true),
+          dev(cpu.A, false), dev(cpu.B.permute({0, 3, 1, 2}).contiguous(), true),
+          dev(cpu.C.permute({0, 3, 1, 2}).contiguous(), true), dev(cpu.D, false), dev(cpu.bias, false),
+          index.cuda(), weight.cuda(), true, torch::kFloat);
+      EXPECT_EQ(got.scalar_type(), torch::kFloat);
+      // bf16 inputs against float64 ones: the inputs' own rounding sets the tolerance.
+      EXPECT_LT(rel_err(got.transpose(1, 2), want), dtype == torch::kFloat ? 1e-5 : 2e-2)
+          << c10::toString(dtype) << " segments=" << segments;
+    }
+  }
+}
+
+TEST(cuda_selective_scan_plan_channels_last, bad_inputs_are_one_line_errors) {
+  REQUIRE_CUDA();
+  const auto strategy = vss::make_scan_strategy("cross", {});
+  const vss::ScanPlan& plan = vss::cached_plan(*strategy, 4, 5);
+  ImageInputs in = channels_last(image_inputs(1, 2, 4, 1, 4, 5));
+  for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA);
+  auto call = [](const ImageInputs& x, const at::Tensor& index) {
+    return [x, index] {
+      vss::selective_scan_plan_channels_last(x.u.flatten(1, 2), x.delta.flatten(1, 2), x.A,
+                                             x.B.flatten(1, 2), x.C.flatten(1, 2), x.D, x.bias,
+                                             index, std::nullopt, true);
+    };
+  };
+  expect_one_line_error(call(in, plan.index), "index must be on u's device");  // CPU index
+  ImageInputs channel_first = in;
+  channel_first.delta = in.delta.permute({0, 3, 1, 2}).contiguous();
+  expect_one_line_error(call(channel_first, plan.index.cuda()), "delta must have shape");
+  ImageInputs dbl = in;
+  for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
+  expect_one_line_error(call(dbl, plan.index.cuda()), "float64");
+  // A plan for another map size, through the scans layer.
+  const vss::ScanPlan& other = vss::cached_plan(*strategy, 5, 4, torch::kCUDA);
+  expect_one_line_error([&] {
+    vss::scan_2d_channels_last(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, other, true);
+  }, "plan is for 5x4");
+  // Out-of-range ids read nothing (no illegal access); the result stays finite.
+  at::Tensor bad = plan.index.clone();
+  bad[0][3] = 1 << 30;
+  bad[2][0] = -7;
+  EXPECT_TRUE(torch::isfinite(vss::selective_scan_plan_channels_last(
+                                  in.u.flatten(1, 2), in.delta.flatten(1, 2), in.A,
+                                  in.B.flatten(1, 2), in.C.flatten(1, 2), in.D, in.bias,
+                                  bad.cuda(), std::nullopt, true))
+                  .all()
+                  .item<bool>());
 }
 
 }  // namespace

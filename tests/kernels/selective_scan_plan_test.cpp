@@ -1,6 +1,6 @@
 // vss::selective_scan_plan on the CPU: against an explicit per-direction loop over the plain
 // op written here (gather each direction, scan it, scatter-add it back), against finite
-// differences in float64, and on bad input.
+// differences in float64, and on bad input; and its channel-last twin against the same loop.
 #include "kernels/selective_scan.h"
 #include "tests/support/test_support.h"
 
@@ -238,6 +238,50 @@ TEST(selective_scan_plan, bad_inputs_are_one_line_errors) {
   PlanCase weighted = pc;
   weighted.merge_weight = torch::ones({10});
   expect_one_line_error([&] { run_plan(in, weighted, true); }, "merge_weight");
+}
+
+// The channel-last op on the same values (u [B, HW, D], delta [B, HW, K·D], B, C
+// [B, HW, K, N]) gives the loop's y transposed to [B, HW, D].
+at::Tensor run_plan_channels_last(const PlanInputs& in, const PlanCase& pc, bool softplus) {
+  return vss::selective_scan_plan_channels_last(
+      in.u.transpose(1, 2).contiguous(), in.delta.transpose(1, 2).contiguous(), in.A,
+      in.B.permute({0, 3, 1, 2}).contiguous(), in.C.permute({0, 3, 1, 2}).contiguous(), opt(in.D),
+      opt(in.bias), pc.index, opt(pc.merge_weight), softplus);
+}
+
+TEST(selective_scan_plan_channels_last, matches_per_direction_loop) {
+  torch::manual_seed(6);
+  PlanCase cross{2, 5, 4, 3, 3, 5, cross_index(3, 5), {}};
+  PlanCase repeated = repeated_case();
+  repeated.merge_weight = repeated.merge_weight.to(torch::kDouble);
+  for (const PlanCase& pc : {cross, padded_case(), repeated}) {
+    const PlanInputs in = random_inputs(pc, torch::kDouble);
+    const at::Tensor want = per_direction_loop(in, pc, true).transpose(1, 2);
+    const at::Tensor got = run_plan_channels_last(in, pc, true);
+    EXPECT_EQ(got.sizes(), want.sizes());
+    EXPECT_LT(max_abs_diff(got, want), 1e-12) << "L " << pc.index.size(1);
+  }
+}
+
+TEST(selective_scan_plan_channels_last, bad_inputs_are_one_line_errors) {
+  PlanCase pc{1, 2, 4, 1, 3, 3, cross_index(3, 3), {}};
+  const PlanInputs in = random_inputs(pc, torch::kFloat);
+  auto call = [&](const PlanInputs& x) { return [x, pc] { run_plan_channels_last(x, pc, true); }; };
+  PlanInputs channel_first_delta = in;  // [B, K·D, HW] where [B, HW, K·D] is due
+  channel_first_delta.delta = in.delta.transpose(1, 2);
+  expect_one_line_error(call(channel_first_delta), "delta must have shape [1, 9, 8] (batch, H*W, K*D)");
+  PlanInputs short_B = in;
+  short_B.B = in.B.narrow(1, 0, 3);
+  expect_one_line_error(call(short_B), "B must have shape [1, 9, 4, N]");
+  expect_one_line_error([&] {
+    vss::selective_scan_plan_channels_last(in.u.transpose(1, 2).contiguous().unsqueeze(0), in.delta,
+                                           in.A, in.B, in.C, opt(in.D), opt(in.bias), pc.index);
+  }, "u must have shape [batch, H*W, D]");
+  at::Tensor out_of_range = pc.index.clone();
+  out_of_range[1][4] = 9;
+  PlanCase bad = pc;
+  bad.index = out_of_range;
+  expect_one_line_error([&] { run_plan_channels_last(in, bad, true); }, "index[1][4] = 9");
 }
 
 }  // namespace

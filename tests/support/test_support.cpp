@@ -123,13 +123,16 @@ double max_rel_diff(const at::Tensor& a, const at::Tensor& b) {
 }
 
 void expect_one_line_error(const std::function<void()>& fn, const std::string& needle) {
-  try {
-    fn();
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what_without_backtrace();
+  auto check = [&](const std::string& msg) {
     EXPECT_NE(msg.find(needle), std::string::npos) << "message: " << msg << "\nexpected to contain: " << needle;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
-    return;
+  };
+  try {
+    fn();
+  } catch (const c10::Error& e) {  // the ops' TORCH_CHECKs (what() adds a backtrace)
+    return check(e.what_without_backtrace());
+  } catch (const std::exception& e) {  // vss::Error from the layers above
+    return check(e.what());
   }
   ADD_FAILURE() << "no error; expected one containing: " << needle;
 }
