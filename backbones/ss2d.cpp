@@ -105,8 +105,8 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   // CUDA inference on the maps where it is faster (vssm_options.h): the channel-last fused
   // scan (kernels/selective_scan.h), with everything from in_proj to out_norm in that layout
   // (the conv through vss::depthwise_conv2d_channels_last, SiLU fused).
-  const bool channel_last =
-      o.fused_scan && x.is_cuda() && o.channels_last_scan_for(B, L) && !needs_grad(x, parameters());
+  const bool channel_last = o.fused_scan && x.is_cuda() && o.channels_last_scan_for(B, L) &&
+                            (!at::GradMode::is_enabled() || !needs_grad(x, parameters()));
 
   // in_proj straight into the scan's layout: channel-first [B, Dn, L] (the conv and the
   // channel-first scan want it) or channel-last; the gate z stays channel-last, where it meets

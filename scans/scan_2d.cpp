@@ -17,17 +17,23 @@ struct Dims {
   int64_t batch, channels, states;  // B, D, N
 };
 
+// u is a 4-d map whose dims h_dim, h_dim + 1 are the plan's H×W (layout names the dims).
+void check_map(const std::string& where, const at::Tensor& u, int64_t h_dim, const char* layout,
+               const ScanPlan& plan) {
+  if (u.dim() != 4)
+    throw Error(where + "u must be " + layout + ", got shape " + shape_to_string(u.sizes().vec()));
+  if (u.size(h_dim) != plan.H || u.size(h_dim + 1) != plan.W)
+    throw Error(where + "u is a " + std::to_string(u.size(h_dim)) + "x" +
+                std::to_string(u.size(h_dim + 1)) + " map but the plan is for " +
+                std::to_string(plan.H) + "x" + std::to_string(plan.W) + " (HxW)");
+}
+
 // Shapes of the image-layout inputs against the plan; errors name the tensor.
 Dims check_inputs(const char* fn, const at::Tensor& u, const at::Tensor& delta,
                   const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
                   const ScanPlan& plan) {
   const std::string where = std::string(fn) + ": ";
-  if (u.dim() != 4)
-    throw Error(where + "u must be [B, D, H, W], got shape " + shape_to_string(u.sizes().vec()));
-  if (u.size(2) != plan.H || u.size(3) != plan.W)
-    throw Error(where + "u is a " + std::to_string(u.size(2)) + "x" + std::to_string(u.size(3)) +
-                " map but the plan is for " + std::to_string(plan.H) + "x" +
-                std::to_string(plan.W) + " (HxW)");
+  check_map(where, u, 2, "[B, D, H, W]", plan);
   const int64_t batch = u.size(0), channels = u.size(1), K = plan.K;
   if (A.dim() != 2 || A.size(0) != K * channels)
     throw_shape_error(where + "A", {K * channels, -1}, A.sizes().vec());
@@ -64,12 +70,7 @@ at::Tensor scan_2d_channels_last(const at::Tensor& u, const at::Tensor& delta,
                                  const ScanPlan& plan, bool delta_softplus,
                                  std::optional<at::ScalarType> out_dtype) {
   const std::string where = "scan_2d_channels_last: ";
-  if (u.dim() != 4)
-    throw Error(where + "u must be [B, H, W, D], got shape " + shape_to_string(u.sizes().vec()));
-  if (u.size(1) != plan.H || u.size(2) != plan.W)
-    throw Error(where + "u is a " + std::to_string(u.size(1)) + "x" + std::to_string(u.size(2)) +
-                " map but the plan is for " + std::to_string(plan.H) + "x" +
-                std::to_string(plan.W) + " (HxW)");
+  check_map(where, u, 1, "[B, H, W, D]", plan);
   const int64_t batch = u.size(0), HW = plan.H * plan.W, dim = u.size(3);
   for (auto [name, t, rank] : {std::tuple{"delta", &delta, 4}, std::tuple{"B", &B, 5},
                                std::tuple{"C", &C, 5}})
