@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (the `device` tool): configure (no OpenCV there), build, run every
 # ctest with the label `cuda` (CUDA kernels, parity on the GPU, heads and training on CUDA),
-# optionally the CUDA tests under compute-sanitizer, then the scan benchmarks. Logs and JSON go
-# to $OUT (the device tool brings back at most 8 files: keep to few).
-#   bash tools/device_check.sh [tests] [sanitize] [bench] [bench-quick] [resources]
+# optionally the CUDA tests under compute-sanitizer, the scan benchmarks, and ncu profiles of the
+# scan kernels (pipe use, stalls, occupancy: what bounds them). Logs and JSON go to $OUT (the
+# device tool brings back at most 8 files: keep to few).
+#   bash tools/device_check.sh [tests] [sanitize] [bench] [bench-quick] [resources] [profile]
 # (no arguments: tests and bench). tools/device_bench.sh times the models and apps.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -54,7 +55,8 @@ if has sanitize; then
   SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
   # The small cases only: memcheck is slow.
   "$SAN" --tool memcheck --error-exitcode 3 "$BUILD/tests/vss_cuda_tests" \
-    --gtest_filter='*merge_weight*:*bad_inputs*:*reruns*' >"$OUT/sanitize.log" 2>&1
+    --gtest_filter='*merge_weight*:*bad_inputs*:*reruns*:cuda_selective_scan.warp*:cuda_depthwise*' \
+    >"$OUT/sanitize.log" 2>&1
   echo "memcheck rc=$?"; grep -E "ERROR SUMMARY|PASSED|FAILED" "$OUT/sanitize.log" | head
   stamp sanitize-done
 fi
@@ -66,4 +68,26 @@ if has bench || has bench-quick; then
   "$BUILD/bench/vss-bench" scan --device cuda --dtype bf16 --shape 128,192,56,56,1 --backward 2>&1 | tail -4
   "$BUILD/bench/vss-bench" scan-fused "${args[@]}" 2>&1 | tee "$OUT/bench_fused.txt"
   stamp bench-done
+fi
+
+if has profile; then
+  stamp profile
+  NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null)
+  B="$BUILD/bench/vss-bench"
+  S=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section WarpStateStats
+     --section SchedulerStats --section Occupancy --section InstructionStats)
+  {
+    # The plain N = 1 warp kernels on the issue's first case: bf16 against float32.
+    for dt in bf16 fp32; do
+      "$NCU" "${S[@]}" -k regex:scan_fwd_warp --launch-count 1 \
+        "$B" scan --device cuda --shape 128,192,56,56,1 --dtype $dt --repeat 1 --warmup 0
+    done
+    "$NCU" "${S[@]}" -k regex:scan_bwd --launch-count 1 \
+      "$B" scan --device cuda --shape 128,192,56,56,1 --dtype bf16 --backward --repeat 1 --warmup 0
+    # The channel-last plan kernels at VMamba-T 1024² b4's first stage (summary, entry states, k = 0).
+    "$NCU" "${S[@]}" -k regex:plan_cl --launch-count 3 "$B" model --device cuda --repeat 1 --warmup 0 \
+      --config configs/backbones/vmamba_tiny.yaml --res 1024 --batch 4 --dtype bf16
+  } >"$OUT/profile.txt" 2>&1
+  echo "ncu rc=$?"; grep -E "^  [a-z_]+.*\(|Duration|Issue Slots Busy|No Eligible|Achieved Occupancy" "$OUT/profile.txt" | head -60
+  stamp profile-done
 fi
