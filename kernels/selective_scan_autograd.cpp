@@ -1,6 +1,8 @@
 // Autograd for vss::selective_scan: the forward redispatches below autograd to the device
 // kernel, the backward calls the vss::selective_scan_backward op of the same device.
 // last_state is not differentiable. Double backward is not supported.
+#include "kernels/scan_autograd_saved.h"
+
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/library.h>
@@ -22,14 +24,8 @@ using ScanBackwardFn =
         const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
         const std::optional<at::Tensor>&, bool);
 
-// A gradient in its input's dtype (dB of bf16 B is bf16, dA of float32 A is float32).
-at::Tensor grad_like(const at::Tensor& grad, const at::Tensor& input) {
-  return grad.defined() ? grad.to(input.scalar_type()) : grad;
-}
-
-std::optional<at::Tensor> from_saved(const at::Tensor& t) {
-  return t.defined() ? std::optional<at::Tensor>(t) : std::nullopt;
-}
+using detail::from_saved;
+using detail::grad_like;
 
 class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunction> {
  public:

@@ -1,6 +1,8 @@
 // Autograd for vss::selective_scan_plan: the forward redispatches below autograd to the device
 // kernel, the backward calls vss::selective_scan_plan_backward of the same device. index and
 // merge_weight are not differentiable. Double backward is not supported.
+#include "kernels/scan_autograd_saved.h"
+
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/library.h>
@@ -22,12 +24,8 @@ using PlanBackwardFn =
         const at::Tensor&, const at::Tensor&, const OptTensor&, const OptTensor&,
         const at::Tensor&, const OptTensor&, bool);
 
-OptTensor from_saved(const at::Tensor& t) { return t.defined() ? OptTensor(t) : std::nullopt; }
-
-// A gradient in its input's dtype (dB of bf16 B is bf16, dA of float32 A is float32).
-at::Tensor grad_like(const at::Tensor& grad, const at::Tensor& input) {
-  return grad.defined() && input.defined() ? grad.to(input.scalar_type()) : at::Tensor();
-}
+using detail::from_saved;
+using detail::grad_like;
 
 class SelectiveScanPlanFunction : public torch::autograd::Function<SelectiveScanPlanFunction> {
  public:

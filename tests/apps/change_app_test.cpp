@@ -28,7 +28,6 @@ using nlohmann::json;
 
 std::string test_config() { return (source_dir() / "configs/change/mambabcd_test.yaml").string(); }
 
-json json_of(const std::string& out) { return json::parse(json_output(out)); }
 
 class ChangeApp : public ::testing::Test {
  protected:

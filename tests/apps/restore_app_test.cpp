@@ -30,7 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json json_of(const std::string& out) { return json::parse(json_output(out)); }
 
 at::Tensor random_image(int64_t h, int64_t w, int64_t c, at::ScalarType type = torch::kByte) {
   const int64_t max = type == torch::kByte ? 256 : 65536;

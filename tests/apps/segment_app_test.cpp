@@ -29,7 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-json json_of(const std::string& out) { return json::parse(json_output(out)); }
 
 at::Tensor read_mask(const fs::path& path) { return read_image(path.string(), ImageMode::kUnchanged).select(2, 0).to(torch::kLong); }
 
@@ -307,7 +306,9 @@ print(json.dumps(dict(images=images, combined=stats(I, P, L))))
       same(ours["combined"]["classes"][c]["Acc"], ref["combined"]["Acc"][c], mode + " Acc " + std::to_string(c));
       same(ours["combined"]["classes"][c]["Dice"], ref["combined"]["Dice"][c], mode + " Dice " + std::to_string(c));
     }
-    if (mode == "ids") EXPECT_TRUE(ours["combined"]["classes"][5]["IoU"].is_null());  // the absent class is there
+    if (mode == "ids") {  // the absent class is there
+      EXPECT_TRUE(ours["combined"]["classes"][5]["IoU"].is_null());
+    }
   }
 }
 

@@ -80,7 +80,9 @@ TEST_F(TrackApp, ResultsAreValidAndEvalAgrees) {
       EXPECT_EQ(cols[7] + cols[8] + cols[9], "-1-1-1") << line;
     }
     EXPECT_GT(lines, 100);
-    if (vss::video_io_available()) EXPECT_GT(fs::file_size(out / "vis" / "synth-0001.mp4"), 10000u);
+    if (vss::video_io_available()) {
+      EXPECT_GT(fs::file_size(out / "vis" / "synth-0001.mp4"), 10000u);
+    }
 
     // Scoring the written file separately gives the same numbers.
     std::string eval;

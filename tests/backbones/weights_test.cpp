@@ -19,7 +19,7 @@ Config tiny_config() {
   return Config::load(test::source_dir() / "configs" / "backbones" / "vss_tiny_test.yaml");
 }
 
-std::shared_ptr<VSSM> build(const Config& node) { return std::dynamic_pointer_cast<VSSM>(make_backbone(node)); }
+std::shared_ptr<VSSM> build_vssm(const Config& node) { return std::dynamic_pointer_cast<VSSM>(make_backbone(node)); }
 
 std::string load_error(torch::nn::Module& model, const std::filesystem::path& file, bool strict) {
   try {
@@ -36,7 +36,7 @@ class WeightsTest : public ::testing::Test {
     dir_ = test::make_temp_dir("vss-weights");
     file_ = dir_ / "tiny.safetensors";
     torch::manual_seed(1);
-    source_ = build(tiny_config());
+    source_ = build_vssm(tiny_config());
     source_->eval();
     save_weights(*source_, file_);
   }
@@ -48,7 +48,7 @@ class WeightsTest : public ::testing::Test {
 
 TEST_F(WeightsTest, round_trip_reproduces_the_model) {
   torch::manual_seed(2);
-  auto copy = build(tiny_config());
+  auto copy = build_vssm(tiny_config());
   copy->eval();
   const auto report = load_weights(*copy, file_);
   EXPECT_TRUE(report.missing.empty() && report.unexpected.empty() && report.mismatched.empty());
@@ -61,7 +61,7 @@ TEST_F(WeightsTest, another_variant_is_one_line_naming_keys_and_both_shapes) {
   auto node = tiny_config();
   node.apply_override("dims=[4, 8, 8, 24]");
   node.apply_override("depths=[1, 1, 2, 1]");
-  auto other = build(node);
+  auto other = build_vssm(node);
   const std::string what = load_error(*other, file_, /*strict=*/true);
   ASSERT_FALSE(what.empty());
   EXPECT_EQ(what.find('\n'), std::string::npos) << what;
@@ -79,7 +79,7 @@ TEST_F(WeightsTest, unexpected_keys_are_listed) {
   auto tensors = read_safetensors(file_).tensors;
   tensors.emplace_back("layers.0.blocks.0.extra", torch::zeros({3}));
   write_safetensors(file_, tensors);
-  auto model = build(tiny_config());
+  auto model = build_vssm(tiny_config());
   const std::string what = load_error(*model, file_, true);
   EXPECT_NE(what.find("unexpected: layers.0.blocks.0.extra [3]"), std::string::npos) << what;
   EXPECT_TRUE(load_error(*model, file_, /*strict=*/false).empty());
@@ -88,7 +88,7 @@ TEST_F(WeightsTest, unexpected_keys_are_listed) {
 TEST_F(WeightsTest, non_strict_allows_another_classifier_head) {
   auto node = tiny_config();
   node.apply_override("num_classes=7");
-  auto model = build(node);
+  auto model = build_vssm(node);
   EXPECT_NE(load_error(*model, file_, true).find("classifier.head.weight model [7, 16] vs file [10, 16]"),
             std::string::npos);
   const auto report = load_weights(*model, file_, /*strict=*/false);
@@ -98,14 +98,14 @@ TEST_F(WeightsTest, non_strict_allows_another_classifier_head) {
             0.0);
   // Other shape mismatches stay errors even when not strict.
   node.apply_override("dims=[4, 8, 8, 24]");
-  auto other = build(node);
+  auto other = build_vssm(node);
   EXPECT_NE(load_error(*other, file_, false).find("shape mismatch"), std::string::npos);
 }
 
 TEST_F(WeightsTest, classifier_weights_load_into_a_dense_backbone_non_strictly) {
   auto node = tiny_config();
   node.apply_override("type=vssm_backbone");
-  auto dense = build(node);
+  auto dense = build_vssm(node);
   const auto report = load_weights(*dense, file_, /*strict=*/false);
   EXPECT_EQ(report.missing.size(), 8u);     // outnorm{0..3}.weight/bias
   EXPECT_EQ(report.unexpected.size(), 4u);  // classifier.norm / head

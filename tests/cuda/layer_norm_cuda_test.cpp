@@ -23,7 +23,7 @@ double error(const at::Tensor& ours, const at::Tensor& exact) {
   return ((o - e).abs() / e.abs().clamp_min(1.0)).max().item<double>();
 }
 
-double tolerance(at::ScalarType out) {
+double layer_norm_tolerance(at::ScalarType out) {
   return out == torch::kFloat ? 2e-5 : out == torch::kHalf ? 2e-3 : 1.6e-2;
 }
 
@@ -40,7 +40,7 @@ void check(const at::Tensor& x_cpu, bool channel_first, const std::string& label
       const auto ours = vss::layer_norm(xg, w.cuda(), b.cuda(), 1e-5, channel_first, out);
       ASSERT_EQ(ours.sizes(), exact.sizes()) << label;
       ASSERT_EQ(ours.scalar_type(), out);
-      EXPECT_LE(error(ours, exact), tolerance(out)) << label << " in " << in << " out " << out;
+      EXPECT_LE(error(ours, exact), layer_norm_tolerance(out)) << label << " in " << in << " out " << out;
     }
   }
 }
@@ -64,7 +64,7 @@ TEST(cuda_layer_norm, misaligned_rows_take_the_streaming_kernel) {
   const auto x = big.narrow(0, 1, 4 * 96).view({4, 96});  // contiguous, 4 bytes off alignment
   const auto w = torch::randn({96}).cuda(), b = torch::randn({96}).cuda();
   const auto exact = vss::layer_norm(x.cpu().to(torch::kDouble), w.cpu(), b.cpu(), 1e-5);
-  EXPECT_LE(error(vss::layer_norm(x, w, b, 1e-5), exact), tolerance(torch::kFloat));
+  EXPECT_LE(error(vss::layer_norm(x, w, b, 1e-5), exact), layer_norm_tolerance(torch::kFloat));
 }
 
 TEST(cuda_layer_norm, channel_first_maps_match_the_cpu_reference) {

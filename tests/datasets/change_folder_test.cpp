@@ -42,15 +42,6 @@ void write_pair(const fs::path& dir, const std::string& name, int64_t H, int64_t
   }
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 class ChangeFolder : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -20,17 +20,6 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-// The error message of `fn`, or "" if it does not throw vss::Error.
-template <class F>
-std::string error_of(F fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 class MotChallengeTest : public testing::Test {
  protected:
   void SetUp() override { dir_ = make_temp_dir("vss_mot"); }

@@ -16,14 +16,7 @@ using vss::LabelOptions;
 
 at::Tensor row(std::vector<int64_t> v) { return torch::tensor(v, torch::kLong).reshape({1, -1}); }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const vss::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using vss::test::error_of;
 
 TEST(SegLabels, ClassIdsAreKeptAndCheckedAgainstTheClassRange) {
   const LabelOptions o{3, 255, false, false};

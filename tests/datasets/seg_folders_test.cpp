@@ -16,14 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const vss::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using vss::test::error_of;
 
 class SegFolders : public ::testing::Test {
  protected:

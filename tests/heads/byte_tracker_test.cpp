@@ -75,7 +75,9 @@ TEST(ByteTracker, CrossingTracksKeepTheirIds) {
   for (int f = 0; f < 60; ++f) {
     const double xa = 100 + 8 * f, xb = 572 - 8 * f;
     auto out = tracker.update({{{xa, 200, 40, 100}, 0.9}, {{xb, 205, 40, 100}, 0.85}});
-    if (f == 0) ASSERT_EQ(out.size(), 2u);
+    if (f == 0) {
+      ASSERT_EQ(out.size(), 2u);
+    }
     const int64_t ida = id_near(out, xa, 200), idb = id_near(out, xb, 205);
     ASSERT_NE(ida, -1) << "frame " << f;
     ASSERT_NE(idb, -1) << "frame " << f;

@@ -95,7 +95,7 @@ TEST(ChangeMetrics, RejectsBadValuesAndShapes) {
 
 // numpy: counts from the flattened arrays, the conventions.md formulas (eps-free, 0/0 -> 0),
 // and BIT's cm2score (eps = float32 eps in every denominator) for the per-class values.
-constexpr const char* kOracle = R"PY(
+constexpr const char* kChangeMetricsOracle = R"PY(
 import sys, numpy as np
 pred = np.fromfile(sys.argv[1], dtype=np.uint8); lab = np.fromfile(sys.argv[2], dtype=np.uint8)
 keep = lab != 255
@@ -141,7 +141,7 @@ TEST(ChangeMetrics, MatchesNumpyOnRandomImages) {
   write_bytes(dir / "pred.bin", torch::cat(preds));
   write_bytes(dir / "label.bin", torch::cat(labels));
   std::string out;
-  ASSERT_EQ(run_python(kOracle, {(dir / "pred.bin").string(), (dir / "label.bin").string()}, &out), 0) << out;
+  ASSERT_EQ(run_python(kChangeMetricsOracle, {(dir / "pred.bin").string(), (dir / "label.bin").string()}, &out), 0) << out;
   std::map<std::string, double> ref;
   std::istringstream lines(out);
   for (std::string key; lines >> key;) lines >> ref[key];

@@ -76,7 +76,7 @@ TEST(TrackBox, ConversionsAndByteIou) {
 
 // numpy KF from the equations; per step: the measurement, a flag (predict only / update
 // too), and the state after the step.
-constexpr char kScript[] = R"PY(
+constexpr char kKalmanOracle[] = R"PY(
 import sys, numpy as np, scipy.linalg
 rng = np.random.default_rng(3)
 F = np.eye(8); F[:4, 4:] = np.eye(4)
@@ -117,7 +117,7 @@ TEST(KalmanFilter, MatchesNumpyFilterOverLongRuns) {
   const auto dir = make_temp_dir("vss_kalman");
   const auto file = dir / "steps.txt";
   std::string log;
-  ASSERT_EQ(run_python(kScript, {file.string()}, &log), 0) << log;
+  ASSERT_EQ(run_python(kKalmanOracle, {file.string()}, &log), 0) << log;
   std::ifstream in(file);
   KalmanState s;
   int steps = 0;

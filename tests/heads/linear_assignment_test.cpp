@@ -20,7 +20,7 @@ namespace {
 
 using track::solve_assignment;
 
-constexpr char kScript[] = R"PY(
+constexpr char kAssignmentOracle[] = R"PY(
 import sys, numpy as np
 from scipy.optimize import linear_sum_assignment
 rng = np.random.default_rng(7)
@@ -66,7 +66,7 @@ std::vector<Case> make_cases() {
   const auto dir = make_temp_dir("vss_lap");
   const auto file = dir / "cases.txt";
   std::string out;
-  const int rc = run_python(kScript, {file.string()}, &out);
+  const int rc = run_python(kAssignmentOracle, {file.string()}, &out);
   EXPECT_EQ(rc, 0) << out;
   std::vector<Case> cases;
   std::ifstream in(file);

@@ -49,7 +49,7 @@ TEST(LovaszSoftmax, RejectsMismatchedShapes) {
 // numpy, written from the paper's Algorithm 1 (not from our code): for every class present in
 // the kept labels, sort the errors descending, take the Jaccard loss of each prefix, and dot
 // the errors with its increments.
-constexpr const char* kOracle = R"PY(
+constexpr const char* kLovaszOracle = R"PY(
 import sys, numpy as np
 B, C, H, W = map(int, sys.argv[3:7])
 probs = np.fromfile(sys.argv[1], dtype=np.float64).reshape(B, C, H, W)
@@ -91,7 +91,7 @@ TEST(LovaszSoftmax, MatchesNumpyOnRandomBatches) {
     write_raw<double>(dir / "probs.bin", probs);
     write_raw<int64_t>(dir / "labels.bin", labels);
     std::string out;
-    ASSERT_EQ(run_python(kOracle,
+    ASSERT_EQ(run_python(kLovaszOracle,
                          {(dir / "probs.bin").string(), (dir / "labels.bin").string(), std::to_string(B),
                           std::to_string(C), std::to_string(H), std::to_string(W)},
                          &out),

@@ -33,7 +33,7 @@ MtpOptions tiny_options() {
   return o;
 }
 
-constexpr char kScript[] = R"PY(
+constexpr char kPredictorOracle[] = R"PY(
 import sys, torch, torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 w = {k: v.double() for k, v in load_file(sys.argv[1]).items()}
@@ -93,7 +93,7 @@ TEST(MambaMotionPredictor, MatchesPlainTorchForwardInFloat64) {
   save_weights(*model, dir / "w.safetensors");
   write_safetensors(dir / "in.safetensors", {{"diffs", diffs}, {"block_in", block_in}});
   std::string log;
-  ASSERT_EQ(run_python(kScript, {(dir / "w.safetensors").string(), (dir / "in.safetensors").string(),
+  ASSERT_EQ(run_python(kPredictorOracle, {(dir / "w.safetensors").string(), (dir / "in.safetensors").string(),
                                  (dir / "out.safetensors").string(), std::to_string(o.mamba.d_state),
                                  std::to_string(o.mamba.d_conv), std::to_string(o.num_layers)},
                        &log),

@@ -159,7 +159,7 @@ TEST(MotMetrics, EmptyTrackerAndEmptyGt) {
   EXPECT_DOUBLE_EQ(no_gt.mota, -1.0);
 }
 
-constexpr char kOracle[] = R"PY(
+constexpr char kMotMetricsOracle[] = R"PY(
 import os, tempfile, shutil
 import numpy as np
 np.asfarray = lambda a, dtype=float: np.asarray(a, dtype=dtype)  # motmetrics 1.4.0 on numpy 2
@@ -217,7 +217,7 @@ TEST(MotMetrics, MatchesTrackEvalAndMotmetricsOnTud) {
   if (!python_has({"motmetrics", "trackeval", "scipy"}))
     GTEST_SKIP() << "motmetrics / trackeval are not importable by $VSS_PYTHON (tools/bootstrap.sh installs them)";
   std::string out;
-  ASSERT_EQ(run_python(kOracle, {}, &out), 0) << out;
+  ASSERT_EQ(run_python(kMotMetricsOracle, {}, &out), 0) << out;
   std::map<std::string, double> ref;  // "<tool> <seq> <key>" -> value
   std::filesystem::path data;
   std::istringstream lines(out);

@@ -1,5 +1,9 @@
 #include "tests/support/test_support.h"
 
+#include "core/error.h"
+
+#include <nlohmann/json.hpp>
+
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -120,6 +124,17 @@ double max_rel_diff(const at::Tensor& a, const at::Tensor& b) {
   auto bd = b.detach().cpu().to(torch::kFloat64);
   auto d = (a.detach().cpu().to(torch::kFloat64) - bd).abs() / bd.abs().clamp_min(1.0);
   return d.max().item<double>();
+}
+
+nlohmann::json json_of(const std::string& out) { return nlohmann::json::parse(json_output(out)); }
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const vss::Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 void expect_one_line_error(const std::function<void()>& fn, const std::string& needle) {

@@ -4,6 +4,7 @@
 #include "core/config.h"
 
 #include <ATen/core/Tensor.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -34,12 +35,17 @@ int run_app_command(const std::string& app, const std::vector<std::string>& args
 // The JSON document in an app's output: run_app_command merges stderr, so warning lines may
 // come before it.
 std::string json_output(const std::string& out);
+// That document, parsed.
+nlohmann::json json_of(const std::string& out);
 // True when $VSS_PYTHON can import every module in `modules`.
 bool python_has(const std::vector<std::string>& modules);
 
 // configs/train/shapes_tiny.yaml shrunk to a few seconds of CPU training (10 steps of 2x8
 // samples), then `overrides` ("key=value") applied.
 vss::Config tiny_train_config(const std::vector<std::string>& overrides = {});
+
+// The message of the vss::Error that fn throws, or "" when it throws none.
+std::string error_of(const std::function<void()>& fn);
 
 // Runs fn, which must throw a c10::Error (a TORCH_CHECK) whose message is one line containing
 // `needle`; anything else is a test failure.
