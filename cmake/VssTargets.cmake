@@ -20,7 +20,9 @@ function(vss_add_gtest name)
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 120
     NO_PRETTY_VALUES  # keep names stable: parameters print as raw bytes (pointers) otherwise
-    PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+    # The trailing space matters: CMake 4 writes the value as a [[bracket argument]], which a
+    # value ending in "]" would close early (a syntax error in the generated test list).
+    PROPERTIES LABELS "${ARG_LABELS}" SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\] ")
 endfunction()
 
 # Shared libraries whose TORCH_LIBRARY registrations must survive --as-needed.

@@ -10,7 +10,8 @@ namespace vss {
 // 0 (the default): split only where (batch × channels) fills at most half the GPU (the plain
 // op) or a quarter (the plan op, whose summary pass repeats its gathers); the channel-last
 // plan op wherever its batch × D/32 warps would not fill the GPU twice over.
-// 1: never split (with N = 1 the plain op then always takes its warp-per-row forward).
+// 1: never split (with N = 1 the plain op then always takes its warp kernels, forward and
+// backward).
 // n > 1: always split into n segments (fewer where the sequence is shorter) — for tests of
 // both paths and for benchmarks that compare them.
 void set_scan_split(int segments);

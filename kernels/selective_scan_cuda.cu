@@ -4,7 +4,8 @@
 // One block per (batch, channel) walks the sequence in chunks of NT·ITEMS steps; inside a
 // chunk each thread composes its ITEMS steps into one affine map and a block scan gives
 // every thread its entering state (selective_scan_cuda_common.cuh). With N = 1 (VMamba) and
-// rows enough to fill the GPU, the forward runs a warp per row instead (no block barriers).
+// rows enough to fill the GPU, the forward runs a warp per row instead (no block barriers),
+// and the backward a warp per 1-8 channels of a group.
 // Where (batch, channel) blocks alone would leave the GPU idle, the forward also splits L
 // into segments (a summary pass, then every segment from its composed entry state:
 // scan_split.h). The forward is free of atomics (bit-identical reruns). The backward walks the
@@ -365,6 +366,145 @@ __global__ void __launch_bounds__(NT, 512 / NT)
   }
 }
 
+// N == 1 backward with one warp per p.block_channels channels of a group and no block
+// barriers (the block kernel above spends two block scans, each with a barrier, per channel
+// and chunk, and at L = 3136 leaves a quarter of its 512 threads idle). The warp walks its
+// rows in tiles of 32 lanes x ITEMS steps, as the warp forward does: a first pass stores the
+// state entering every tile but the first (re-reading u, Δ, B), then tiles in reverse
+// recompute their forward states from it (a warp scan) and run the adjoint (a reverse warp
+// scan). The channels share the tile's B and C rows and sum their dB, dC in registers before
+// one atomic add per step; dA, dD and ddelta_bias gather per lane in shared memory and are
+// reduced in a fixed order at the end. Values carried from tile to tile (forward state,
+// adjoint) are the same in every lane: kept in shared memory, written by lane 0.
+template <typename T, typename G, int kWarps>
+__global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
+    scan_bwd_warp_kernel(ScanArgs p, const G* __restrict__ dout, T* __restrict__ du,
+                         T* __restrict__ ddelta, BwdArgs o) {
+  constexpr int ITEMS = 16 / sizeof(T);
+  constexpr int kTile = 32 * ITEMS;
+  constexpr unsigned kFull = 0xffffffffu;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int nc = p.block_channels;
+  const int64_t b = blockIdx.y, c0 = (int64_t{blockIdx.x} * kWarps + warp) * nc;
+  if (c0 >= p.channels) return;  // a whole warp: the shuffles below stay full-warp
+  const int64_t first_row = b * p.channels + c0, tiles = (p.L + kTile - 1) / kTile;
+  const int64_t group_row = (b * p.groups + c0 / p.group_size) * p.L;
+  const T* B_row = static_cast<const T*>(p.B) + group_row;
+  const T* C_row = static_cast<const T*>(p.C) + group_row;
+  float* entry = o.chunk_state + first_row * tiles;  // channel j's tile t: entry[j·tiles + t]
+  __shared__ float carry_s[kWarps][kMaxChannels];       // forward state, then the adjoint
+  __shared__ float part_s[kWarps][3][kMaxChannels][32];  // per lane: dA, dD, ddelta_bias
+  float* carry = carry_s[warp];
+  float (*part)[kMaxChannels][32] = part_s[warp];
+  for (int j = 0; j < nc; ++j) {
+    for (int q = 0; q < 3; ++q) part[q][j][lane] = 0.f;
+    if (lane == 0) carry[j] = 0.f;
+  }
+  __syncwarp();
+
+  // Pass 1: the state entering tiles 1.. of each channel.
+  for (int64_t tile = 0; tile + 1 < tiles; ++tile) {
+    const int64_t t = tile * kTile + lane * ITEMS;
+    float Bv[ITEMS];
+    load_items<ITEMS>(B_row, t, p.L, Bv);
+    for (int j = 0; j < nc; ++j) {
+      const Row<T, ITEMS> r(p, b, c0 + j);
+      float u[ITEMS], dt[ITEMS], a[ITEMS], bx[ITEMS];
+      r.load_u_dt(p, t, u, dt);
+      Affine excl;
+      const Affine incl = warp_scan<false>(step_maps(dt, u, Bv, r.A[0], t, p.L, a, bx), excl);
+      const float h = __shfl_sync(kFull, incl.a, 31) * carry[j] + __shfl_sync(kFull, incl.b, 31);
+      __syncwarp();  // every lane has read carry[j]
+      if (lane == 0) carry[j] = entry[j * tiles + tile + 1] = h;
+      __syncwarp();
+    }
+  }
+
+  // Pass 2: tiles in reverse; carry[j] now holds the adjoint z entering from the right.
+  for (int j = 0; j < nc; ++j)
+    if (lane == 0) carry[j] = 0.f;
+  __syncwarp();
+  for (int64_t tile = tiles - 1; tile >= 0; --tile) {
+    const int64_t t = tile * kTile + lane * ITEMS;
+    float Bv[ITEMS], Cv[ITEMS], dB_sum[ITEMS], dC_sum[ITEMS];
+    load_items<ITEMS>(B_row, t, p.L, Bv);
+    load_items<ITEMS>(C_row, t, p.L, Cv);
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) dB_sum[i] = dC_sum[i] = 0.f;
+    for (int j = 0; j < nc; ++j) {
+      const Row<T, ITEMS> r(p, b, c0 + j);
+      const float An = r.A[0];
+      float u[ITEMS], dt[ITEMS], g[ITEMS], a[ITEMS], h[ITEMS];
+      r.load_u_dt(p, t, u, dt);
+      load_items<ITEMS>(dout + r.index * p.L, t, p.L, g);
+      // Forward states: h[i] after step i, h0 before the lane's first step.
+      Affine excl;
+      warp_scan<false>(step_maps(dt, u, Bv, An, t, p.L, a, h), excl);
+      const float h0 = excl.a * (tile == 0 ? 0.f : entry[j * tiles + tile]) + excl.b;
+      float hs = h0;
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) h[i] = hs = a[i] * hs + h[i];
+      // The adjoint runs backwards: z_t = a_t·(C_t·g_t + z_{t+1}), dL/dh_t = C_t·g_t + z_{t+1}.
+      Affine rmine{1.f, 0.f};
+#pragma unroll
+      for (int i = ITEMS - 1; i >= 0; --i) rmine = compose(rmine, {a[i], a[i] * Cv[i] * g[i]});
+      Affine rexcl;
+      const Affine rincl = warp_scan<true>(rmine, rexcl);
+      const float z_in = carry[j];
+      float z = rexcl.a * z_in + rexcl.b;
+      float dA = 0.f, dD = 0.f, dbias = 0.f;
+#pragma unroll
+      for (int i = ITEMS - 1; i >= 0; --i) {
+        const float x = Cv[i] * g[i] + z;  // dL/dh_t
+        const float xa_hp = x * a[i] * (i > 0 ? h[i - 1] : h0);
+        const bool live = t + i < p.L;
+        if (live) {
+          dB_sum[i] += x * dt[i] * u[i];
+          dC_sum[i] += g[i] * h[i];
+          dD += g[i] * u[i];
+        }
+        dA += xa_hp * dt[i];
+        float ddt = x * Bv[i] * u[i] + xa_hp * An;
+        if (p.softplus) ddt *= -expm1f(-dt[i]);  // times softplus' (delta_transform_grad)
+        if (live) dbias += ddt;
+        u[i] = r.Dc * g[i] + x * dt[i] * Bv[i];  // u[i] is spent: du
+        dt[i] = ddt;
+        z = a[i] * x;
+      }
+      store_items<ITEMS>(du + r.index * p.L, t, p.L, u);
+      store_items<ITEMS>(ddelta + r.index * p.L, t, p.L, dt);
+      part[0][j][lane] += dA;
+      part[1][j][lane] += dD;
+      part[2][j][lane] += dbias;
+      const float z_out = __shfl_sync(kFull, rincl.a, 0) * z_in + __shfl_sync(kFull, rincl.b, 0);
+      __syncwarp();  // every lane has read carry[j]
+      if (lane == 0) carry[j] = z_out;
+      __syncwarp();
+    }
+#pragma unroll
+    for (int i = 0; i < ITEMS; ++i) {
+      if (t + i < p.L) {
+        atomicAdd(o.dB + group_row + t + i, dB_sum[i]);
+        atomicAdd(o.dC + group_row + t + i, dC_sum[i]);
+      }
+    }
+  }
+  __syncwarp();
+  for (int j = 0; j < nc; ++j) {
+    float v[3];
+    for (int q = 0; q < 3; ++q) {
+      v[q] = part[q][j][lane];
+#pragma unroll
+      for (int off = 16; off > 0; off >>= 1) v[q] += __shfl_xor_sync(kFull, v[q], off);
+    }
+    if (lane == 0) {
+      o.dA_part[first_row + j] = v[0];
+      o.dD_part[first_row + j] = v[1];
+      o.dbias_part[first_row + j] = v[2];
+    }
+  }
+}
+
 // ---- host side -----------------------------------------------------------------------
 
 // What the CUDA kernels add to the shared checks: N fits their per-thread state arrays, and
@@ -375,12 +515,6 @@ ScanSizes check_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& 
   TORCH_CHECK(u.scalar_type() != at::kDouble, op,
               ": float64 inputs are CPU-only, got u of dtype float64 on ", u.device());
   return s;
-}
-
-// The output dtype the kernels write (the input's or float32); any other requested dtype is
-// produced by a cast afterwards.
-at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
-  return want == in || want == at::kFloat ? want : at::kFloat;
 }
 
 int block_channels(int64_t N, int64_t group_size) {
@@ -413,12 +547,6 @@ ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   return p;
 }
 
-// Blocks of 128 threads for short sequences (more blocks in flight), 256 for long ones.
-template <typename F>
-void with_block_size(int64_t L, F&& f) {
-  if (L <= 2048) f(std::integral_constant<int, 128>{});
-  else f(std::integral_constant<int, 256>{});
-}
 
 
 std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
@@ -459,7 +587,7 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
         return;
       }
     }
-    with_block_size(p.L, [&](auto nt) {
+    with_block_size(p.L, 2048, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
       constexpr int64_t kChunk = NT * items_for<T>();
       auto kernel = p.N == 1 ? scan_fwd_kernel<T, O, NT, true> : scan_fwd_kernel<T, O, NT, false>;
@@ -499,7 +627,7 @@ void with_backward_block_size(int64_t L, F&& f) {
   else f(std::integral_constant<int, 512>{});
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+ScanGrads
 selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
                              const at::Tensor& delta_in, const at::Tensor& A_in,
                              const at::Tensor& B_in, const at::Tensor& C_in,
@@ -518,37 +646,44 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
   const int64_t batch = u.size(0), KD = u.size(1), N = A.size(1), L = u.size(2);
   const auto f32 = u.options().dtype(at::kFloat);
   at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
-  at::Tensor dB = at::zeros(B.sizes(), f32), dC = at::zeros(C.sizes(), f32);
-  at::Tensor dA_part = at::zeros({batch, KD, N}, f32);
-  at::Tensor dD_part = at::zeros({batch, KD}, f32), dbias_part = at::zeros({batch, KD}, f32);
+  const ScanGradBuffers g(batch, KD, N, B);
   {
     const ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
-    const dim3 grid(static_cast<unsigned>(KD / p.block_channels), static_cast<unsigned>(batch));
     auto stream = c10::cuda::getCurrentCUDAStream();
     const at::ScalarType gdt = dout.scalar_type();
     dispatch_in_out(u.scalar_type(), gdt, [&](auto in_t, auto g_t) {
       using T = typename decltype(in_t)::type;
       using G = typename decltype(g_t)::type;
+      auto launch = [&](auto kernel, dim3 grid, int threads, int64_t chunks) {
+        at::Tensor chunk_state = at::empty({batch * KD, chunks, N}, f32);
+        BwdArgs o{mptr<float>(g.dA_part), mptr<float>(g.dB),         mptr<float>(g.dC),
+                  mptr<float>(g.dD_part), mptr<float>(g.dbias_part), mptr<float>(chunk_state)};
+        kernel<<<grid, threads, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+      };
+      if (p.N == 1) {  // the warp kernel under the forward's rule: warps fill the GPU, or no split
+        constexpr int kWarps = 4, kTile = 32 * 16 / sizeof(T);
+        auto warp_kernel = scan_bwd_warp_kernel<T, G, kWarps>;
+        const int64_t warps = batch * KD / p.block_channels;
+        if (vss::scan_split() == 1 ||
+            (vss::scan_split() == 0 &&
+             warps >= kWarps * resident_blocks(warp_kernel, kWarps * 32, 0))) {
+          const dim3 grid(static_cast<unsigned>((KD / p.block_channels + kWarps - 1) / kWarps),
+                          static_cast<unsigned>(batch));
+          launch(warp_kernel, grid, kWarps * 32, (L + kTile - 1) / kTile);
+          return;
+        }
+      }
       with_backward_block_size(L, [&](auto nt) {
         constexpr int NT = decltype(nt)::value;
         constexpr int kChunk = NT * items_for<T>();
-        const int64_t chunks = (L + kChunk - 1) / kChunk;
-        at::Tensor chunk_state = at::empty({batch * KD, chunks, N}, f32);
-        BwdArgs o{mptr<float>(dA_part), mptr<float>(dB), mptr<float>(dC), mptr<float>(dD_part),
-                  mptr<float>(dbias_part), mptr<float>(chunk_state)};
-        auto kernel = p.N == 1 ? scan_bwd_kernel<T, G, NT, true> : scan_bwd_kernel<T, G, NT, false>;
-        kernel<<<grid, NT, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
-        C10_CUDA_KERNEL_LAUNCH_CHECK();
+        const dim3 grid(static_cast<unsigned>(KD / p.block_channels), static_cast<unsigned>(batch));
+        launch(p.N == 1 ? scan_bwd_kernel<T, G, NT, true> : scan_bwd_kernel<T, G, NT, false>, grid,
+               NT, (L + kChunk - 1) / kChunk);
       });
     });
   }
-  return {du,
-          ddelta,
-          dA_part.sum(0),
-          dB.to(B.scalar_type()),
-          dC.to(C.scalar_type()),
-          D.defined() ? dD_part.sum(0) : at::Tensor(),
-          bias.defined() ? dbias_part.sum(0) : at::Tensor()};
+  return g.finish(du, ddelta, B, C, D.defined(), bias.defined());
 }
 
 }  // namespace

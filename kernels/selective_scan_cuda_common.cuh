@@ -16,14 +16,20 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 namespace vss::cuda {
 
 // softplus as torch computes it (threshold 20: above it, the identity), with the fast
-// exp/log; log(1 + e) ~ e·(1 - e/2) where 1 + e would round off e's digits.
+// exp/log; log(1 + e) ~ e·(1 - e/2) where 1 + e would round off e's digits. Both MUFU ops
+// are written before the selects so that nvcc 13 keeps this branch-free (with the log inside
+// the ternary it gave every item its own branch, which serialised a thread's ITEMS
+// exp -> log chains in the scan kernels); past 20 the unused e, l may be inf.
 __device__ __forceinline__ float softplus(float x) {
   const float e = __expf(x);
-  return x > 20.f ? x : e < 1e-3f ? e * (1.f - 0.5f * e) : __logf(1.f + e);
+  const float l = __logf(1.f + e);
+  const float r = e < 1e-3f ? e * (1.f - 0.5f * e) : l;
+  return x > 20.f ? x : r;
 }
 
 // The 16 / sizeof(T) elements of one 16-byte vector, as floats.
@@ -327,6 +333,15 @@ inline int64_t split_segments(int64_t blocks, int64_t chunks, int64_t resident,
   want = std::clamp<int64_t>(want, 1, std::min<int64_t>(chunks, 64));
   const int64_t per_segment = (chunks + want - 1) / want;
   return (chunks + per_segment - 1) / per_segment;
+}
+
+// Blocks of 128 threads for sequences of at most `short_max` steps (more blocks in flight),
+// 256 for longer ones. Each op passes its own bound: 2048 for the plain op, one 128-thread
+// chunk (128 · 8 steps) for the plan op.
+template <typename F>
+void with_block_size(int64_t L, int64_t short_max, F&& f) {
+  if (L <= short_max) f(std::integral_constant<int, 128>{});
+  else f(std::integral_constant<int, 256>{});
 }
 
 }  // namespace vss::cuda

@@ -1,12 +1,14 @@
 #pragma once
 // Host-side helpers for the CUDA kernels (the scans, layer_norm): picking the instantiation for an
-// (input dtype, output dtype) pair, and the device tensor pointers cast to CUDA's types.
-#include <ATen/core/Tensor.h>
+// (input dtype, output dtype) pair, the device tensor pointers cast to CUDA's types, and the
+// gradient buffers the two scan backwards share.
+#include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <optional>
+#include <tuple>
 
 namespace vss::cuda {
 
@@ -51,5 +53,36 @@ template <typename T>
 T* mptr(const at::Tensor& t) {
   return t.defined() ? static_cast<T*>(t.mutable_data_ptr()) : nullptr;
 }
+
+// The output dtype the scan kernels write (the input's or float32); any other requested dtype
+// is produced by a cast afterwards.
+inline at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
+  return want == in || want == at::kFloat ? want : at::kFloat;
+}
+
+using ScanGrads = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
+                             at::Tensor, at::Tensor>;  // du, ddelta, dA, dB, dC, dD, ddelta_bias
+
+// What a scan backward kernel accumulates in float32 besides du and ddelta: dB and dC (float
+// atomics, so zeroed) and per-batch partial sums [B, channels(, N)] of dA, dD, ddelta_bias,
+// which finish() sums over the batch in a fixed order.
+struct ScanGradBuffers {
+  at::Tensor dA_part, dB, dC, dD_part, dbias_part;
+  ScanGradBuffers(int64_t batch, int64_t channels, int64_t N, const at::Tensor& B) {
+    const auto f32 = B.options().dtype(at::kFloat);
+    dA_part = at::zeros({batch, channels, N}, f32);
+    dB = at::zeros(B.sizes(), f32);
+    dC = at::zeros(B.sizes(), f32);
+    dD_part = at::zeros({batch, channels}, f32);
+    dbias_part = at::zeros({batch, channels}, f32);
+  }
+  // The op's gradients: dB, dC in B's and C's dtype, dD / ddelta_bias only for given D / bias.
+  ScanGrads finish(at::Tensor du, at::Tensor ddelta, const at::Tensor& B, const at::Tensor& C,
+                   bool has_D, bool has_bias) const {
+    return {std::move(du), std::move(ddelta), dA_part.sum(0), dB.to(B.scalar_type()),
+            dC.to(C.scalar_type()), has_D ? dD_part.sum(0) : at::Tensor(),
+            has_bias ? dbias_part.sum(0) : at::Tensor()};
+  }
+};
 
 }  // namespace vss::cuda

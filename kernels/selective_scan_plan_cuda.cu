@@ -666,10 +666,6 @@ PlanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   return p;
 }
 
-at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
-  return want == in || want == at::kFloat ? want : at::kFloat;
-}
-
 // Shared-memory bytes for `rows` float rows of HW, or 0 when they would leave room for fewer
 // than 3 blocks per multiprocessor (then the global scratch rows keep more blocks resident:
 // at 128×128 staging ran 6.9× slower than the plain op, notes v2).
@@ -701,12 +697,6 @@ void allow_smem(Kernel kernel, size_t bytes) {
                                         static_cast<int>(bytes)));
 }
 
-// Blocks of 256 threads (2048 steps a chunk) for long sequences, 128 for short ones.
-template <typename F>
-void with_block_size(int64_t L, F&& f) {
-  if (L <= 128 * kItems) f(std::integral_constant<int, 128>{});
-  else f(std::integral_constant<int, 256>{});
-}
 
 at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& delta_in,
                                     const at::Tensor& A_in, const at::Tensor& B_in,
@@ -751,7 +741,7 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
       C10_CUDA_KERNEL_LAUNCH_CHECK();
       return;
     }
-    with_block_size(s.length, [&](auto nt) {
+    with_block_size(s.length, 128 * kItems, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
       constexpr int64_t kChunk = NT * kItems;
       const int64_t chunks = (s.length + kChunk - 1) / kChunk;
@@ -800,7 +790,7 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
   return y.to(want);
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+ScanGrads
 selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
                                   const at::Tensor& delta_in, const at::Tensor& A_in,
                                   const at::Tensor& B_in, const at::Tensor& C_in,
@@ -823,20 +813,18 @@ selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u
       dout_in.to(kernel_out_dtype(u.scalar_type(), dout_in.scalar_type())).contiguous();
   const auto f32 = u.options().dtype(at::kFloat);
   at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
-  at::Tensor dB = at::zeros(B.sizes(), f32), dC = at::zeros(C.sizes(), f32);
-  at::Tensor dA_part = at::empty({s.batch, s.channels, s.state}, f32);
-  at::Tensor dD_part = at::empty({s.batch, s.channels}, f32), dbias_part = at::empty_like(dD_part);
+  const ScanGradBuffers g(s.batch, s.channels, s.state, B);
   PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(u.scalar_type(), dout.scalar_type(), [&](auto in_t, auto g_t) {
     using T = typename decltype(in_t)::type;
     using G = typename decltype(g_t)::type;
-    with_block_size(s.length, [&](auto nt) {
+    with_block_size(s.length, 128 * kItems, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
       const int64_t chunks = (s.length + NT * kItems - 1) / (NT * kItems);
       at::Tensor chunk_state = at::empty({s.batch * s.dim, chunks, s.state}, f32);
-      PlanBwdArgs o{mptr<float>(dA_part), mptr<float>(dB),         mptr<float>(dC),
-                    mptr<float>(dD_part), mptr<float>(dbias_part), mptr<float>(chunk_state),
+      PlanBwdArgs o{mptr<float>(g.dA_part), mptr<float>(g.dB),         mptr<float>(g.dC),
+                    mptr<float>(g.dD_part), mptr<float>(g.dbias_part), mptr<float>(chunk_state),
                     nullptr};
       const size_t static_bytes = sizeof(ScanSmem<NT>) + sizeof(float) * (kMaxN + 1) * (NT / 32);
       const bool single = s.state == 1;
@@ -863,13 +851,7 @@ selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
   });
-  return {du,
-          ddelta,
-          dA_part.sum(0),
-          dB.to(B.scalar_type()),
-          dC.to(C.scalar_type()),
-          D.defined() ? dD_part.sum(0) : at::Tensor(),
-          bias.defined() ? dbias_part.sum(0) : at::Tensor()};
+  return g.finish(du, ddelta, B, C, D.defined(), bias.defined());
 }
 
 }  // namespace

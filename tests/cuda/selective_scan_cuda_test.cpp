@@ -6,6 +6,7 @@
 #include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/strategy_registry.h"
+#include "tests/support/gpu.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -21,10 +22,8 @@ namespace {
 
 using vss::test::expect_one_line_error;
 
+using vss::test::kGpu;
 using vss::test::max_abs_diff;
-
-#define REQUIRE_CUDA()                                               \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
 
 struct Inputs {
   at::Tensor u, delta, A, B, C, D, bias;
@@ -65,7 +64,7 @@ std::pair<Inputs, Inputs> to_devices(const Inputs& in, at::ScalarType dtype) {
   for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias})
     if (t->defined()) *t = t->to(torch::kDouble);
   for (at::Tensor* t : gpu.all())
-    if (t->defined()) *t = t->to(torch::kCUDA);
+    if (t->defined()) *t = t->to(kGpu);
   return {gpu, cpu};
 }
 
@@ -119,7 +118,7 @@ ScanRun run_plain(const Inputs& proto, const at::Tensor& dy, bool softplus,
 }
 
 TEST(cuda_selective_scan, forward_and_backward_match_cpu_reference) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(11);
   for (const PlainCase& c : plain_cases()) {
     const Inputs base = plain_inputs(c.batch, c.K, c.dim, c.N, c.L, c.with_D_bias, c.softplus);
@@ -149,7 +148,7 @@ TEST(cuda_selective_scan, forward_and_backward_match_cpu_reference) {
 }
 
 TEST(cuda_selective_scan, reruns_are_bit_identical_and_atomics_bounded) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(12);
   const Inputs base = plain_inputs(3, 4, 37, 4, 5000, true);
   const at::Tensor dy = torch::randn({3, 4 * 37, 5000});
@@ -179,7 +178,7 @@ at::Tensor slow_decay(int64_t channels, int64_t N) {
 }
 
 TEST(cuda_selective_scan, split_sequences_match_cpu_reference) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(17);
   const std::vector<PlainCase> cases{{1, 4, 3, 1, 65537, true, true},
                                      {1, 1, 5, 16, 20000, true, true},
@@ -214,18 +213,22 @@ TEST(cuda_selective_scan, split_sequences_match_cpu_reference) {
   }
 }
 
-// The N = 1 forward's warp-per-row kernel (taken whenever splitting is off, and by default
-// where rows fill the GPU): tile edges (L around 256, the bf16 tile; 128 for float32), rows
-// not 16-byte aligned (odd L), channel counts that leave a block's last warps idle (37) and
-// blocks spanning two B/C groups (D = 5), with and without D / delta_bias / softplus.
-TEST(cuda_selective_scan, warp_forward_matches_cpu_reference) {
-  REQUIRE_CUDA();
+// The N = 1 warp kernels, forward (a warp per row) and backward (a warp per 1-8 channels of a
+// group), taken whenever splitting is off and by default where their warps fill the GPU: tile
+// edges (L around 256, the bf16 tile; 128 for float32), rows not 16-byte aligned (odd L),
+// channel counts that leave a block's last warps idle (37), blocks spanning two B/C groups
+// (D = 5), backward warps of 8 and 4 channels (D = 16, 12), with and without D / delta_bias /
+// softplus.
+TEST(cuda_selective_scan, warp_kernels_match_cpu_reference) {
+  REQUIRE_GPU();
   torch::manual_seed(19);
   const std::vector<PlainCase> cases{{3, 1, 37, 1, 1, true, true},    {1, 4, 5, 1, 7, false, false},
                                      {3, 1, 37, 1, 127, true, true},  {1, 4, 5, 1, 128, true, false},
                                      {3, 4, 5, 1, 255, true, true},   {1, 1, 37, 1, 256, false, true},
                                      {2, 4, 5, 1, 257, true, true},   {1, 4, 5, 1, 3137, true, true},
-                                     {1, 1, 37, 1, 3136, true, true}, {1, 4, 3, 1, 65537, true, true}};
+                                     {1, 1, 37, 1, 3136, true, true}, {1, 4, 3, 1, 65537, true, true},
+                                     {2, 4, 16, 1, 300, true, true},  {1, 2, 12, 1, 1, true, false},
+                                     {1, 1, 8, 1, 3137, true, true}};
   for (int split : {1, 0}) {
     const ScopedSplit mode(split);
     std::vector<PlainCase> run = cases;
@@ -247,6 +250,10 @@ TEST(cuda_selective_scan, warp_forward_matches_cpu_reference) {
         }
         const ScanRun again = run_plain(gpu, dy, c.softplus);
         EXPECT_TRUE(torch::equal(got.out, again.out)) << where << " rerun";
+        for (size_t i : {0, 1, 2, 5, 6})  // summed in a fixed order (dB, dC: float atomics)
+          if (want.grads[i].defined()) {
+            EXPECT_TRUE(torch::equal(got.grads[i], again.grads[i])) << where << " rerun d" << kNames[i];
+          }
       }
     }
   }
@@ -277,7 +284,7 @@ std::pair<ImageInputs, ImageInputs> image_to_devices(const ImageInputs& in, at::
   for (at::Tensor* t : {&gpu.u, &gpu.delta, &gpu.B, &gpu.C}) *t = t->to(dtype);
   for (at::Tensor* t : {&cpu.u, &cpu.delta, &cpu.B, &cpu.C}) *t = t->to(dtype).to(torch::kDouble);
   for (at::Tensor* t : {&cpu.A, &cpu.D, &cpu.bias}) *t = t->to(torch::kDouble);
-  for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+  for (at::Tensor* t : gpu.all()) *t = t->to(kGpu);
   return {gpu, cpu};
 }
 
@@ -301,7 +308,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> strategies() {
 }
 
 TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(13);
   // 7×9 (N = 4) and 1×13 take the channel tile; 33×40 (N = 1) a warp per direction
   // (strategies with K > 4: several a warp); 300×300 (H·W = 90000) the block kernel with
@@ -313,7 +320,7 @@ TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
     for (const auto& [H, W, N] : shapes) {
       if (H == 300 && name != "cross" && name != "hilbert") continue;  // keep the CPU time sane
       const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
-      const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+      const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, kGpu);
       const ImageInputs base = image_inputs(2, 3, plan_cpu.K, N, H, W);
       for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
         const at::Tensor dy = torch::randn({2, 3, H, W}).to(dtype).to(torch::kFloat);
@@ -345,7 +352,7 @@ TEST(cuda_selective_scan_plan, fused_matches_cpu_for_every_strategy) {
 }
 
 TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(16);
   // The channel-tile kernel (40 channels: a full tile and a partial one): N > 1 on 14×14 and
   // 1×200, and plans under 128 steps (7×7, 1×1). N = 1 on 14×14, 1×200, 40×40 and 1×1500 (a
@@ -357,7 +364,7 @@ TEST(cuda_selective_scan_plan, forward_kernels_by_map_size_match_cpu) {
   const auto strategy = vss::make_scan_strategy("cross", {});
   for (const auto& [H, W, N] : shapes) {
     const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
-    const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+    const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, kGpu);
     const ImageInputs base = image_inputs(2, 40, plan_cpu.K, N, H, W);
     for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
       auto [gpu, cpu] = image_to_devices(base, dtype);
@@ -388,7 +395,7 @@ PaddedPlan padded_plan() {
 }
 
 TEST(cuda_selective_scan_plan, merge_weight_and_padding_match_cpu) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(14);
   auto [index, weight, cpu] = padded_plan();
   const int64_t batch = kPaddedBatch, dim = kPaddedDim, HW = kPaddedTokens;
@@ -404,35 +411,35 @@ TEST(cuda_selective_scan_plan, merge_weight_and_padding_match_cpu) {
     return grads;
   };
   Inputs gpu = cpu;
-  for (at::Tensor* t : gpu.all()) *t = t->to(torch::kCUDA);
+  for (at::Tensor* t : gpu.all()) *t = t->to(kGpu);
   for (at::Tensor* t : cpu.all()) *t = t->to(torch::kDouble);
   const auto want = run(cpu, index, weight.to(torch::kDouble));
-  const auto got = run(gpu, index.cuda(), weight.cuda());
+  const auto got = run(gpu, index.to(kGpu), weight.to(kGpu));
   for (size_t i = 0; i < want.size(); ++i)
     EXPECT_LT(rel_err(got[i], want[i]), 1e-5) << (i == 0 ? "y" : kNames[i - 1]);
 }
 
 TEST(cuda_selective_scan_plan, reruns_are_bit_identical) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(15);
   const auto strategy = vss::make_scan_strategy("cross", {});
   for (int64_t side : {14, 56, 200}) {  // warp-per-direction, shared- and global-memory block paths
-    const vss::ScanPlan& plan = vss::cached_plan(*strategy, side, side, torch::kCUDA);
+    const vss::ScanPlan& plan = vss::cached_plan(*strategy, side, side, kGpu);
     ImageInputs in = image_inputs(2, 8, 4, 1, side, side);
-    for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA).to(t == &in.A || t == &in.D || t == &in.bias ? torch::kFloat : torch::kBFloat16);
+    for (at::Tensor* t : in.all()) *t = t->to(kGpu).to(t == &in.A || t == &in.D || t == &in.bias ? torch::kFloat : torch::kBFloat16);
     auto fwd = [&] { return vss::scan_2d(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, plan, true); };
     EXPECT_TRUE(torch::equal(fwd(), fwd())) << side;
   }
 }
 
 TEST(cuda_selective_scan_plan, split_sequences_match_cpu) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(18);
   const int64_t H = 97, W = 120;  // 11640 steps: 6 chunks of 2048
   for (const auto& [name, params] : strategies()) {
     const auto strategy = vss::make_scan_strategy(name, params);
     const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
-    const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+    const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, kGpu);
     for (int64_t N : {1, 4}) {
       ImageInputs base = image_inputs(1, 3, plan_cpu.K, N, H, W);
       base.A = slow_decay(plan_cpu.K * 3, N);
@@ -451,7 +458,7 @@ TEST(cuda_selective_scan_plan, split_sequences_match_cpu) {
           const ScopedSplit split(segments);
           const std::string where = name + " N=" + std::to_string(N) + " " +
                                     c10::toString(dtype) + " segments=" + std::to_string(segments);
-          const at::Tensor got = run(gpu, plan_gpu.index, weight.cuda());
+          const at::Tensor got = run(gpu, plan_gpu.index, weight.to(kGpu));
           EXPECT_EQ(got.scalar_type(), dtype) << where;
           const double err = rel_err(got, want);
           if (segments == 1) {
@@ -460,7 +467,7 @@ TEST(cuda_selective_scan_plan, split_sequences_match_cpu) {
           }
           EXPECT_LE(err, bound) << where;
           if (segments == 5) {
-            EXPECT_TRUE(torch::equal(got, run(gpu, plan_gpu.index, weight.cuda()))) << where << " rerun";
+            EXPECT_TRUE(torch::equal(got, run(gpu, plan_gpu.index, weight.to(kGpu)))) << where << " rerun";
           }
         }
       }
@@ -469,39 +476,42 @@ TEST(cuda_selective_scan_plan, split_sequences_match_cpu) {
 }
 
 TEST(cuda_selective_scan_plan, bad_inputs_are_one_line_errors) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   const auto strategy = vss::make_scan_strategy("cross", {});
   const vss::ScanPlan& plan = vss::cached_plan(*strategy, 4, 5);
   Inputs in = plain_inputs(1, 4, 2, 1, 20, true);
   in.u = torch::randn({1, 2, 20});
-  for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA);
+  for (at::Tensor* t : in.all()) *t = t->to(kGpu);
   auto call = [&](const Inputs& x, const at::Tensor& index) {
     return [x, index] {
       vss::selective_scan_plan(x.u, x.delta, x.A, x.B, x.C, x.D, x.bias, index, std::nullopt, true);
     };
   };
-  expect_one_line_error(call(in, plan.index), "index must be on u's device");  // CPU index, CUDA data
-  Inputs mixed = in;
-  mixed.B = mixed.B.cpu();
-  expect_one_line_error(call(mixed, plan.index.cuda()), "B must be on u's device");
+  if (!vss::test::kEmulatedGpu) {  // device mixes, and float64 (which the emulator sends to the CPU)
+    expect_one_line_error(call(in, plan.index), "index must be on u's device");  // CPU index, CUDA data
+    Inputs mixed = in;
+    mixed.B = mixed.B.cpu();
+    expect_one_line_error(call(mixed, plan.index.to(kGpu)), "B must be on u's device");
+    Inputs dbl = in;
+    for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
+    expect_one_line_error(call(dbl, plan.index.to(kGpu)), "float64");
+  }
   Inputs wide = in;
-  wide.A = torch::randn({8, 17}, torch::kCUDA);
-  wide.B = torch::randn({1, 4, 17, 20}, torch::kCUDA);
+  wide.A = torch::randn({8, 17}, kGpu);
+  wide.B = torch::randn({1, 4, 17, 20}, kGpu);
   wide.C = wide.B;
-  expect_one_line_error(call(wide, plan.index.cuda()), "N <= 16");
-  Inputs dbl = in;
-  for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
-  expect_one_line_error(call(dbl, plan.index.cuda()), "float64");
+  expect_one_line_error(call(wide, plan.index.to(kGpu)), "N <= 16");
   // Out-of-range ids on the GPU read nothing (no illegal access); the result stays finite.
   at::Tensor bad = plan.index.clone();
   bad[0][3] = 1 << 30;
   bad[2][0] = -7;
   const at::Tensor y = vss::selective_scan_plan(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias,
-                                                bad.cuda(), std::nullopt, true);
+                                                bad.to(kGpu), std::nullopt, true);
   EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+  if (vss::test::kEmulatedGpu) return;
   // The plain op: a CPU tensor among CUDA ones.
   Inputs plain = plain_inputs(1, 1, 3, 1, 10, true);
-  for (at::Tensor* t : plain.all()) *t = t->to(torch::kCUDA);
+  for (at::Tensor* t : plain.all()) *t = t->to(kGpu);
   plain.C = plain.C.cpu();
   expect_one_line_error([&] { vss::selective_scan(plain.u, plain.delta, plain.A, plain.B, plain.C); },
                "C must be on u's device");
@@ -520,7 +530,7 @@ ImageInputs channels_last(const ImageInputs& x) {
 }
 
 TEST(cuda_selective_scan_plan_channels_last, matches_cpu_for_every_strategy) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(21);
   // L = 1, a row, a column, N = 4 and 16, and 97×120 (11640 steps): 40 channels (a full and a
   // ragged tile of 32), unsplit, forced into 5 segments, and the default (split at this batch).
@@ -530,7 +540,7 @@ TEST(cuda_selective_scan_plan_channels_last, matches_cpu_for_every_strategy) {
     const auto strategy = vss::make_scan_strategy(name, params);
     for (const auto& [H, W, N] : shapes) {
       const vss::ScanPlan& plan_cpu = vss::cached_plan(*strategy, H, W);
-      const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, torch::kCUDA);
+      const vss::ScanPlan& plan_gpu = vss::cached_plan(*strategy, H, W, kGpu);
       ImageInputs base = image_inputs(2, 40, plan_cpu.K, N, H, W);
       if (H * W > 1000) base.A = slow_decay(plan_cpu.K * 40, N);  // long-range state matters
       for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16, torch::kHalf}) {
@@ -567,7 +577,7 @@ TEST(cuda_selective_scan_plan_channels_last, matches_cpu_for_every_strategy) {
 }
 
 TEST(cuda_selective_scan_plan_channels_last, merge_weight_padding_and_float_out_match_cpu) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   torch::manual_seed(22);
   auto [index, weight, cpu] = padded_plan();
   for (at::Tensor* t : cpu.all()) *t = t->to(torch::kDouble);
@@ -575,7 +585,7 @@ TEST(cuda_selective_scan_plan_channels_last, merge_weight_padding_and_float_out_
                                                    cpu.bias, index, weight.to(torch::kDouble), true);
   for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
     auto dev = [&](const at::Tensor& t, bool data) {
-      return (data ? t.to(dtype) : t.to(torch::kFloat)).to(torch::kCUDA);
+      return (data ? t.to(dtype) : t.to(torch::kFloat)).to(kGpu);
     };
     for (int segments : {1, 3}) {
       const ScopedSplit split(segments);
@@ -583,7 +593,7 @@ TEST(cuda_selective_scan_plan_channels_last, merge_weight_padding_and_float_out_
           dev(cpu.u.transpose(1, 2).contiguous(), true), dev(cpu.delta.transpose(1, 2).contiguous(), true),
           dev(cpu.A, false), dev(cpu.B.permute({0, 3, 1, 2}).contiguous(), true),
           dev(cpu.C.permute({0, 3, 1, 2}).contiguous(), true), dev(cpu.D, false), dev(cpu.bias, false),
-          index.cuda(), weight.cuda(), true, torch::kFloat);
+          index.to(kGpu), weight.to(kGpu), true, torch::kFloat);
       EXPECT_EQ(got.scalar_type(), torch::kFloat);
       // bf16 inputs against float64 ones: the inputs' own rounding sets the tolerance.
       EXPECT_LT(rel_err(got.transpose(1, 2), want), dtype == torch::kFloat ? 1e-5 : 2e-2)
@@ -593,11 +603,11 @@ TEST(cuda_selective_scan_plan_channels_last, merge_weight_padding_and_float_out_
 }
 
 TEST(cuda_selective_scan_plan_channels_last, bad_inputs_are_one_line_errors) {
-  REQUIRE_CUDA();
+  REQUIRE_GPU();
   const auto strategy = vss::make_scan_strategy("cross", {});
   const vss::ScanPlan& plan = vss::cached_plan(*strategy, 4, 5);
   ImageInputs in = channels_last(image_inputs(1, 2, 4, 1, 4, 5));
-  for (at::Tensor* t : in.all()) *t = t->to(torch::kCUDA);
+  for (at::Tensor* t : in.all()) *t = t->to(kGpu);
   auto call = [](const ImageInputs& x, const at::Tensor& index) {
     return [x, index] {
       vss::selective_scan_plan_channels_last(x.u.flatten(1, 2), x.delta.flatten(1, 2), x.A,
@@ -605,15 +615,17 @@ TEST(cuda_selective_scan_plan_channels_last, bad_inputs_are_one_line_errors) {
                                              index, std::nullopt, true);
     };
   };
-  expect_one_line_error(call(in, plan.index), "index must be on u's device");  // CPU index
+  if (!vss::test::kEmulatedGpu) {  // device mixes, and float64 (which the emulator sends to the CPU)
+    expect_one_line_error(call(in, plan.index), "index must be on u's device");  // CPU index
+    ImageInputs dbl = in;
+    for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
+    expect_one_line_error(call(dbl, plan.index.to(kGpu)), "float64");
+  }
   ImageInputs channel_first = in;
   channel_first.delta = in.delta.permute({0, 3, 1, 2}).contiguous();
-  expect_one_line_error(call(channel_first, plan.index.cuda()), "delta must have shape");
-  ImageInputs dbl = in;
-  for (at::Tensor* t : dbl.all()) *t = t->to(torch::kDouble);
-  expect_one_line_error(call(dbl, plan.index.cuda()), "float64");
+  expect_one_line_error(call(channel_first, plan.index.to(kGpu)), "delta must have shape");
   // A plan for another map size, through the scans layer.
-  const vss::ScanPlan& other = vss::cached_plan(*strategy, 5, 4, torch::kCUDA);
+  const vss::ScanPlan& other = vss::cached_plan(*strategy, 5, 4, kGpu);
   expect_one_line_error([&] {
     vss::scan_2d_channels_last(in.u, in.delta, in.A, in.B, in.C, in.D, in.bias, other, true);
   }, "plan is for 5x4");
@@ -624,7 +636,7 @@ TEST(cuda_selective_scan_plan_channels_last, bad_inputs_are_one_line_errors) {
   EXPECT_TRUE(torch::isfinite(vss::selective_scan_plan_channels_last(
                                   in.u.flatten(1, 2), in.delta.flatten(1, 2), in.A,
                                   in.B.flatten(1, 2), in.C.flatten(1, 2), in.D, in.bias,
-                                  bad.cuda(), std::nullopt, true))
+                                  bad.to(kGpu), std::nullopt, true))
                   .all()
                   .item<bool>());
 }

@@ -1,0 +1,37 @@
+#pragma once
+// The device the tests/cuda suites run their GPU side on: the CUDA device, or, in the
+// emulated build of a suite (VSS_CUDA_EMULATION, tests/emulation), the CPU, where the CUDA
+// kernels run on the emulator and float64 references on the CPU kernels.
+#include <c10/core/DeviceType.h>
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include <cstdint>
+
+#ifdef VSS_CUDA_EMULATION
+namespace vss_emu {
+int64_t launch_count();
+}
+#endif
+
+namespace vss::test {
+
+#ifdef VSS_CUDA_EMULATION
+inline constexpr c10::DeviceType kGpu = c10::kCPU;
+inline constexpr bool kEmulatedGpu = true;
+// A GPU test that launched no kernel ran its "GPU" side on the CPU kernels: a failure.
+struct ExpectEmulatedLaunches {
+  int64_t before = vss_emu::launch_count();
+  ~ExpectEmulatedLaunches() {
+    EXPECT_GT(vss_emu::launch_count(), before) << "no CUDA kernel ran on the emulator";
+  }
+};
+#define REQUIRE_GPU() const vss::test::ExpectEmulatedLaunches vss_expect_emulated_launches
+#else
+inline constexpr c10::DeviceType kGpu = c10::kCUDA;
+inline constexpr bool kEmulatedGpu = false;
+#define REQUIRE_GPU() \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+#endif
+
+}  // namespace vss::test
