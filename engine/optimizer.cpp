@@ -2,6 +2,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "engine/fused_adamw.h"
 
 #include <torch/torch.h>
 
@@ -91,7 +92,7 @@ BuiltOptimizer make_optimizer(const Config& node, torch::nn::Module& model) {
   if (!(lr > 0)) node["lr"].fail("must be > 0, got " + std::to_string(lr));
   if (wd < 0) node["weight_decay"].fail("must be >= 0, got " + std::to_string(wd));
   if (type == "adamw") {
-    node.check_keys({"type", "lr", "weight_decay", "betas", "eps", "param_groups", "layer_decay"});
+    node.check_keys({"type", "lr", "weight_decay", "betas", "eps", "fused", "param_groups", "layer_decay"});
   } else if (type == "sgd") {
     node.check_keys({"type", "lr", "weight_decay", "momentum", "nesterov", "param_groups", "layer_decay"});
   } else {
@@ -163,7 +164,10 @@ BuiltOptimizer make_optimizer(const Config& node, torch::nn::Module& model) {
     for (size_t g = 0; g < keys.size(); ++g)
       groups.emplace_back(members[g], std::make_unique<torch::optim::AdamWOptions>(
                                           options(lr * keys[g].first, keys[g].second)));
-    out.optimizer = std::make_unique<torch::optim::AdamW>(groups, options(lr, wd));
+    if (node.get_or<bool>("fused", true))
+      out.optimizer = std::make_unique<FusedAdamW>(groups, options(lr, wd));
+    else
+      out.optimizer = std::make_unique<torch::optim::AdamW>(groups, options(lr, wd));
   } else {
     auto options = [&](double group_lr, double weight_decay) {
       return torch::optim::SGDOptions(group_lr)

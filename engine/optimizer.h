@@ -2,6 +2,8 @@
 // Optimizers from YAML (`optimizer: {type: adamw|sgd, lr, weight_decay, ...}`) with two
 // parameter groups: weights that decay, and the ones that must not (norms, biases and the
 // SSM parameters A_logs / Ds / dt_projs_bias, whose decay would pull the dynamics to zero).
+// AdamW runs as one multi-tensor launch per group (engine/fused_adamw.h); `fused: false`
+// takes torch::optim::AdamW's per-parameter loop instead (same update, other rounding).
 // Optional learning-rate multipliers (mmseg's paramwise_cfg custom_keys, BEiT's layer decay):
 //   param_groups: [{match: 'decode_head.*', lr_mult: 10, decay_mult: 1}]
 //       the first entry whose glob (fnmatch, '*' spans dots) matches a parameter's full name

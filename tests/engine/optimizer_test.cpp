@@ -5,6 +5,7 @@
 #include "backbones/vssm.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "engine/fused_adamw.h"
 #include "engine/optimizer.h"
 #include "tests/support/test_support.h"
 
@@ -84,6 +85,60 @@ TEST(Optimizer, AdamWTwoStepsMatchTheUpdateRule) {
     EXPECT_NEAR(m.weight[0][1].item<double>(), w[1], 1e-6) << "step " << step;
     EXPECT_NEAR(m.bias[0].item<double>(), w[2], 1e-6) << "step " << step;
   }
+}
+
+// The fused AdamW (the default) against torch::optim::AdamW, the per-parameter reference:
+// two groups, a learning rate that changes between steps, a parameter without a gradient in
+// some steps (no update, no state), float and double parameters in one group.
+TEST(Optimizer, FusedAdamWMatchesTorchAdamW) {
+  struct Net : torch::nn::Module {
+    Net() {
+      torch::manual_seed(4);
+      w = register_parameter("w", torch::randn({7, 5}));
+      v = register_parameter("v", torch::randn({3, 2, 3}, torch::kDouble));
+      b = register_parameter("b", torch::randn({5}));
+      rare = register_parameter("rare", torch::randn({4, 4}));
+    }
+    torch::Tensor w, v, b, rare;
+  };
+  Net fused, plain;
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < fused.parameters().size(); ++i) plain.parameters()[i].copy_(fused.parameters()[i]);
+  }
+  const std::string yaml = "{type: adamw, lr: 0.01, weight_decay: 0.05, betas: [0.8, 0.99], eps: 1.0e-6";
+  auto of = vss::make_optimizer(vss::Config::parse(yaml + "}"), fused);
+  auto op = vss::make_optimizer(vss::Config::parse(yaml + ", fused: false}"), plain);
+  EXPECT_NE(dynamic_cast<vss::FusedAdamW*>(of.optimizer.get()), nullptr);
+  EXPECT_EQ(dynamic_cast<vss::FusedAdamW*>(op.optimizer.get()), nullptr);
+  ASSERT_EQ(of.optimizer->param_groups().size(), 2u);
+  for (int step = 1; step <= 6; ++step) {
+    vss::set_learning_rate(*of.optimizer, 0.01 / step, of.lr_mults);
+    vss::set_learning_rate(*op.optimizer, 0.01 / step, op.lr_mults);
+    of.optimizer->zero_grad();
+    op.optimizer->zero_grad();
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : fused.parameters()) grads.push_back(torch::randn_like(p));
+    for (Net* net : {&fused, &plain}) {
+      const auto params = net->parameters();
+      torch::Tensor loss = torch::zeros({}, torch::kDouble);
+      for (size_t i = 0; i < params.size(); ++i)
+        if (i != 3 || step % 3 == 0) loss = loss + (params[i] * grads[i]).sum().to(torch::kDouble);
+      loss.backward();
+    }
+    of.optimizer->step();
+    op.optimizer->step();
+    for (size_t i = 0; i < fused.parameters().size(); ++i) {
+      const auto a = fused.parameters()[i], b = plain.parameters()[i];
+      EXPECT_LT(vss::test::max_abs_diff(a, b), a.scalar_type() == torch::kDouble ? 1e-12 : 1e-6)
+          << "parameter " << i << " step " << step;
+    }
+  }
+  // The rarely-updated parameter has taken 2 steps, the others 6; the saved state says so.
+  const auto state = vss::optimizer_state(*of.optimizer, of.type, fused, "");
+  for (const auto& [name, t] : state)
+    if (name == "rare.step") EXPECT_EQ(t.item<int64_t>(), 2);
+    else if (name.size() > 5 && name.substr(name.size() - 5) == ".step") EXPECT_EQ(t.item<int64_t>(), 6) << name;
 }
 
 TEST(Optimizer, SgdMomentumTwoStepsMatchTheUpdateRule) {
