@@ -4,8 +4,8 @@
 # the same GPU, segmentation, restoration, change detection, the tracker (CPU and GPU) and
 # training steps/s. One JSON line per measurement in $OUT/bench.jsonl, the tables in
 # $OUT/bench.log.
-#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [train]
-# (no arguments: all)
+#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [train] [train-profile]
+# (no arguments: all but train-profile)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/vss-out}
@@ -97,11 +97,32 @@ fi
 
 if has train; then
   stamp train
+  # Full training steps on a batch kept on the GPU (vss-bench train), the timm peers doing the
+  # same step in the same run, then a real-size run through vss-train's loader.
+  T224=(--config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --repeat 10 --warmup 3)
+  bench $B train "${T224[@]}" --dtype bf16
+  bench $B train "${T224[@]}" --dtype bf16 --optimizer '{type: adamw, lr: 0.001, weight_decay: 0.05, fused: false}'
+  bench $B train "${T224[@]}" --dtype bf16 --set fused_scan=false
+  bench $B train "${T224[@]}" --dtype fp32
+  bench $B train --config configs/seg/upernet_vmamba_tiny_synth_512.yaml --batch 16 --dtype bf16 --repeat 10 --warmup 3
+  bench $B train --config configs/change/mambabcd_demo.yaml --batch 16 --dtype bf16 --repeat 10 --warmup 3
+  "$PY" tools/bench_peers.py --train --repeat 10 >>"$JSONL" 2>>"$LOG" || echo "FAILED: peers --train" | tee -a "$LOG"
   # A real-size run: UPerNet + VMamba-T at 512² on generated scenes, bf16, 60 steps of 16.
   T=$BUILD/apps/vss-train
   "$T" --config configs/seg/upernet_vmamba_tiny_synth_512.yaml --device cuda --work-dir /tmp/train_real \
     --set train.steps=60 --set train.log_every=10 --set train.eval_every=0 --set train.checkpoint_every=0 \
     --set train.workers=12 --quiet >>"$LOG" 2>&1 || echo "FAILED: train" | tee -a "$LOG"
   [ -f /tmp/train_real/metrics.jsonl ] && sed 's/^/train_real /' /tmp/train_real/metrics.jsonl >>"$LOG"
+fi
+
+if has train-profile; then
+  stamp train-profile
+  # Every kernel of one VMamba-T training step (bf16, 224² b128) with its duration, for
+  # tools/kernel_breakdown.py: where a step's time goes.
+  NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null)
+  "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
+    $B train --config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --dtype bf16 --repeat 1 --warmup 0 \
+    >"$OUT/train_kernels.csv" 2>>"$LOG" || echo "FAILED: train-profile" | tee -a "$LOG"
+  "$PY" tools/kernel_breakdown.py "$OUT/train_kernels.csv" | tee -a "$LOG"
 fi
 stamp done
