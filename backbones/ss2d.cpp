@@ -2,8 +2,10 @@
 
 #include "backbones/activation.h"
 #include "kernels/depthwise_conv.h"
+#include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/scan_strategy.h"
+#include "scans/walk_flatten.h"
 
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
@@ -105,8 +107,14 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   // CUDA inference on the maps where it is faster (vssm_options.h): the channel-last fused
   // scan (kernels/selective_scan.h), with everything from in_proj to out_norm in that layout
   // (the conv through vss::depthwise_conv2d_channels_last, SiLU fused).
-  const bool channel_last = o.fused_scan && x.is_cuda() && o.channels_last_scan_for(B, L) &&
-                            (!at::GradMode::is_enabled() || !needs_grad(x, parameters()));
+  const bool grad = at::GradMode::is_enabled() && needs_grad(x, parameters());
+  const bool channel_last = o.fused_scan && x.is_cuda() && o.channels_last_scan_for(B, L) && !grad;
+  const ScanPlan& plan = cached_plan(*o.scan, H, W, x.device());
+  // Training on CUDA over row/column walks: the sequences as copies and the plain scan op,
+  // whose backward (a warp per row, no gathers) is the fastest we have (vssm_options.h).
+  const bool sequence = !channel_last && !plan.walks.empty() && !plan.merge_weight.defined() &&
+                        (o.sequence_scan == ScanPathChoice::kAlways ||
+                         (o.sequence_scan == ScanPathChoice::kAuto && x.is_cuda() && grad));
 
   // in_proj straight into the scan's layout: channel-first [B, Dn, L] (the conv and the
   // channel-first scan want it) or channel-last; the gate z stays channel-last, where it meets
@@ -132,8 +140,8 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     u = apply_activation(o.act, u);
   }
 
-  // Per-direction projections in image layout. Δ_k = dt_projs_weight[k]·(x_proj_weight[k][:R]·u)
-  // is folded into one [K·Dn, Dn] matrix: a single large GEMM writing Δ contiguously costs
+  // Per-direction projections in image layout (the fused scans). Δ_k =
+  // dt_projs_weight[k]·(x_proj_weight[k][:R]·u) is folded into one [K·Dn, Dn] matrix: a single large GEMM writing Δ contiguously costs
   // less on a GPU than K skinny rank-R products over a strided view (same math).
   const at::Tensor w_delta = at::matmul(dt_projs_weight, x_proj_weight.narrow(1, 0, R_)).view({K_ * Dn_, Dn_});
   const at::Tensor w_bc = x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_});
@@ -146,9 +154,18 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   const at::Tensor A = -torch::exp(A_logs.to(st));
   const at::Tensor D = Ds.to(st);
   const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(st);
-  const ScanPlan& plan = cached_plan(*o.scan, H, W, x.device());
   at::Tensor y;
-  if (channel_last) {
+  if (sequence) {
+    // As the official SS2D: x_proj then the rank-R dt_proj on each direction's sequence (at
+    // Dn = 192, R = 6: 8x fewer multiply-adds than the folded product, forward and backward).
+    const at::Tensor xs = flatten_walks(u.to(st), plan);                         // [B, K, Dn, L]
+    const at::Tensor x_dbl = at::matmul(x_proj_weight, xs).to(st);             // [B, K, R+2N, L]
+    const at::Tensor dts = at::matmul(dt_projs_weight, x_dbl.narrow(2, 0, R_)).to(st);  // [B, K, Dn, L]
+    const at::Tensor Bs = x_dbl.narrow(2, R_, N_).contiguous(), Cs = x_dbl.narrow(2, R_ + N_, N_).contiguous();
+    y = std::get<0>(selective_scan(xs.reshape({B, K_ * Dn_, L}), dts.reshape({B, K_ * Dn_, L}), A, Bs, Cs, D,
+                                   delta_bias, /*delta_softplus=*/true, /*return_last_state=*/false, st));
+    y = merge_walks(y.view({B, K_, Dn_, L}), plan);  // [B, Dn, H, W]
+  } else if (channel_last) {
     const at::Tensor u_tokens = u.to(st).reshape({B, L, Dn_});
     const auto projected = project_to_float({w_delta, w_bc}, u_tokens, /*channel_last=*/true);
     const at::Tensor bc = projected[1].view({B, H, W, K_, 2 * N_});

@@ -4,9 +4,11 @@
 // dt_projs_bias, A_logs, Ds, out_norm, out_proj. K (the first dim of the per-direction
 // parameters) is the scan strategy's number of directions (4 for `cross`).
 //
-// Δ, B and C are computed per direction in image layout (the projections act token by
-// token), so the K flattened copies of the input never exist: the plan-driven scan
-// gathers in scan order and merges back itself.
+// For the fused scans Δ, B and C are computed per direction in image layout (the
+// projections act token by token), so the K flattened copies of the input never exist: the
+// plan-driven scan gathers in scan order and merges back itself. Training over row/column
+// walks (`sequence_scan`) makes the copies instead and projects in scan order, as the
+// official SS2D does, for the plain scan op's faster backward.
 #include "backbones/layers.h"
 #include "backbones/vssm_options.h"
 

@@ -67,20 +67,20 @@ void require_rate(const Config& node, const std::string& key, double value) {
   if (value < 0 || value >= 1) node[key].fail("must be in [0, 1), got " + std::to_string(value));
 }
 
-ChannelsLastScan channels_last_scan_of(const Config& node) {
-  const std::string v = one_of(node, "channels_last_scan", "auto", {"auto", "always", "never"});
-  return v == "always" ? ChannelsLastScan::kAlways
-         : v == "never" ? ChannelsLastScan::kNever
-                        : ChannelsLastScan::kAuto;
+ScanPathChoice path_choice_of(const Config& node, const std::string& key) {
+  const std::string v = one_of(node, key, "auto", {"auto", "always", "never"});
+  return v == "always" ? ScanPathChoice::kAlways
+         : v == "never" ? ScanPathChoice::kNever
+                        : ScanPathChoice::kAuto;
 }
 
 }  // namespace
 
 bool SS2DOptions::channels_last_scan_for(int64_t batch, int64_t tokens) const {
   switch (channels_last_scan) {
-    case ChannelsLastScan::kAlways: return true;
-    case ChannelsLastScan::kNever: return false;
-    case ChannelsLastScan::kAuto: break;
+    case ScanPathChoice::kAlways: return true;
+    case ScanPathChoice::kNever: return false;
+    case ScanPathChoice::kAuto: break;
   }
   return tokens >= 16384 || batch * d_inner() >= 12288;
 }
@@ -92,7 +92,7 @@ std::shared_ptr<ScanStrategy> default_scan_strategy() {
 SS2DOptions ss2d_options_from_config(const Config& node) {
   node.check_keys({"d_model", "d_state", "ssm_ratio", "dt_rank", "act_layer", "d_conv", "conv_bias",
                    "dropout", "forward_type", "channel_first", "scan", "fused_scan",
-                   "channels_last_scan"});
+                   "channels_last_scan", "sequence_scan"});
   SS2DOptions o;
   o.d_model = node.get<int64_t>("d_model");
   require_positive(node, "d_model", static_cast<double>(o.d_model));
@@ -112,7 +112,8 @@ SS2DOptions ss2d_options_from_config(const Config& node) {
   node.get_or<bool>("channel_first", false);  // layout only: we compute channel-last inside
   o.scan = scan_from(node);
   o.fused_scan = node.get_or<bool>("fused_scan", true);
-  o.channels_last_scan = channels_last_scan_of(node);
+  o.channels_last_scan = path_choice_of(node, "channels_last_scan");
+  o.sequence_scan = path_choice_of(node, "sequence_scan");
   return o;
 }
 
@@ -122,7 +123,7 @@ VSSMOptions vssm_options_from_config(const Config& node) {
                    "ssm_drop_rate", "ssm_init", "forward_type", "mlp_ratio", "mlp_act_layer",
                    "mlp_drop_rate", "gmlp", "drop_path_rate", "patch_norm", "norm_layer",
                    "downsample_version", "patchembed_version", "use_checkpoint", "posembed",
-                   "imgsize", "scan", "fused_scan", "channels_last_scan", "out_indices"});
+                   "imgsize", "scan", "fused_scan", "channels_last_scan", "sequence_scan", "out_indices"});
   VSSMOptions o;
   o.patch_size = node.get_or<int64_t>("patch_size", 4);
   o.in_chans = node.get_or<int64_t>("in_chans", 3);
@@ -168,7 +169,8 @@ VSSMOptions vssm_options_from_config(const Config& node) {
   parse_forward_type(node, "forward_type", s);
   s.scan = scan_from(node);
   s.fused_scan = node.get_or<bool>("fused_scan", true);
-  s.channels_last_scan = channels_last_scan_of(node);
+  s.channels_last_scan = path_choice_of(node, "channels_last_scan");
+  s.sequence_scan = path_choice_of(node, "sequence_scan");
 
   o.mlp_ratio = node.get_or<double>("mlp_ratio", 4.0);
   if (o.mlp_ratio < 0) node["mlp_ratio"].fail("must be >= 0 (0 removes the MLP branch)");

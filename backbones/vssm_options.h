@@ -11,13 +11,18 @@ namespace vss {
 class Config;
 class ScanStrategy;
 
-// Which fused CUDA scan an SS2D takes on inference (no gradient needed): `channels_last_scan:`.
-//   auto: the channel-last kernel where the channel-first ones are weakest (H200 measurements,
-//         bench/results/h200_2026-12-04.md): maps of 16384 tokens and more (rows too large for
-//         shared memory), and wherever batch × channels reaches 12288 (VMamba-T's every stage
-//         at batch 128: enough warps that the channel-last kernel rarely splits the plan);
-//   always / never: that kernel on every map / on none (tests, benchmarks).
-enum class ChannelsLastScan { kAuto, kAlways, kNever };
+// How an SS2D picks between its scan paths: `auto` by the rule of each choice below,
+// `always` / `never` force it (tests, benchmarks).
+//   channels_last_scan: CUDA inference (no gradient needed) on the channel-last fused scan;
+//     auto where the channel-first kernels are weakest (H200 measurements,
+//     bench/results/h200_2026-12-04.md): maps of 16384 tokens and more (rows too large for
+//     shared memory), and wherever batch × channels reaches 12288 (VMamba-T's every stage at
+//     batch 128: enough warps that the channel-last kernel rarely splits the plan).
+//   sequence_scan: the K sequences materialised by copies (scans/walk_flatten.h), Δ/B/C
+//     projected per direction in scan order and the plain scan op, as the official SS2D does;
+//     only for strategies whose directions all walk rows or columns (cross). auto: on CUDA
+//     when gradients are needed (training), where the plain op's backward beats the fused one.
+enum class ScanPathChoice { kAuto, kAlways, kNever };
 
 struct SS2DOptions {
   int64_t d_model = 96;
@@ -32,7 +37,8 @@ struct SS2DOptions {
   bool gated = false;        // forward_type without the `_noz` suffix: in_proj gives x and z
   std::shared_ptr<ScanStrategy> scan;  // `scan:` (default cross); K = scan->num_directions()
   bool fused_scan = true;    // scan_2d (plan-driven op) or scan_2d_unfused (oracle)
-  ChannelsLastScan channels_last_scan = ChannelsLastScan::kAuto;
+  ScanPathChoice channels_last_scan = ScanPathChoice::kAuto;
+  ScanPathChoice sequence_scan = ScanPathChoice::kAuto;
   // Whether `batch` maps of `tokens` positions and d_inner() channels take the channel-last
   // fused scan (with fused_scan, on CUDA, without gradients).
   bool channels_last_scan_for(int64_t batch, int64_t tokens) const;
@@ -65,10 +71,10 @@ std::shared_ptr<ScanStrategy> default_scan_strategy();
 
 // SS2D keys as in the official SS2D constructor (d_model, d_state, ssm_ratio, dt_rank,
 // d_conv, conv_bias, forward_type, channel_first, dropout, act_layer) plus `scan:` and
-// `fused_scan:`, `channels_last_scan:`. Unknown keys and unsupported values are errors naming the key.
+// `fused_scan:`, `channels_last_scan:`, `sequence_scan:`. Unknown keys and unsupported values are errors naming the key.
 SS2DOptions ss2d_options_from_config(const Config& node);
 // VSSM keys as in the official VSSM constructor plus `type`, `scan`, `fused_scan`,
-// `channels_last_scan`, `out_indices`. `dims` may be an int C1 (stages C1·2^i) or a list.
+// `channels_last_scan`, `sequence_scan`, `out_indices`. `dims` may be an int C1 (stages C1·2^i) or a list.
 VSSMOptions vssm_options_from_config(const Config& node);
 
 }  // namespace vss

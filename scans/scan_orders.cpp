@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
+#include <utility>
 
 namespace vss {
 
@@ -69,6 +71,27 @@ TokenOrder window_order(int64_t H, int64_t W, int64_t window, int64_t rate, bool
   return order;
 }
 
+namespace {
+
+// Each order's walk, or empty unless every order is one.
+std::vector<Walk> walks_of(int64_t H, int64_t W, const std::vector<TokenOrder>& orders) {
+  const TokenOrder rows = row_major_order(H, W), cols = column_major_order(H, W);
+  const std::pair<Walk, TokenOrder> candidates[] = {{Walk::kRows, rows},
+                                                    {Walk::kColumns, cols},
+                                                    {Walk::kRowsReversed, reversed(rows)},
+                                                    {Walk::kColumnsReversed, reversed(cols)}};
+  std::vector<Walk> walks;
+  for (const TokenOrder& order : orders) {
+    const auto* match = std::find_if(std::begin(candidates), std::end(candidates),
+                                     [&](const auto& c) { return c.second == order; });
+    if (match == std::end(candidates)) return {};
+    walks.push_back(match->first);
+  }
+  return walks;
+}
+
+}  // namespace
+
 ScanPlan plan_from_orders(int64_t H, int64_t W, const std::vector<TokenOrder>& orders) {
   TORCH_CHECK(!orders.empty(), "plan_from_orders: no directions");
   const auto L = static_cast<int64_t>(orders.front().size());
@@ -84,6 +107,7 @@ ScanPlan plan_from_orders(int64_t H, int64_t W, const std::vector<TokenOrder>& o
                 "plan_from_orders: directions of different lengths");
     dst = std::copy(order.begin(), order.end(), dst);
   }
+  plan.walks = walks_of(H, W, orders);
   return plan;
 }
 

@@ -7,6 +7,10 @@
 
 namespace vss {
 
+// A direction that walks the whole map row by row (h·W + w order) or column by column, forward
+// or backward: VMamba's cross scan has all four.
+enum class Walk : int8_t { kRows, kColumns, kRowsReversed, kColumnsReversed };
+
 struct ScanPlan {
   int64_t H = 0, W = 0;
   int64_t K = 0;  // number of directions
@@ -16,6 +20,9 @@ struct ScanPlan {
   // Per direction, the length of its own sequence when directions differ in length (shorter
   // ones are padded at the end with -1 steps to stack into [K, L]); empty when all are L.
   std::vector<int64_t> lengths;
+  // Per direction, its walk when every direction is one (scans/walk_flatten.h flattens such a
+  // plan by copies); empty otherwise.
+  std::vector<Walk> walks;
 };
 
 }  // namespace vss

@@ -102,9 +102,11 @@ if has train; then
   T224=(--config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --repeat 10 --warmup 3)
   bench $B train "${T224[@]}" --dtype bf16
   bench $B train "${T224[@]}" --dtype bf16 --optimizer '{type: adamw, lr: 0.001, weight_decay: 0.05, fused: false}'
-  bench $B train "${T224[@]}" --dtype bf16 --set fused_scan=false
+  bench $B train "${T224[@]}" --dtype bf16 --set sequence_scan=never
+  bench $B train "${T224[@]}" --dtype bf16 --set sequence_scan=never --set fused_scan=false
   bench $B train "${T224[@]}" --dtype fp32
   bench $B train --config configs/seg/upernet_vmamba_tiny_synth_512.yaml --batch 16 --dtype bf16 --repeat 10 --warmup 3
+  bench $B train --config configs/seg/upernet_vmamba_tiny_synth_512.yaml --batch 16 --dtype bf16 --repeat 10 --warmup 3 --set model.backbone.sequence_scan=never
   bench $B train --config configs/change/mambabcd_demo.yaml --batch 16 --dtype bf16 --repeat 10 --warmup 3
   "$PY" tools/bench_peers.py --train --repeat 10 >>"$JSONL" 2>>"$LOG" || echo "FAILED: peers --train" | tee -a "$LOG"
   # A real-size run: UPerNet + VMamba-T at 512² on generated scenes, bf16, 60 steps of 16.

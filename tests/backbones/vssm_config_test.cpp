@@ -154,13 +154,13 @@ TEST(vssm_config, channels_last_scan_rule) {
   EXPECT_TRUE(o.channels_last_scan_for(4, 256 * 256));   // large maps
   EXPECT_TRUE(o.channels_last_scan_for(128, 7 * 7));     // batch × d_inner = 12288
   EXPECT_FALSE(o.channels_last_scan_for(4, 64 * 64));    // 4 × 96 channels, 64² tokens
-  o.channels_last_scan = ChannelsLastScan::kNever;
+  o.channels_last_scan = ScanPathChoice::kNever;
   EXPECT_FALSE(o.channels_last_scan_for(4, 256 * 256));
-  o.channels_last_scan = ChannelsLastScan::kAlways;
+  o.channels_last_scan = ScanPathChoice::kAlways;
   EXPECT_TRUE(o.channels_last_scan_for(1, 1));
   EXPECT_EQ(ss2d_options_from_config(Config::parse("d_model: 8\nchannels_last_scan: never\n", "x.yaml"))
                 .channels_last_scan,
-            ChannelsLastScan::kNever);
+            ScanPathChoice::kNever);
 }
 
 TEST(vssm_config, bad_images_give_one_line_errors) {

@@ -61,11 +61,11 @@ at::Tensor to_channel_last(const at::Tensor& t, bool channel_first) {
 struct ScanPath {
   const char* name;
   bool fused;
-  ChannelsLastScan channels_last;
+  ScanPathChoice channels_last;
 };
-constexpr ScanPath kScanPaths[] = {{"fused", true, ChannelsLastScan::kNever},
-                                   {"fused-cl", true, ChannelsLastScan::kAlways},
-                                   {"unfused", false, ChannelsLastScan::kNever}};
+constexpr ScanPath kScanPaths[] = {{"fused", true, ScanPathChoice::kNever},
+                                   {"fused-cl", true, ScanPathChoice::kAlways},
+                                   {"unfused", false, ScanPathChoice::kNever}};
 
 void apply(const ScanPath& path, SS2DOptions& o) {
   o.fused_scan = path.fused;
