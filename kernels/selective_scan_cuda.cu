@@ -10,8 +10,10 @@
 // into segments (a summary pass, then every segment from its composed entry state:
 // scan_split.h). The forward is free of atomics (bit-identical reruns). The backward walks the
 // chunks in reverse, recomputing the forward states of each chunk from the chunk-entry states that a first pass stores
-// ([B·K·D, chunks, N] floats, not [L, N]); dB and dC sum over the D channels of a group with
-// float atomics (run-to-run differences at rounding level), dA, dD and ddelta_bias are
+// ([B·K·D, chunks, N] floats, not [L, N]). dB and dC sum over the D channels of a group:
+// with N = 1 each block / warp stores its channels' sum and a second kernel adds those in a
+// fixed order (bit-identical reruns); with N > 1 (a [B, D, N, L] buffer of partial sums would
+// not fit) by float atomics, so reruns differ at rounding level. dA, dD and ddelta_bias are
 // summed in a fixed order.
 #include "kernels/selective_scan_checks.h"
 #include "kernels/selective_scan_cuda_common.cuh"
@@ -252,12 +254,34 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
 
 struct BwdArgs {
   float* dA_part;      // [B, K·D, N]: per batch row, summed over batches on the host
-  float* dB;           // [B, K, N, L] float32, accumulated with atomics
-  float* dC;           // [B, K, N, L] float32, accumulated with atomics
+  float* dB;           // [B, K, N, L] float32, accumulated with atomics (N > 1)
+  float* dC;           // [B, K, N, L] float32, accumulated with atomics (N > 1)
   float* dD_part;      // [B, K·D]
   float* dbias_part;   // [B, K·D]
   float* chunk_state;  // [B·K·D, chunks, N]: state entering each chunk (chunk 0 unused)
+  // N == 1: dB, dC of each block / warp of a group ("slot": its channels c0 .. c0 + nc - 1)
+  // [B, K, slots, L], plain stores that sum_slots_kernel reduces in slot order afterwards, so
+  // reruns give bit-identical gradients (float atomics add in arrival order).
+  float* dB_part;
+  float* dC_part;
 };
+
+// Slot row of the N == 1 partial sums for channels c0 .. c0 + block_channels - 1 of batch b.
+__device__ __forceinline__ int64_t slot_row(const ScanArgs& p, int64_t b, int64_t c0) {
+  const int64_t slots = p.group_size / p.block_channels;
+  return ((b * p.groups + c0 / p.group_size) * slots + (c0 % p.group_size) / p.block_channels) * p.L;
+}
+
+// out[r, t] = Σ_s part[r, s, t] over s = 0 .. slots-1 in order: the dB / dC of N == 1.
+__global__ void sum_slots_kernel(const float* __restrict__ part, float* __restrict__ out, int64_t rows,
+                                 int64_t slots, int64_t L) {
+  const int64_t i = int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+  if (i >= rows * L) return;
+  const float* src = part + (i / L) * slots * L + i % L;
+  float s = 0.f;
+  for (int64_t k = 0; k < slots; ++k) s += src[k * L];
+  out[i] = s;
+}
 
 template <typename T, typename G, int NT, bool kSingle>
 __global__ void __launch_bounds__(NT, 512 / NT)
@@ -342,13 +366,8 @@ __global__ void __launch_bounds__(NT, 512 / NT)
       store_items<ITEMS>(ddelta + r.index * p.L, t, p.L, ddt);
     }
     if (kSingle) {
-#pragma unroll
-      for (int i = 0; i < ITEMS; ++i) {
-        if (t + i < p.L) {
-          atomicAdd(o.dB + gr.offset + t + i, dB_sum[i]);
-          atomicAdd(o.dC + gr.offset + t + i, dC_sum[i]);
-        }
-      }
+      store_items<ITEMS>(o.dB_part + slot_row(p, b, c0), t, p.L, dB_sum);
+      store_items<ITEMS>(o.dC_part + slot_row(p, b, c0), t, p.L, dC_sum);
     }
   }
   for (int j = 0; j < p.block_channels; ++j) {
@@ -481,13 +500,8 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
       if (lane == 0) carry[j] = z_out;
       __syncwarp();
     }
-#pragma unroll
-    for (int i = 0; i < ITEMS; ++i) {
-      if (t + i < p.L) {
-        atomicAdd(o.dB + group_row + t + i, dB_sum[i]);
-        atomicAdd(o.dC + group_row + t + i, dC_sum[i]);
-      }
-    }
+    store_items<ITEMS>(o.dB_part + slot_row(p, b, c0), t, p.L, dB_sum);
+    store_items<ITEMS>(o.dC_part + slot_row(p, b, c0), t, p.L, dC_sum);
   }
   __syncwarp();
   for (int j = 0; j < nc; ++j) {
@@ -656,10 +670,25 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
       using G = typename decltype(g_t)::type;
       auto launch = [&](auto kernel, dim3 grid, int threads, int64_t chunks) {
         at::Tensor chunk_state = at::empty({batch * KD, chunks, N}, f32);
+        // N == 1: per-slot dB, dC, every element written once (no zeroing), then summed.
+        const int64_t slots = p.group_size / p.block_channels, rows = batch * p.groups;
+        at::Tensor dB_part, dC_part;
+        if (N == 1) {
+          dB_part = at::empty({rows, slots, L}, f32);
+          dC_part = at::empty({rows, slots, L}, f32);
+        }
         BwdArgs o{mptr<float>(g.dA_part), mptr<float>(g.dB),         mptr<float>(g.dC),
-                  mptr<float>(g.dD_part), mptr<float>(g.dbias_part), mptr<float>(chunk_state)};
+                  mptr<float>(g.dD_part), mptr<float>(g.dbias_part), mptr<float>(chunk_state),
+                  mptr<float>(dB_part),   mptr<float>(dC_part)};
         kernel<<<grid, threads, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
         C10_CUDA_KERNEL_LAUNCH_CHECK();
+        if (N == 1) {
+          const auto blocks = static_cast<unsigned>((rows * L + 255) / 256);
+          for (auto [part, out] : {std::pair{&dB_part, &g.dB}, std::pair{&dC_part, &g.dC}}) {
+            sum_slots_kernel<<<blocks, 256, 0, stream>>>(cptr<float>(*part), mptr<float>(*out), rows, slots, L);
+            C10_CUDA_KERNEL_LAUNCH_CHECK();
+          }
+        }
       };
       if (p.N == 1) {  // the warp kernel under the forward's rule: warps fill the GPU, or no split
         constexpr int kWarps = 4, kTile = 32 * 16 / sizeof(T);
