@@ -122,7 +122,7 @@ if has train-profile; then
   # Every kernel of one VMamba-T training step (bf16, 224² b128) with its duration, for
   # tools/kernel_breakdown.py: where a step's time goes.
   NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null)
-  "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
+  timeout 240 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
     $B train --config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --dtype bf16 --repeat 1 --warmup 0 \
     >"$OUT/train_kernels.csv" 2>>"$LOG" || echo "FAILED: train-profile" | tee -a "$LOG"
   "$PY" tools/kernel_breakdown.py "$OUT/train_kernels.csv" | tee -a "$LOG"
