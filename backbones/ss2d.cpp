@@ -156,11 +156,16 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   const at::Tensor delta_bias = dt_projs_bias.reshape({-1}).to(st);
   at::Tensor y;
   if (sequence) {
-    // As the official SS2D: x_proj then the rank-R dt_proj on each direction's sequence (at
-    // Dn = 192, R = 6: 8x fewer multiply-adds than the folded product, forward and backward).
-    const at::Tensor xs = flatten_walks(u.to(st), plan);                         // [B, K, Dn, L]
-    const at::Tensor x_dbl = at::matmul(x_proj_weight, xs).to(st);             // [B, K, R+2N, L]
-    const at::Tensor dts = at::matmul(dt_projs_weight, x_dbl.narrow(2, 0, R_)).to(st);  // [B, K, Dn, L]
+    // As the official SS2D (v05): x_proj then the rank-R dt_proj on each direction's sequence
+    // (at Dn = 192, R = 6: 8x fewer multiply-adds than the folded product, forward and
+    // backward), the sequences and projections in the autocast dtype (half the bytes of every
+    // copy and of the scan's reads); the scan's output, state and sums stay float32.
+    const at::ScalarType seq_st = at::autocast::is_autocast_enabled(x.device().type())
+                                      ? at::autocast::get_autocast_dtype(x.device().type())
+                                      : st;
+    const at::Tensor xs = flatten_walks(u.to(seq_st), plan);                            // [B, K, Dn, L]
+    const at::Tensor x_dbl = at::matmul(x_proj_weight, xs).to(seq_st);                // [B, K, R+2N, L]
+    const at::Tensor dts = at::matmul(dt_projs_weight, x_dbl.narrow(2, 0, R_)).to(seq_st);  // [B, K, Dn, L]
     const at::Tensor Bs = x_dbl.narrow(2, R_, N_).contiguous(), Cs = x_dbl.narrow(2, R_ + N_, N_).contiguous();
     y = std::get<0>(selective_scan(xs.reshape({B, K_ * Dn_, L}), dts.reshape({B, K_ * Dn_, L}), A, Bs, Cs, D,
                                    delta_bias, /*delta_softplus=*/true, /*return_last_state=*/false, st));

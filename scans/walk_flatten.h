@@ -3,7 +3,7 @@
 // VMamba's cross scan): the K sequences are the map, its transpose and their reversals, so
 // flattening is copies at memory speed and merging their inverse, where flatten_merge.h (the
 // oracle these are tested against) gathers and scatter-adds through the plan's index.
-// Differentiable torch ops: autograd gives the backward (merge for flatten and vice versa).
+// Each is the other's adjoint and serves as its backward (autograd functions).
 #include "scans/scan_plan.h"
 
 namespace vss {

@@ -39,7 +39,7 @@ def read_rows(path):
     header, units = rows[0], rows[1]
     name_col = header.index("Kernel Name")
     time_col = header.index("gpu__time_duration.sum")
-    scale = {"nsecond": 1e-6, "usecond": 1e-3, "msecond": 1.0, "second": 1e3}.get(units[time_col])
+    scale = {"nsecond": 1e-6, "ns": 1e-6, "usecond": 1e-3, "us": 1e-3, "msecond": 1.0, "ms": 1.0, "second": 1e3, "s": 1e3}.get(units[time_col])
     if scale is None:
         sys.exit(f"kernel_breakdown.py: {path}: unknown time unit '{units[time_col]}'")
     for row in rows[2:]:

@@ -7,6 +7,7 @@
 #include "scans/hilbert_scan.h"
 #include "tests/support/test_support.h"
 
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -56,6 +57,31 @@ TEST(SS2DScanPaths, SequencePathMatchesTheFusedOpWithGradients) {
     const auto names = fused->named_parameters().keys();
     for (size_t i = 0; i < want.grads.size(); ++i)
       EXPECT_LT(test::max_abs_diff(got.grads[i], want.grads[i]), 1e-11) << where << " d" << names[i];
+  }
+}
+
+// Under autocast the sequences and their projections run in the autocast dtype (bf16 here,
+// on the CPU): close to the float32 fused path, with gradients of every parameter.
+TEST(SS2DScanPaths, SequencePathUnderBf16AutocastStaysClose) {
+  SS2D fused = make_layer(std::make_shared<CrossScan>(), ScanPathChoice::kNever);
+  SS2D sequence = make_layer(std::make_shared<CrossScan>(), ScanPathChoice::kAlways);
+  fused->to(torch::kFloat);
+  sequence->to(torch::kFloat);
+  torch::manual_seed(10);
+  const at::Tensor x = torch::randn({2, 6, 5, 6}), g = torch::randn({2, 6, 5, 6});
+  const PathRun want = run_path(fused, x, g);
+  PathRun got;
+  at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCPU, true);
+  got = run_path(sequence, x, g);
+  at::autocast::set_autocast_enabled(at::kCPU, false);
+  at::autocast::clear_cache();
+  const double scale = want.y.abs().max().item<double>();
+  EXPECT_LT(test::max_abs_diff(got.y.to(torch::kFloat), want.y) / scale, 3e-2);
+  for (size_t i = 0; i < want.grads.size(); ++i) {
+    ASSERT_TRUE(got.grads[i].defined()) << i;
+    const double gscale = std::max(want.grads[i].abs().max().item<double>(), 1e-6);
+    EXPECT_LT(test::max_abs_diff(got.grads[i].to(torch::kFloat), want.grads[i]) / gscale, 6e-2) << i;
   }
 }
 

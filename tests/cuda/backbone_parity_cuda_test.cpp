@@ -7,6 +7,7 @@
 #include "backbones/weights.h"
 #include "core/config.h"
 #include "core/safetensors.h"
+#include "tests/support/gpu.h"
 #include "tests/support/test_support.h"
 
 #include <ATen/autocast_mode.h>
@@ -21,13 +22,6 @@ namespace {
 
 constexpr double kFp32Tolerance = 1e-3;  // max abs
 constexpr double kBf16Tolerance = 3e-2;  // max |a - b| / max(1, |b|)
-
-// "float32" means float32: no TF32 in cuDNN convolutions or cuBLAS (LibTorch allows TF32
-// convolutions by default, which alone costs ~1e-3 here).
-void disable_tf32() {
-  at::globalContext().setAllowTF32CuDNN(false);
-  at::globalContext().setAllowTF32CuBLAS(false);
-}
 
 // Runs fn under CUDA bf16 autocast (or plainly), returning CPU float32 results.
 std::vector<at::Tensor> run(bool bf16, const std::function<std::vector<at::Tensor>()>& fn) {
@@ -80,7 +74,7 @@ TEST(parity, ss2d_cuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "skipped: no CUDA device";
   const auto cases = test::parity_cases("ss2d");
   if (cases.empty()) GTEST_SKIP() << "skipped: no cases";
-  disable_tf32();
+  const test::ScopedNoTf32 float32;
   torch::NoGradGuard no_grad;
   for (const auto& path : cases) {
     const auto file = read_safetensors(path);
@@ -105,7 +99,7 @@ TEST(parity, vssm_cuda) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "skipped: no CUDA device";
   const auto cases = test::parity_cases("vssm");
   if (cases.empty()) GTEST_SKIP() << "skipped: no cases";
-  disable_tf32();
+  const test::ScopedNoTf32 float32;
   torch::NoGradGuard no_grad;
   for (const auto& path : cases) {
     const auto file = read_safetensors(path);
