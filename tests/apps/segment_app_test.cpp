@@ -382,6 +382,12 @@ TEST_F(SegmentApp, TrainExportRunEndToEnd) {
             0)
       << out;
   EXPECT_EQ(run_app_command("vss-segment", {"export", "--run", (dir_ / "nope").string(), "--out", weights.string()}, &out), 1);
+  // Exporting over the checkpoint it reads would lose the run's optimizer state: refused.
+  const std::string checkpoint = (run / "last.safetensors").string();
+  const std::string before = read_bytes(checkpoint);
+  EXPECT_EQ(run_app_command("vss-segment", {"export", "--run", run.string(), "--out", checkpoint}, &out), 1);
+  EXPECT_NE(out.find("last.safetensors: would overwrite the input"), std::string::npos) << out;
+  EXPECT_EQ(read_bytes(checkpoint), before);
 }
 
 // The README's command: the bundled model on the bundled image.
