@@ -19,7 +19,9 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/image_io.h"
+#include "core/interrupt.h"
 #include "core/log.h"
+#include "core/overwrite_guard.h"
 #include "core/progress.h"
 #include "datasets/change_folder.h"
 #include "datasets/file_matching.h"
@@ -166,6 +168,17 @@ at::Tensor comparison_map(const at::Tensor& pred, const at::Tensor& label) {
 // The `model:` node of a training config, or the file itself when it is a bare model config.
 vss::Config model_node(const vss::Config& cfg) { return cfg.has("model") ? cfg["model"] : cfg; }
 
+// Every pair read once (decodable, sizes agree, labels 0/255) before the first output is
+// written, so a bad file late in a folder stops the run with nothing written.
+void check_pairs(const std::vector<vss::MatchedFiles>& pairs) {
+  vss::Progress check(static_cast<int64_t>(pairs.size()), "check", {.unit = "pair"});
+  for (const auto& m : pairs) {
+    (void)vss::cd::read_change_pair(m);
+    check.advance();
+  }
+  check.finish();
+}
+
 int usage_error(const std::string& prog, const std::string& what) {
   std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog.c_str(), what.c_str(), prog.c_str());
   return 2;
@@ -201,11 +214,9 @@ int run_change(const std::vector<std::string>& args) {
   c10::Device dev(c10::kCPU);
   vss::Precision precision;
   try {
-    inference.tile = tile.as_int();
-    inference.stride = tile_stride.as_int();
-    inference.tile_batch = tile_batch.as_int();
-    if (inference.tile < 0 || inference.stride < 0 || inference.tile_batch < 1)
-      throw vss::Error("--tile and --tile-stride must be >= 0, --tile-batch >= 1");
+    inference.tile = tile.as_int(0, vss::kMaxListEntry);
+    inference.stride = tile_stride.as_int(0, vss::kMaxListEntry);
+    inference.tile_batch = tile_batch.as_int(1, 4096);
     if (inference.stride > 0 && inference.tile == 0) throw vss::Error("--tile-stride needs --tile");
     prob = threshold.as_double();
     if (!(prob >= 0 && prob < 1)) throw vss::Error("--threshold must be in [0, 1)");
@@ -230,6 +241,16 @@ int run_change(const std::vector<std::string>& args) {
   if (gt) specs.emplace_back("gt", gt.str());
   const vss::FileMatching pairs = pair_inputs(specs);
   const fs::path out_dir = out.str();
+  {
+    std::vector<fs::path> planned, read;
+    for (const auto& m : pairs.matched) {
+      planned.push_back(out_dir / (m.name + ".png"));
+      if (gt) planned.push_back(out_dir / "compare" / (m.name + ".png"));
+      read.insert(read.end(), m.paths.begin(), m.paths.end());
+    }
+    vss::refuse_overwriting_inputs(planned, read, "pick another -o");
+  }
+  check_pairs(pairs.matched);
   fs::create_directories(out_dir);
   if (gt) fs::create_directories(out_dir / "compare");
 
@@ -252,6 +273,7 @@ int run_change(const std::vector<std::string>& args) {
     }
     model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     pixels += mask.numel();
+    vss::InterruptDeferral all_outputs;  // Ctrl-C leaves the mask and its comparison, or neither
     vss::write_image((out_dir / (m.name + ".png")).string(), vss::cd::mask_to_png(mask));
     if (gt) {
       vss::write_image((out_dir / "compare" / (m.name + ".png")).string(), comparison_map(mask, pair.label));
@@ -292,12 +314,10 @@ int run_make_data(const std::vector<std::string>& args) {
   auto& split = p.option("--split", "NAME", "test", "split folder under DIR");
   auto& clean = p.flag("--clean", "no distractors: the dates differ only where the label says");
   if (int rc = p.parse(args); rc >= 0) return rc;
-  const long long n = num.as_int();
+  const long long n = num.as_int(1, vss::kMaxListEntry);
   vss::cd::SyntheticChangeOptions o;
-  o.height = o.width = size.as_int();
+  o.height = o.width = size.as_int(1, vss::kMaxListEntry);
   o.seed = static_cast<uint64_t>(seed.as_int());
-  if (n < 1) return usage_error("vss-change make-data", "--num must be >= 1");
-  if (o.height < 1) return usage_error("vss-change make-data", "--size must be >= 1");
   if (clean) {
     o.illumination = o.misregistration = o.noise = o.seasonal = 0;
     o.shadows = o.vehicles = false;

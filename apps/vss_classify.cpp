@@ -9,9 +9,9 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/image_io.h"
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
@@ -23,10 +23,8 @@ namespace {
 
 // [3, crop, crop] float32, normalised.
 at::Tensor preprocess(const std::string& path, int64_t resize, int64_t crop) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  if (bgr.empty()) vss::throw_file_error(path, "cannot read image (missing file or unsupported format)");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  const at::Tensor image = vss::read_image(path, vss::ImageMode::kRgb);  // errors name the file and the limits
+  const cv::Mat rgb(static_cast<int>(image.size(0)), static_cast<int>(image.size(1)), CV_8UC3, image.data_ptr());
   // torchvision Resize(int): the shorter side becomes `resize`, the other keeps the aspect (truncated).
   const int h = rgb.rows, w = rgb.cols;
   const int nh = h <= w ? static_cast<int>(resize) : static_cast<int>(resize * static_cast<int64_t>(h) / w);
@@ -59,7 +57,7 @@ int run(const std::vector<std::string>& args) {
   auto& config = p.option("--config", "FILE", "configs/backbones/vmamba_tiny.yaml", "classifier YAML (type: vssm)");
   auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
   auto& weights = p.option("--weights", "FILE", "", "safetensors weights (tools/convert_pth.py converts official .pth)", true);
-  auto& non_strict = p.flag("--non-strict", "allow missing / unexpected keys and another classifier head");
+  auto& non_strict = p.flag("--non-strict", "allow another classifier head (another num_classes; it stays untrained)");
   auto& labels_file = p.option("--labels", "FILE", "", "class names, one per line (default: class indices)");
   auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where to run");
   auto& topk = p.option("--topk", "K", "5", "classes to print per image");
@@ -73,12 +71,10 @@ int run(const std::vector<std::string>& args) {
   int64_t k = 0, resize_to = 0, crop_to = 0, batch_size = 0;
   at::Device dev(at::kCPU);
   try {
-    k = topk.as_int();
-    resize_to = resize.as_int();
-    crop_to = crop.as_int();
-    batch_size = batch.as_int();
-    if (k < 1 || resize_to < 1 || crop_to < 1 || batch_size < 1)
-      throw vss::Error("--topk, --resize, --crop and --batch must be >= 1");
+    k = topk.as_int(1, vss::kMaxListEntry);
+    resize_to = resize.as_int(1, vss::kMaxListEntry);
+    crop_to = crop.as_int(1, vss::kMaxListEntry);
+    batch_size = batch.as_int(1, 4096);
     dev = at::Device(device.str());
   } catch (const vss::Error& e) {
     std::fprintf(stderr, "vss-classify: %s\ntry --help\n", e.what());
@@ -94,13 +90,14 @@ int run(const std::vector<std::string>& args) {
   for (const auto& s : sets.values) node.apply_override(s);
   auto model = std::dynamic_pointer_cast<vss::VSSM>(vss::make_backbone(node));
   if (!model || model->is_dense_backbone()) node.fail("vss-classify needs a classifier config (type: vssm)");
-  const auto report = vss::load_weights(*model, weights.str(), !non_strict);
-  for (const auto& key : report.mismatched)
-    std::fprintf(stderr, "vss-classify: warning: %s kept at its initial values (shape differs in %s)\n",
+  const auto report =
+      vss::load_weights(*model, weights.str(), non_strict ? vss::WeightMatch::kOtherHead : vss::WeightMatch::kStrict);
+  // Only the head can be left out by now: say that its predictions are untrained.
+  std::vector<std::string> untrained = report.mismatched;
+  untrained.insert(untrained.end(), report.missing.begin(), report.missing.end());
+  for (const auto& key : untrained)
+    std::fprintf(stderr, "vss-classify: warning: %s kept at its initial values (not in %s for this head)\n",
                  key.c_str(), weights.str().c_str());
-  if (!report.missing.empty() || !report.unexpected.empty())
-    std::fprintf(stderr, "vss-classify: warning: %zu missing and %zu unexpected keys in %s\n",
-                 report.missing.size(), report.unexpected.size(), weights.str().c_str());
   model->to(dev);
   model->eval();
   const std::vector<std::string> labels = labels_file ? read_labels(labels_file.str()) : std::vector<std::string>{};

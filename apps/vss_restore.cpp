@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "core/image_io.h"
 #include "core/log.h"
+#include "core/overwrite_guard.h"
 #include "core/progress.h"
 #include "core/safetensors.h"
 #include "datasets/degradations.h"
@@ -245,6 +246,14 @@ int run_degrade(const std::vector<std::string>& args) {
     return usage_error("vss-restore degrade", e.what());
   }
   const auto inputs = vss::list_images(in.str());
+  auto target_of = [&](const std::string& path) {
+    return fs::path(out.str()) / (vss::apply_filename_tmpl(tmpl.str(), fs::path(path).stem().string()) + ".png");
+  };
+  {
+    std::vector<fs::path> planned;
+    for (const auto& path : inputs) planned.push_back(target_of(path));
+    vss::refuse_overwriting_inputs(planned, {inputs.begin(), inputs.end()}, "give another -o or --filename-tmpl");
+  }
   fs::create_directories(out.str());
   vss::Progress bar(static_cast<int64_t>(inputs.size()), "degrade", {.unit = "img"});
   int64_t written = 0;
@@ -268,8 +277,7 @@ int run_degrade(const std::vector<std::string>& args) {
         result = color.size(2) == image.size(2) ? degraded
                                                 : torch::cat({degraded, image.narrow(2, color.size(2), 1)}, 2);
       }
-      const std::string name = vss::apply_filename_tmpl(tmpl.str(), fs::path(path).stem().string());
-      vss::write_image((fs::path(out.str()) / (name + ".png")).string(), result);
+      vss::write_image(target_of(path).string(), result);
       ++written;
     } catch (const vss::Error& e) {
       vss::log::warn("skipped ", path, ": ", e.what());
@@ -407,6 +415,12 @@ std::string output_extension(const std::string& input, const std::string& choice
   return ext;
 }
 
+// OUT/<name>[_<suffix>]<extension>
+fs::path output_path(const fs::path& out_dir, const std::string& input, const std::string& suffix,
+                     const std::string& extension) {
+  return out_dir / (fs::path(input).stem().string() + (suffix.empty() ? "" : "_" + suffix) + extension);
+}
+
 int run_restore(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-restore",
                    "Restores images with a MambaIR / MaIR network (SR x2/x3/x4, denoising, JPEG deblocking): writes "
@@ -449,10 +463,9 @@ int run_restore(const std::vector<std::string>& args) {
   c10::Device dev(c10::kCPU);
   vss::Precision precision;
   try {
-    tiles.tile = (tile_long ? tile_long : tile).as_int();
-    tiles.overlap = overlap.as_int();
+    tiles.tile = (tile_long ? tile_long : tile).as_int(0, vss::kMaxListEntry);
+    tiles.overlap = overlap.as_int(0, vss::kMaxListEntry);
     tiles.blend = vss::restore::tile_blend_from_string(blend.str());
-    if (tiles.tile < 0 || tiles.overlap < 0) throw vss::Error("--tile and --tile-overlap must be >= 0");
     if (tiles.tile > 0 && tiles.tile <= tiles.overlap)
       throw vss::Error("--tile " + std::to_string(tiles.tile) + " must be larger than --tile-overlap " +
                        std::to_string(tiles.overlap));
@@ -502,6 +515,15 @@ int run_restore(const std::vector<std::string>& args) {
     }
   }
   const fs::path out_dir = out.str();
+  {
+    // The output's format depends on the image (PNG for a JPEG with alpha or 16 bits): both candidates.
+    std::vector<fs::path> planned, read(inputs.begin(), inputs.end());
+    for (const auto& path : inputs)
+      for (const bool deep : {false, true})
+        planned.push_back(output_path(out_dir, path, suffix.str(), output_extension(path, ext.str(), deep, deep)));
+    for (const auto& [input, gt_path] : gt_of) read.push_back(gt_path);
+    vss::refuse_overwriting_inputs(planned, read, "give another -o or a --suffix");
+  }
   fs::create_directories(out_dir);
 
   c10::InferenceMode inference_mode;
@@ -520,9 +542,7 @@ int run_restore(const std::vector<std::string>& args) {
       const bool has_alpha = color.size(2) != image.size(2);
       const bool deep = image.scalar_type() == at::kUInt16;
       const std::string extension = output_extension(path, ext.str(), has_alpha, deep);
-      const fs::path target = out_dir / (name + (suffix.str().empty() ? "" : "_" + suffix.str()) + extension);
-      if (fs::exists(target) && fs::equivalent(target, path))
-        throw vss::Error("the output " + target.string() + " would overwrite the input (give another -o or a --suffix)");
+      const fs::path target = output_path(out_dir, path, suffix.str(), extension);
 
       // Channels: a 3-channel model sees grey replicated; a 1-channel model each colour channel.
       at::Tensor x = vss::image_to_float(color);

@@ -19,7 +19,9 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/image_io.h"
+#include "core/interrupt.h"
 #include "core/log.h"
+#include "core/overwrite_guard.h"
 #include "core/progress.h"
 #include "core/safetensors.h"
 #include "datasets/file_matching.h"
@@ -290,13 +292,15 @@ int run_segment(const std::vector<std::string>& args) {
 
   const std::vector<Input> inputs = find_inputs(in.str(), gt.str());
   const fs::path out_dir = out.str();
-  for (const auto& input : inputs)
-    for (const auto& target : outputs_of(out_dir, input, save_probs)) {
-      std::error_code ec;
-      for (const auto& other : inputs)
-        if (fs::equivalent(target, other.image, ec) || (!other.gt.empty() && fs::equivalent(target, other.gt, ec)))
-          vss::throw_file_error(target.string(), "output would overwrite an input: pick another -o");
+  {
+    std::vector<fs::path> planned, read;
+    for (const auto& input : inputs) {
+      for (const auto& target : outputs_of(out_dir, input, save_probs)) planned.push_back(target);
+      read.push_back(input.image);
+      if (!input.gt.empty()) read.push_back(input.gt);
     }
+    vss::refuse_overwriting_inputs(planned, read, "pick another -o");
+  }
   // The gt convention of the data the model was trained on, unless the flags say it.
   const vss::Config data = training_config && cfg.has("data") ? cfg["data"] : vss::Config::parse("{}");
   vss::LabelOptions labels{K, ignore ? ignore.as_int() : config_ignore, static_cast<bool>(reduce), static_cast<bool>(binary)};
@@ -304,10 +308,12 @@ int run_segment(const std::vector<std::string>& args) {
     labels.reduce_zero_label = data.get_or<std::string>("type", "") == "ade20k" && data.get_or<bool>("reduce_zero_label", true);
     labels.binary = data.get_or<std::string>("type", "") == "image_mask_folders" && data.get_or<bool>("binary", false);
   }
-  if (gt) {
-    vss::Progress check(static_cast<int64_t>(inputs.size()), "check gt", {.unit = "img"});
+  {
+    // Every image decoded once (and its label map with --gt) before the first output.
+    vss::Progress check(static_cast<int64_t>(inputs.size()), "check", {.unit = "img"});
     for (const auto& input : inputs) {
-      vss::check_same_size(input.image, vss::read_seg_image(input.image), input.gt, vss::read_label_map(input.gt, labels));
+      const at::Tensor image = vss::read_seg_image(input.image);
+      if (gt) vss::check_same_size(input.image, image, input.gt, vss::read_label_map(input.gt, labels));
       check.advance();
     }
     check.finish();
@@ -340,6 +346,7 @@ int run_segment(const std::vector<std::string>& args) {
     model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     const auto paths = outputs_of(out_dir, input, save_probs);
+    vss::InterruptDeferral all_outputs;  // Ctrl-C leaves every output of this image or none
     vss::write_image(paths[0].string(), mask.to(K <= 256 ? torch::kByte : torch::kUInt16).unsqueeze(2).contiguous());
     vss::write_image(paths[1].string(), vss::seg::overlay(image.permute({1, 2, 0}), mask, colours, blend));
     nlohmann::json entry{{"image", input.image}, {"height", mask.size(0)}, {"width", mask.size(1)},
@@ -396,15 +403,13 @@ int run_make_data(const std::vector<std::string>& args) {
   if (int rc = p.parse(args); rc >= 0) return rc;
   vss::SyntheticScenesOptions o;
   try {
-    o.size = num.as_int();
+    o.size = num.as_int(1, vss::kMaxListEntry);
     const auto hw = parse_hw(size.str(), "--size");
     o.height = hw[0];
     o.width = hw[1];
     o.seed = static_cast<uint64_t>(seed.as_int());
-    o.max_objects = max_objects.as_int();
+    o.max_objects = max_objects.as_int(1, 1024);
     o.noise = noise.as_double();
-    if (o.size < 1) throw vss::Error("--num must be >= 1");
-    if (o.max_objects < 1) throw vss::Error("--max-objects must be >= 1");
     if (!(o.noise >= 0)) throw vss::Error("--noise must be >= 0");
   } catch (const vss::Error& e) {
     return usage_error("vss-segment make-data", e.what());
@@ -416,6 +421,7 @@ int run_make_data(const std::vector<std::string>& args) {
   vss::Progress bar(o.size, "make-data", {.unit = "scene"});
   for (int64_t i = 0; i < o.size; ++i) {
     const vss::SegSample s = scenes.sample(i);
+    vss::InterruptDeferral whole_pair;  // Ctrl-C leaves the image and its mask, or neither
     vss::write_image((root / "images" / (s.name + ".png")).string(), s.image.permute({1, 2, 0}).contiguous());
     vss::write_image((root / "masks" / (s.name + ".png")).string(), s.label.to(torch::kByte).unsqueeze(2).contiguous());
     bar.advance();

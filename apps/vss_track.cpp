@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/image_io.h"
+#include "core/overwrite_guard.h"
 #include "core/progress.h"
 #include "core/video_writer.h"
 #include "datasets/mot_challenge.h"
@@ -47,7 +48,7 @@ namespace {
 
 struct SequenceFiles {
   std::string name;
-  fs::path gt, res, seqinfo;  // seqinfo may not exist
+  fs::path gt, res, seqinfo;  // seqinfo may be missing for a lone gt file only
 };
 
 std::vector<SequenceFiles> find_sequences(const fs::path& gt, const fs::path& res, const std::string& seqmap) {
@@ -75,6 +76,8 @@ std::vector<SequenceFiles> find_sequences(const fs::path& gt, const fs::path& re
     SequenceFiles s{name, gt / name / "gt" / "gt.txt", res / (name + ".txt"), gt / name / "seqinfo.ini"};
     if (!fs::exists(s.gt)) vss::throw_file_error(s.gt.string(), "missing gt file of sequence " + name);
     if (!fs::exists(s.res)) vss::throw_file_error(s.res.string(), "missing results file of sequence " + name);
+    // As TrackEval: a folder's sequences need their length (frames beyond it are errors).
+    if (!fs::exists(s.seqinfo)) vss::throw_file_error(s.seqinfo.string(), "missing seqinfo.ini of sequence " + name);
     seqs.push_back(std::move(s));
   }
   return seqs;
@@ -221,6 +224,15 @@ std::vector<std::vector<vss::track::Detection>> read_detections(const TrackInput
   return frames;
 }
 
+// The MTP normalises boxes by the image size: seqinfo.ini's, or --image-size for a bare det file.
+void check_image_size(const TrackInput& in) {
+  if (in.info.im_width >= 1 && in.info.im_height >= 1) return;
+  if (in.sequence)
+    vss::throw_file_error(in.sequence->seqinfo_path().string(),
+                          "--motion mtp needs the image size: imWidth and imHeight are missing or not positive");
+  vss::throw_file_error(in.det.string(), "--motion mtp needs the image size, which a det file alone lacks: pass --image-size WxH");
+}
+
 struct MotionChoice {
   std::string type = "kalman";
   std::optional<vss::track::MambaMotionPredictor> mtp;
@@ -315,12 +327,28 @@ int run_track(const std::vector<std::string>& args) {
 
   const auto inputs = find_inputs(seqs.values, data.str(), seqmap.str(), det.str(), gt.str(), frame_rate.as_double(),
                                   image_size.str());
+  // Everything is checked before the first file or folder is made.
+  if (choice.type == "mtp")
+    for (const auto& in : inputs) check_image_size(in);
   std::vector<std::vector<std::vector<vss::track::Detection>>> detections;
   int64_t total_frames = 0;
   for (const auto& in : inputs) {
     detections.push_back(read_detections(in));
     total_frames += static_cast<int64_t>(detections.back().size());
   }
+  std::vector<fs::path> videos;
+  if (video)
+    for (const auto& in : inputs) videos.push_back(video_path(video.str(), in.name, inputs.size()));
+  {
+    std::vector<fs::path> planned(videos), read;
+    for (const auto& in : inputs) {
+      planned.push_back(fs::path(out.str()) / (in.name + ".txt"));
+      read.insert(read.end(), {in.det, in.gt});
+      if (in.sequence) read.push_back(in.sequence->seqinfo_path());
+    }
+    vss::refuse_overwriting_inputs(planned, read, "pick another --out or --video");
+  }
+  for (const auto& file : videos) vss::check_creatable(file);
   fs::create_directories(out.str());
 
   vss::Progress bar(total_frames, "track", {.unit = "frame"});
@@ -335,9 +363,8 @@ int run_track(const std::vector<std::string>& args) {
     std::optional<vss::VideoWriter> writer;
     vss::track::TrackDrawer drawer;
     if (video) {
-      const fs::path file = video_path(video.str(), in.name, inputs.size());
-      if (file.has_parent_path()) fs::create_directories(file.parent_path());
-      writer.emplace(file.string(), in.info.frame_rate);
+      if (videos[s].has_parent_path()) fs::create_directories(videos[s].parent_path());
+      writer.emplace(videos[s].string(), in.info.frame_rate);
     }
     std::vector<vss::mot::Box> results;
     std::set<int64_t> ids;
@@ -409,8 +436,7 @@ int run_make_data(const std::vector<std::string>& args) {
   auto& frames = p.option("--frames", "N", "300", "frames per sequence");
   auto& objects = p.option("--objects", "N", "10", "dancers per sequence");
   if (int rc = p.parse(args); rc >= 0) return rc;
-  const long long n = count.as_int();
-  if (n < 1) throw vss::Error("--sequences must be >= 1");
+  const long long n = count.as_int(1, vss::kMaxListEntry);
   std::string seqmap = "name\n";
   vss::Progress bar(n, "make-data", {.unit = "seq"});
   for (long long i = 0; i < n; ++i) {
@@ -419,8 +445,8 @@ int run_make_data(const std::vector<std::string>& args) {
     std::snprintf(name, sizeof(name), "%s-%04lld", prefix.str().c_str(), i + 1);
     o.name = name;
     o.seed = vss::mot::synthetic_sequence_seed(static_cast<uint64_t>(seed.as_int()), i);
-    o.frames = frames.as_int();
-    o.objects = objects.as_int();
+    o.frames = frames.as_int(1, vss::kMaxListEntry);
+    o.objects = objects.as_int(1, 4096);
     vss::mot::write_sequence(fs::path(out.str()) / o.name, vss::mot::make_synthetic_mot(o));
     seqmap += o.name + "\n";
     bar.advance();

@@ -35,9 +35,7 @@ std::string one_of(const Config& node, const std::string& key, const std::string
 int64_t dt_rank_from(const Config& node, const std::string& key, int64_t d_model) {
   if (!node.has(key) || node.get<std::string>(key) == "auto")
     return static_cast<int64_t>(std::ceil(static_cast<double>(d_model) / 16.0));
-  const auto rank = node.get<int64_t>(key);
-  if (rank < 1) node[key].fail("must be 'auto' or a positive integer, got " + std::to_string(rank));
-  return rank;
+  return node.get_int_in_or(key, 0, 1, kMaxChannels);
 }
 
 // v05 / v2 cores with an optional `_noz` suffix (the same math; they differ only in the
@@ -59,8 +57,13 @@ std::shared_ptr<ScanStrategy> scan_from(const Config& node) {
   return node.has("scan") ? make_scan_strategy(node["scan"]) : default_scan_strategy();
 }
 
-void require_positive(const Config& node, const std::string& key, double value) {
-  if (!(value > 0)) node[key].fail("must be positive, got " + std::to_string(value));
+// A width multiplier: ratios beyond this are typos that only surface as failed allocations.
+constexpr double kMaxRatio = 64;
+
+void require_ratio(const Config& node, const std::string& key, double value, double lowest) {
+  if (!(value >= lowest && value <= kMaxRatio))
+    node[key].fail("must be in " + std::to_string(lowest) + ".." + std::to_string(kMaxRatio) + ", got " +
+                   std::to_string(value));
 }
 
 void require_rate(const Config& node, const std::string& key, double value) {
@@ -94,15 +97,15 @@ SS2DOptions ss2d_options_from_config(const Config& node) {
                    "dropout", "forward_type", "channel_first", "scan", "fused_scan",
                    "channels_last_scan", "sequence_scan"});
   SS2DOptions o;
-  o.d_model = node.get<int64_t>("d_model");
-  require_positive(node, "d_model", static_cast<double>(o.d_model));
-  o.d_state = node.get_or<int64_t>("d_state", 16);
-  require_positive(node, "d_state", static_cast<double>(o.d_state));
+  if (!node.has("d_model")) node.fail("missing required key 'd_model' (the layer's channels)");
+  o.d_model = node.get_int_in_or("d_model", 0, 1, kMaxChannels);
+  o.d_state = node.get_int_in_or("d_state", 16, 1, kMaxChannels);
   o.ssm_ratio = node.get_or<double>("ssm_ratio", 2.0);
-  require_positive(node, "ssm_ratio", o.ssm_ratio);
+  if (!(o.ssm_ratio > 0)) node["ssm_ratio"].fail("must be positive, got " + std::to_string(o.ssm_ratio));
+  require_ratio(node, "ssm_ratio", o.ssm_ratio, 0);
   o.dt_rank = dt_rank_from(node, "dt_rank", o.d_model);
   o.act = one_of(node, "act_layer", "silu", activation_names());
-  o.d_conv = node.get_or<int64_t>("d_conv", 3);
+  o.d_conv = node.get_int_in_or("d_conv", 3, -1, kMaxDepth);  // <= 1: no conv (official)
   if (o.d_conv > 1 && o.d_conv % 2 == 0) node["d_conv"].fail("must be odd, got " + std::to_string(o.d_conv));
   o.conv_bias = node.get_or<bool>("conv_bias", true);
   o.dropout = node.get_or<double>("dropout", 0.0);
@@ -125,41 +128,36 @@ VSSMOptions vssm_options_from_config(const Config& node) {
                    "downsample_version", "patchembed_version", "use_checkpoint", "posembed",
                    "imgsize", "scan", "fused_scan", "channels_last_scan", "sequence_scan", "out_indices"});
   VSSMOptions o;
-  o.patch_size = node.get_or<int64_t>("patch_size", 4);
-  o.in_chans = node.get_or<int64_t>("in_chans", 3);
-  o.num_classes = node.get_or<int64_t>("num_classes", 1000);
-  require_positive(node, "in_chans", static_cast<double>(o.in_chans));
-  if (node.has("depths")) o.depths = node.get<std::vector<int64_t>>("depths");
+  o.patch_size = node.get_int_in_or("patch_size", 4, 1, kMaxDepth);
+  o.in_chans = node.get_int_in_or("in_chans", 3, 1, kMaxChannels);
+  o.num_classes = node.get_int_in_or("num_classes", 1000, 1, kMaxChannels);
+  // The size is never a silent default: `type: vssm` alone would build a 44M-parameter network.
+  for (const char* key : {"depths", "dims"})
+    if (!node.has(key))
+      node.fail(std::string("missing required key '") + key +
+                "' (the network's size; VMamba-T has depths: [2, 2, 9, 2], dims: 96, see configs/backbones/)");
+  o.depths = node.get_ints_in("depths", 0, kMaxDepth);
   if (o.depths.empty()) node["depths"].fail("must not be empty");
-  for (auto d : o.depths)
-    if (d < 0) node["depths"].fail("entries must be >= 0, got " + std::to_string(d));
   const size_t stages = o.depths.size();
-  if (node.has("dims")) {
-    if (node["dims"].is_list()) {
-      o.dims = node.get<std::vector<int64_t>>("dims");
-    } else {
-      const auto c1 = node.get<int64_t>("dims");
-      o.dims.clear();
-      for (size_t i = 0; i < stages; ++i) o.dims.push_back(c1 << i);
-    }
+  if (node["dims"].is_list()) {
+    o.dims = node.get_ints_in("dims", 1, kMaxChannels);
+  } else {
+    // C1 doubles per stage: the last stage's width is the one to bound.
+    const int64_t c1 = node.get_int_in_or("dims", 0, 1, kMaxChannels >> (std::min<size_t>(stages, 16) - 1));
+    o.dims.clear();
+    for (size_t i = 0; i < stages; ++i) o.dims.push_back(c1 << i);
   }
   if (o.dims.size() != stages)
-    node[node.has("dims") ? "dims" : "depths"].fail(
-        "depths has " + std::to_string(stages) + " stages but dims has " + std::to_string(o.dims.size()));
-  for (auto d : o.dims)
-    if (d < 1) node["dims"].fail("entries must be positive, got " + std::to_string(d));
+    node["dims"].fail("depths has " + std::to_string(stages) + " stages but dims has " + std::to_string(o.dims.size()));
 
   SS2DOptions& s = o.ssm;
-  s.d_state = node.get_or<int64_t>("ssm_d_state", 16);
-  require_positive(node, "ssm_d_state", static_cast<double>(s.d_state));
+  s.d_state = node.get_int_in_or("ssm_d_state", 16, 1, kMaxChannels);
   s.ssm_ratio = node.get_or<double>("ssm_ratio", 2.0);
-  if (s.ssm_ratio < 0) node["ssm_ratio"].fail("must be >= 0 (0 removes the SS2D branch)");
-  if (node.has("ssm_dt_rank") && node.get<std::string>("ssm_dt_rank") != "auto") {
-    s.dt_rank = node.get<int64_t>("ssm_dt_rank");
-    if (s.dt_rank < 1) node["ssm_dt_rank"].fail("must be 'auto' or a positive integer");
-  }
+  require_ratio(node, "ssm_ratio", s.ssm_ratio, 0);  // 0 removes the SS2D branch
+  if (node.has("ssm_dt_rank") && node.get<std::string>("ssm_dt_rank") != "auto")
+    s.dt_rank = node.get_int_in_or("ssm_dt_rank", 0, 1, kMaxChannels);
   s.act = one_of(node, "ssm_act_layer", "silu", activation_names());
-  s.d_conv = node.get_or<int64_t>("ssm_conv", 3);
+  s.d_conv = node.get_int_in_or("ssm_conv", 3, -1, kMaxDepth);  // <= 1: no conv (official)
   if (s.d_conv > 1 && s.d_conv % 2 == 0) node["ssm_conv"].fail("must be odd, got " + std::to_string(s.d_conv));
   s.conv_bias = node.get_or<bool>("ssm_conv_bias", true);
   s.dropout = node.get_or<double>("ssm_drop_rate", 0.0);
@@ -173,7 +171,7 @@ VSSMOptions vssm_options_from_config(const Config& node) {
   s.sequence_scan = path_choice_of(node, "sequence_scan");
 
   o.mlp_ratio = node.get_or<double>("mlp_ratio", 4.0);
-  if (o.mlp_ratio < 0) node["mlp_ratio"].fail("must be >= 0 (0 removes the MLP branch)");
+  require_ratio(node, "mlp_ratio", o.mlp_ratio, 0);  // 0 removes the MLP branch
   o.mlp_act = one_of(node, "mlp_act_layer", "gelu", activation_names());
   o.mlp_drop_rate = node.get_or<double>("mlp_drop_rate", 0.0);
   require_rate(node, "mlp_drop_rate", o.mlp_drop_rate);
@@ -184,8 +182,8 @@ VSSMOptions vssm_options_from_config(const Config& node) {
   o.norm_layer = one_of(node, "norm_layer", "ln", {"ln", "ln2d", "bn"});
   o.downsample_version = one_of(node, "downsample_version", "v2", {"v1", "v2", "v3", "none"});
   o.patchembed_version = one_of(node, "patchembed_version", "v1", {"v1", "v2"});
-  if (o.patch_size < 1 || (o.patchembed_version == "v2" && (o.patch_size < 2 || o.patch_size % 2)))
-    node["patch_size"].fail("must be positive (and even for patchembed_version v2), got " +
+  if (o.patchembed_version == "v2" && (o.patch_size < 2 || o.patch_size % 2))
+    node["patch_size"].fail("must be even for patchembed_version v2, got " +
                             std::to_string(o.patch_size));
   node.get_or<bool>("use_checkpoint", false);  // activation checkpointing: memory only, ignored
   if (node.get_or<bool>("posembed", false)) node["posembed"].fail("posembed: true is not supported");

@@ -13,14 +13,23 @@ namespace {
 
 bool is_classifier_head(const std::string& key) { return key.rfind("classifier.head.", 0) == 0; }
 
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
+// Whether `match` lets the file lack `key`, or hold it when the model does not.
+bool key_may_differ(const std::string& key, WeightMatch match) {
+  return match == WeightMatch::kPartial || (match == WeightMatch::kOtherHead && is_classifier_head(key));
 }
 
 std::string with_shape(const std::string& key, const at::Tensor& t) {
   return key + " " + shape_to_string(t.sizes().vec());
+}
+
+// "<kind>: a, b, c, ... (N in all)": an official checkpoint into the wrong model differs in
+// hundreds of keys, and one line of all of them helps nobody.
+std::string first_few(const std::string& kind, const std::vector<std::string>& items) {
+  constexpr size_t kShown = 6;
+  std::string out = kind + ": ";
+  for (size_t i = 0; i < items.size() && i < kShown; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > kShown) out += ", ... (" + std::to_string(items.size()) + " in all)";
+  return out;
 }
 
 }  // namespace
@@ -33,12 +42,12 @@ NamedTensors model_state(const torch::nn::Module& model) {
 }
 
 WeightLoadReport load_state(torch::nn::Module& model, const NamedTensors& state,
-                            const std::string& source, bool strict) {
+                            const std::string& source, WeightMatch match) {
   std::map<std::string, at::Tensor> given;
   for (const auto& [k, v] : state) given[k] = v;
 
   WeightLoadReport report;
-  std::vector<std::string> missing, unexpected, mismatched;  // messages
+  std::vector<std::string> missing, unexpected, mismatched;  // refused, with shapes
   std::vector<std::pair<at::Tensor, at::Tensor>> copies;     // (model tensor, value)
   std::map<std::string, bool> known;
   for (const auto& [key, target] : model_state(model)) {
@@ -46,9 +55,9 @@ WeightLoadReport load_state(torch::nn::Module& model, const NamedTensors& state,
     auto it = given.find(key);
     if (it == given.end()) {
       report.missing.push_back(key);
-      missing.push_back(with_shape(key, target));
+      if (!key_may_differ(key, match)) missing.push_back(with_shape(key, target));
     } else if (it->second.sizes() != target.sizes()) {
-      if (!strict && is_classifier_head(key)) {
+      if (match != WeightMatch::kStrict && is_classifier_head(key)) {
         report.mismatched.push_back(key);
       } else {
         mismatched.push_back(key + " model " + shape_to_string(target.sizes().vec()) + " vs file " +
@@ -61,31 +70,35 @@ WeightLoadReport load_state(torch::nn::Module& model, const NamedTensors& state,
   for (const auto& [key, value] : state)
     if (!known.count(key)) {
       report.unexpected.push_back(key);
-      unexpected.push_back(with_shape(key, value));
+      if (!key_may_differ(key, match)) unexpected.push_back(with_shape(key, value));
     }
 
   std::vector<std::string> problems;
-  if (!mismatched.empty()) problems.push_back("shape mismatch: " + join(mismatched, ", "));
-  if (strict && !missing.empty()) problems.push_back("missing: " + join(missing, ", "));
-  if (strict && !unexpected.empty()) problems.push_back("unexpected: " + join(unexpected, ", "));
-  if (!problems.empty())
+  if (!mismatched.empty()) problems.push_back(first_few("shape mismatch", mismatched));
+  if (!missing.empty()) problems.push_back(first_few("missing", missing));
+  if (!unexpected.empty()) problems.push_back(first_few("unexpected", unexpected));
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
     throw_file_error(source, "weights do not fit the model (" + std::to_string(mismatched.size()) +
                                  " shape mismatches, " + std::to_string(missing.size()) + " missing, " +
-                                 std::to_string(unexpected.size()) + " unexpected keys): " +
-                                 join(problems, "; "));
+                                 std::to_string(unexpected.size()) + " unexpected keys" +
+                                 (match == WeightMatch::kOtherHead ? "; only the classifier head may differ" : "") +
+                                 "): " + all);
+  }
 
   torch::NoGradGuard no_grad;
   for (auto& [target, value] : copies) target.copy_(value);
   return report;
 }
 
-WeightLoadReport load_weights(torch::nn::Module& model, const std::filesystem::path& file, bool strict,
+WeightLoadReport load_weights(torch::nn::Module& model, const std::filesystem::path& file, WeightMatch match,
                               const std::string& prefix) {
   const SafetensorsFile f = read_safetensors(file);
   NamedTensors state;
   for (const auto& [key, value] : f.tensors)
     if (key.rfind(prefix, 0) == 0) state.emplace_back(key.substr(prefix.size()), value);
-  return load_state(model, state, file.string(), strict);
+  return load_state(model, state, file.string(), match);
 }
 
 void save_weights(const torch::nn::Module& model, const std::filesystem::path& file,

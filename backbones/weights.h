@@ -24,15 +24,28 @@ struct WeightLoadReport {
   std::vector<std::string> mismatched;  // classifier.head.* of another shape (left as they were)
 };
 
-// strict: any missing / unexpected / mismatched key is an error (listing all of them).
-// non-strict: missing and unexpected keys are reported, not errors, and a classifier head of
-// another shape (a different num_classes) is skipped; any other shape mismatch is an error.
-// Values are copied into the model's tensors (keeping their device and dtype).
+// What a load accepts besides an exact match of keys and shapes.
+enum class WeightMatch {
+  kStrict,     // nothing: every key of the model in the file, no other key, every shape equal
+  kOtherHead,  // another classifier head (classifier.head.*: missing, unexpected or another
+               // num_classes, left as initialised); everything else strict (vss-classify --non-strict)
+  kPartial,    // also missing and unexpected keys anywhere (a classifier checkpoint into a dense
+               // backbone); shapes strict except the classifier head's
+};
+
+// Any difference `match` does not accept is an error listing them (the first few of each kind
+// and their counts). Values are copied into the model's tensors (keeping their device and
+// dtype), nothing when the load fails; the report lists what was accepted.
 WeightLoadReport load_state(torch::nn::Module& model, const NamedTensors& state,
-                            const std::string& source, bool strict = true);
+                            const std::string& source, WeightMatch match = WeightMatch::kStrict);
 // Reads a safetensors file; `prefix` (e.g. "state.") is stripped from, and selects, its keys.
 WeightLoadReport load_weights(torch::nn::Module& model, const std::filesystem::path& file,
-                              bool strict = true, const std::string& prefix = "");
+                              WeightMatch match = WeightMatch::kStrict, const std::string& prefix = "");
+// The boolean spelling: true is kStrict, false kPartial.
+inline WeightLoadReport load_weights(torch::nn::Module& model, const std::filesystem::path& file, bool strict,
+                                     const std::string& prefix = "") {
+  return load_weights(model, file, strict ? WeightMatch::kStrict : WeightMatch::kPartial, prefix);
+}
 
 // Parameters then buffers, by their full dotted names.
 NamedTensors model_state(const torch::nn::Module& model);

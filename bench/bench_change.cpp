@@ -70,13 +70,13 @@ int run_change_bench(const std::vector<std::string>& args) {
                      {"tile", inference.tile}, {"tile_stride", inference.stride > 0 ? inference.stride : inference.tile},
                      {"tile_batch", inference.tile_batch}, {"dtype", run->dtype}, {"device", dev.str()},
                      {"repeat", run->repeat},  {"warmup", run->warmup},    {"ms_per_batch", ms},
-                     {"pairs_per_s", pairs_per_s}, {"peak_mib", peak}};
+                     {"pairs_per_s", pairs_per_s}, {"peak_mib", peak_json(peak)}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%-40s %5lldx%-5lld b%-3lld tile %-4lld %-5s %-7s %9.3f ms %9.2f pairs/s  peak %9.1f MiB  (%.2fM params)\n",
+    std::printf("%-40s %5lldx%-5lld b%-3lld tile %-4lld %-5s %-7s %9.3f ms %9.2f pairs/s  peak %13s  (%.2fM params)\n",
                 config.str().c_str(), static_cast<long long>(run->height), static_cast<long long>(run->width),
                 static_cast<long long>(run->batch), static_cast<long long>(inference.tile), run->dtype.c_str(),
-                dev.str().c_str(), ms, pairs_per_s, peak, static_cast<double>(params) / 1e6);
+                dev.str().c_str(), ms, pairs_per_s, peak_text(peak).c_str(), static_cast<double>(params) / 1e6);
   }
   return 0;
 }

@@ -60,12 +60,12 @@ int run_model_bench(const std::vector<std::string>& args) {
     nlohmann::json j{{"config", config.str()}, {"overrides", sets.values}, {"params", params},
                      {"H", H}, {"W", W}, {"batch", B}, {"dtype", run->dtype}, {"device", dev.str()},
                      {"repeat", iters}, {"warmup", warm}, {"ms_per_batch", ms}, {"images_per_s", ips},
-                     {"peak_mib", peak}};
+                     {"peak_mib", peak_json(peak)}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%-40s %5lldx%-5lld b%-4lld %-5s %-7s %9.3f ms %10.1f img/s  peak %9.1f MiB  (%.2fM params)\n",
+    std::printf("%-40s %5lldx%-5lld b%-4lld %-5s %-7s %9.3f ms %10.1f img/s  peak %13s  (%.2fM params)\n",
                 config.str().c_str(), static_cast<long long>(H), static_cast<long long>(W),
-                static_cast<long long>(B), run->dtype.c_str(), dev.str().c_str(), ms, ips, peak,
+                static_cast<long long>(B), run->dtype.c_str(), dev.str().c_str(), ms, ips, peak_text(peak).c_str(),
                 static_cast<double>(params) / 1e6);
   }
   return 0;

@@ -91,15 +91,15 @@ int run_restore_bench(const std::vector<std::string>& args) {
                      {"tile", tiles.tile},      {"tile_overlap", tiles.overlap}, {"tiles", tile_count},
                      {"scan", scan},            {"dtype", run->dtype},      {"device", dev.str()},
                      {"repeat", run->repeat},   {"warmup", run->warmup},    {"ms", ms},
-                     {"out_mpx_per_s", mpx_per_s}, {"peak_mib", peak}};
+                     {"out_mpx_per_s", mpx_per_s}, {"peak_mib", peak_json(peak)}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%-40s x%lld %5lldx%-5lld -> %5lldx%-5lld b%-3lld tiles %-3lld %-7s %-5s %-7s %10.3f ms %9.3f Mpx/s  "
-                "peak %9.1f MiB  (%.3fM params)\n",
+                "peak %13s  (%.3fM params)\n",
                 config.str().c_str(), static_cast<long long>(scale), static_cast<long long>(run->height),
                 static_cast<long long>(run->width), static_cast<long long>(out_h), static_cast<long long>(out_w),
                 static_cast<long long>(run->batch), static_cast<long long>(tile_count), scan.c_str(),
-                run->dtype.c_str(), dev.str().c_str(), ms, mpx_per_s, peak, static_cast<double>(params) / 1e6);
+                run->dtype.c_str(), dev.str().c_str(), ms, mpx_per_s, peak_text(peak).c_str(), static_cast<double>(params) / 1e6);
   }
   return 0;
 }

@@ -83,13 +83,13 @@ int run_seg_bench(const std::vector<std::string>& args) {
                      {"crop", inference.crop_h}, {"stride", inference.stride_h}, {"windows", windows},
                      {"fused_scan", !unfused}, {"dtype", run->dtype},      {"device", dev.str()},
                      {"repeat", run->repeat},  {"warmup", run->warmup},    {"ms_per_batch", ms},
-                     {"images_per_s", images_per_s}, {"peak_mib", peak}};
+                     {"images_per_s", images_per_s}, {"peak_mib", peak_json(peak)}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%-40s %5lldx%-5lld b%-3lld %-5s (%lld win) %-7s %-5s %-7s %9.3f ms %9.2f img/s  peak %9.1f MiB  (%.2fM params)\n",
+    std::printf("%-40s %5lldx%-5lld b%-3lld %-5s (%lld win) %-7s %-5s %-7s %9.3f ms %9.2f img/s  peak %13s  (%.2fM params)\n",
                 config.str().c_str(), static_cast<long long>(run->height), static_cast<long long>(run->width),
                 static_cast<long long>(run->batch), inference.mode.c_str(), static_cast<long long>(windows),
-                unfused ? "unfused" : "fused", run->dtype.c_str(), dev.str().c_str(), ms, images_per_s, peak,
+                unfused ? "unfused" : "fused", run->dtype.c_str(), dev.str().c_str(), ms, images_per_s, peak_text(peak).c_str(),
                 static_cast<double>(params) / 1e6);
   }
   return 0;

@@ -79,6 +79,15 @@ Timing time_run(const RunOptions& run, const std::function<void()>& fn) {
   return t;
 }
 
+std::string peak_text(double mib) {
+  if (mib < 0) return "n/a";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", mib);
+  return text;
+}
+
+nlohmann::json peak_json(double mib) { return mib < 0 ? nlohmann::json(nullptr) : nlohmann::json(mib); }
+
 void PeakMemory::reset() const {
 #if VSS_WITH_CUDA
   if (device_.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device_.index() < 0 ? 0 : device_.index());

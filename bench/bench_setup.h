@@ -5,6 +5,7 @@
 #include "core/cli.h"
 
 #include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,11 @@ struct Timing {
   double ms = 0, peak_mib = -1;
 };
 Timing time_run(const RunOptions& run, const std::function<void()>& fn);
+
+// A peak from Timing for the tables ("1234.5 MiB", or "n/a" where it is not measured: the CPU)
+// and for JSON (MiB, or null).
+std::string peak_text(double mib);
+nlohmann::json peak_json(double mib);
 
 // Peak allocated MiB on a CUDA device since reset(); -1 on the CPU (not measured).
 class PeakMemory {

@@ -123,16 +123,16 @@ int run_train_bench(const std::vector<std::string>& args) {
     nlohmann::json j{{"config", config.str()}, {"overrides", sets.values}, {"task", s.what}, {"params", num_params},
                      {"batch", B}, {"dtype", run->dtype}, {"device", run->device.str()},
                      {"repeat", run->repeat}, {"warmup", run->warmup}, {"ms_per_step", timing.ms},
-                     {"images_per_s", ips}, {"peak_mib", timing.peak_mib}, {"loss", last_loss}};
+                     {"images_per_s", ips}, {"peak_mib", peak_json(timing.peak_mib)}, {"loss", last_loss}};
     if (!task) {
       j["H"] = run->height;
       j["W"] = run->width;
     }
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%-40s %-14s b%-4lld %-5s %-7s %9.3f ms/step %10.1f img/s  peak %9.1f MiB  (%.2fM params)\n",
+    std::printf("%-40s %-14s b%-4lld %-5s %-7s %9.3f ms/step %10.1f img/s  peak %13s  (%.2fM params)\n",
                 config.str().c_str(), s.what.c_str(), static_cast<long long>(B), run->dtype.c_str(),
-                run->device.str().c_str(), timing.ms, ips, timing.peak_mib, static_cast<double>(num_params) / 1e6);
+                run->device.str().c_str(), timing.ms, ips, peak_text(timing.peak_mib).c_str(), static_cast<double>(num_params) / 1e6);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "core/cli.h"
 
 #include "core/error.h"
+#include "core/interrupt.h"
 
 #include <c10/util/Exception.h>
 
@@ -35,13 +36,20 @@ bool looks_like_option(const std::string& arg) {
 
 long long ArgParser::Option::as_int() const {
   long long v = 0;
-  if (!parse_number(value, &v)) throw Error(name + ": expected an integer, got '" + value + "'");
+  if (!parse_number(value, &v)) throw UsageError(name + ": expected an integer, got '" + value + "'");
+  return v;
+}
+
+long long ArgParser::Option::as_int(long long lo, long long hi) const {
+  const long long v = as_int();
+  if (v < lo || v > hi)
+    throw UsageError(name + ": expected " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + value);
   return v;
 }
 
 double ArgParser::Option::as_double() const {
   double v = 0;
-  if (!parse_number(value, &v)) throw Error(name + ": expected a number, got '" + value + "'");
+  if (!parse_number(value, &v)) throw UsageError(name + ": expected a number, got '" + value + "'");
   return v;
 }
 
@@ -208,8 +216,11 @@ std::vector<long long> parse_int_list(const std::string& text, const std::string
     item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
     long long v = 0;
     if (!parse_number(item, &v))
-      throw Error(what + ": expected a comma-separated list of integers, got '" + text +
-                  "' (bad entry '" + item + "')");
+      throw UsageError(what + ": expected a comma-separated list of integers, got '" + text + "' (bad entry '" +
+                       item + "')");
+    if (v > kMaxListEntry || v < -kMaxListEntry)
+      throw UsageError(what + ": entry " + item + " is out of range (at most " + std::to_string(kMaxListEntry) +
+                       " in magnitude)");
     out.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -227,8 +238,12 @@ int run_subcommand(const std::vector<std::string>& args,
 
 int run_app(const char* prog, int argc, char** argv,
             int (*body)(const std::vector<std::string>& args)) {
+  exit_on_interrupt(prog);
   try {
     return body(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog, e.what(), prog);
+    return 2;
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s\n", prog, e.what());
   } catch (const c10::Error& e) {

@@ -21,7 +21,8 @@ class ArgParser {
     std::vector<std::string> values;  // for multi options
     operator bool() const { return seen; }
     const std::string& str() const { return value; }
-    long long as_int() const;  // usage errors become vss::Error naming the option
+    long long as_int() const;  // bad values are vss::UsageError naming the option
+    long long as_int(long long lo, long long hi) const;  // and within lo..hi
     double as_double() const;
   };
 
@@ -49,7 +50,8 @@ class ArgParser {
 
 // An app's main(): runs body(args) with the one-line error convention — vss::Error, torch's
 // c10::Error (without its backtrace) and other std::exceptions print "<prog>: <message>" on
-// stderr and give exit code 1; the body returns 0, or 2 for usage errors.
+// stderr and give exit code 1, a vss::UsageError code 2; the body returns 0, or 2 for usage
+// errors. Ctrl-C / SIGTERM print one line and exit 128 + signal (core/interrupt.h).
 int run_app(const char* prog, int argc, char** argv,
             int (*body)(const std::vector<std::string>& args));
 
@@ -59,7 +61,12 @@ using AppBody = int (*)(const std::vector<std::string>& args);
 int run_subcommand(const std::vector<std::string>& args,
                    const std::vector<std::pair<std::string, AppBody>>& subcommands, AppBody fallback);
 
-// Splits "2,192,56,56" into integers; error names `what` on a bad entry.
+// The largest magnitude of an entry of an integer list (shapes, resolutions): 2^20, OpenCV's
+// largest image side. Larger values are typos whose products overflow tensor sizes, which
+// LibTorch would report without naming the option.
+inline constexpr long long kMaxListEntry = 1 << 20;
+
+// Splits "2,192,56,56" into integers; error names `what` on a bad or too large entry.
 std::vector<long long> parse_int_list(const std::string& text, const std::string& what);
 
 }  // namespace vss

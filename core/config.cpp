@@ -425,47 +425,69 @@ Config Config::parse(const std::string& yaml_text, const std::string& origin) {
 }
 
 void Config::apply_override(const std::string& assignment) {
-  const std::string origin = "--set " + assignment;
-  const size_t eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw_file_error(origin, "expected key.path=value");
-  const std::vector<std::string> parts = split_path(assignment.substr(0, eq));
-  for (const auto& p : parts)
-    if (p.empty()) throw_file_error(origin, "empty key in '" + assignment.substr(0, eq) + "'");
-  NodePtr value = parse_yaml(assignment.substr(eq + 1), origin);
-  clear_lines(*value);  // "line 1" of a command-line value would only mislead
+  // A bad override is a mistake in the command line: a usage error (exit code 2).
+  try {
+    const std::string origin = "--set " + assignment;
+    const size_t eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw_file_error(origin, "expected key.path=value");
+    const std::vector<std::string> parts = split_path(assignment.substr(0, eq));
+    for (const auto& p : parts)
+      if (p.empty()) throw_file_error(origin, "empty key in '" + assignment.substr(0, eq) + "'");
+    NodePtr value = parse_yaml(assignment.substr(eq + 1), origin);
+    clear_lines(*value);  // "line 1" of a command-line value would only mislead
 
-  ConfigNode* cur = &mutable_node_of(node_);
-  std::string path = key_path_;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const std::string& part = parts[i];
-    const bool last = i + 1 == parts.size();
-    if (cur->kind == ConfigNode::Null) cur->kind = ConfigNode::Map;  // "key:" then "--set key.x=1"
-    if (cur->kind == ConfigNode::List) {
-      size_t index = 0;
-      if (!parse_index(part, &index) || index >= cur->items.size())
-        throw_config_error(origin, 0, path,
-                           "no list index '" + part + "' (list has " + std::to_string(cur->items.size()) + " items)");
-      if (last) cur->items[index] = value;
-      else cur = cur->items[index].get();
-    } else if (cur->kind == ConfigNode::Map) {
-      NodePtr child = cur->find(part);
-      if (last) {
-        cur->set(part, value);
-      } else {
-        if (!child) {
-          child = std::make_shared<ConfigNode>();
-          child->kind = ConfigNode::Map;
-          child->file = origin;
-          cur->set(part, child);
+    ConfigNode* cur = &mutable_node_of(node_);
+    std::string path = key_path_;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
+      const bool last = i + 1 == parts.size();
+      if (cur->kind == ConfigNode::Null) cur->kind = ConfigNode::Map;  // "key:" then "--set key.x=1"
+      if (cur->kind == ConfigNode::List) {
+        size_t index = 0;
+        if (!parse_index(part, &index) || index >= cur->items.size())
+          throw_config_error(origin, 0, path,
+                             "no list index '" + part + "' (list has " + std::to_string(cur->items.size()) + " items)");
+        if (last) cur->items[index] = value;
+        else cur = cur->items[index].get();
+      } else if (cur->kind == ConfigNode::Map) {
+        NodePtr child = cur->find(part);
+        if (last) {
+          cur->set(part, value);
+        } else {
+          if (!child) {
+            child = std::make_shared<ConfigNode>();
+            child->kind = ConfigNode::Map;
+            child->file = origin;
+            cur->set(part, child);
+          }
+          cur = child.get();
         }
-        cur = child.get();
+      } else {
+        throw_config_error(origin, 0, path, "cannot set key '" + part + "' inside " + describe(*cur));
       }
-    } else {
-      throw_config_error(origin, 0, path, "cannot set key '" + part + "' inside " + describe(*cur));
+      path = join_path(path, part);
     }
-    path = join_path(path, part);
+  } catch (const Error& e) {
+    throw UsageError(e.what());
   }
+}
+
+int64_t Config::get_int_in_or(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const {
+  if (!has(key)) return fallback;
+  const auto value = get<int64_t>(key);
+  if (value < lo || value > hi)
+    (*this)[key].fail("must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " + std::to_string(value));
+  return value;
+}
+
+std::vector<int64_t> Config::get_ints_in(const std::string& key, int64_t lo, int64_t hi) const {
+  const auto values = get<std::vector<int64_t>>(key);
+  for (const auto value : values)
+    if (value < lo || value > hi)
+      (*this)[key].fail("entries must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+                        std::to_string(value));
+  return values;
 }
 
 bool Config::has(const std::string& key) const {

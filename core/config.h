@@ -10,6 +10,10 @@
 
 namespace vss {
 
+// Upper bounds of the integers that size a network (range checks where configs are read).
+inline constexpr int64_t kMaxChannels = 1 << 16;  // widths, channel and class counts
+inline constexpr int64_t kMaxDepth = 1 << 10;     // blocks per stage, layers
+
 class Config {
  public:
   // Loads `file`, merging its `_base_:` files (a path or a list of paths, relative to the
@@ -42,6 +46,13 @@ class Config {
   template <class T> T get_or(const std::string& key, const T& fallback) const {
     return has(key) ? get<T>(key) : fallback;
   }
+
+  // An integer child in lo..hi, `fallback` when absent; otherwise an error naming the key and
+  // the range. For sizes: a width of 2e9 is a typo LibTorch would report only as a failed
+  // allocation that names no key.
+  int64_t get_int_in_or(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const;
+  // A required list of integers, each in lo..hi.
+  std::vector<int64_t> get_ints_in(const std::string& key, int64_t lo, int64_t hi) const;
 
   // Error unless every key of this map is in `allowed` ("unknown key 'depht' (known: ...)").
   void check_keys(const std::vector<std::string>& allowed) const;

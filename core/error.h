@@ -13,6 +13,13 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// A mistake in how a program was called (a malformed --set): apps print it with a pointer to
+// --help and exit with code 2 instead of 1.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 // "[2, 3, 4]"; -1 entries print as "*" (any size).
 std::string shape_to_string(const std::vector<int64_t>& shape);
 

@@ -2,6 +2,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/opencv_log.h"
 
 #include <ATen/ATen.h>
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -49,6 +51,27 @@ at::Tensor mat_to_tensor(cv::Mat mat, ImageMode mode, const std::string& what) {
   else throw_file_error(what, "unsupported pixel depth (only 8- and 16-bit images are read)");
   if (!mat.isContinuous()) mat = mat.clone();
   return at::from_blob(mat.data, {mat.rows, mat.cols, mat.channels()}, at::TensorOptions(type)).clone();
+}
+
+// OpenCV's setting `name` (an environment variable, as OpenCV reads it), else its default.
+unsigned long long opencv_limit(const char* name, unsigned long long fallback) {
+  const char* text = std::getenv(name);
+  char* end = nullptr;
+  const unsigned long long value = text ? std::strtoull(text, &end, 10) : 0;
+  return text && end != text && *end == '\0' ? value : fallback;
+}
+
+std::string image_size_limit_text() {
+  return "image too large: its header claims more than OpenCV decodes (" +
+         std::to_string(opencv_limit("OPENCV_IO_MAX_IMAGE_PIXELS", 1ull << 30)) + " pixels, " +
+         std::to_string(opencv_limit("OPENCV_IO_MAX_IMAGE_WIDTH", 1ull << 20)) + " wide, " +
+         std::to_string(opencv_limit("OPENCV_IO_MAX_IMAGE_HEIGHT", 1ull << 20)) +
+         " high; the environment variables OPENCV_IO_MAX_IMAGE_PIXELS, _WIDTH, _HEIGHT raise the limits)";
+}
+
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
 }
 
 cv::Mat tensor_to_mat(const at::Tensor& image, const std::string& what) {
@@ -94,10 +117,17 @@ bool has_image_extension(const std::string& path) {
 
 at::Tensor decode_image(const std::vector<unsigned char>& bytes, ImageMode mode, const std::string& what) {
 #ifdef VSS_HAVE_OPENCV
+  silence_opencv_log();
   const int flags = mode == ImageMode::kRgb ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
-  cv::Mat mat = cv::imdecode(bytes, flags);
-  if (mat.empty()) throw_file_error(what, "cannot decode image (corrupt or unsupported format)");
-  return mat_to_tensor(mat, mode, what);
+  try {
+    cv::Mat mat = cv::imdecode(bytes, flags);
+    if (mat.empty()) throw_file_error(what, "cannot decode image (corrupt or unsupported format)");
+    return mat_to_tensor(mat, mode, what);
+  } catch (const cv::Exception& e) {
+    // OpenCV checks the header's size against its limits before allocating (an assertion).
+    if (e.err.find("CV_IO_MAX_IMAGE") != std::string::npos) throw_file_error(what, image_size_limit_text());
+    throw_file_error(what, "cannot decode image (" + one_line(e.err) + ")");
+  }
 #else
   no_opencv(what);
 #endif

@@ -1,10 +1,14 @@
 #pragma once
-// `type:` name -> factory, as in mmseg/BasicSR configs. One registry per base class.
+// `type:` name -> factory, as in mmseg/BasicSR configs. One registry per base class. LibTorch
+// errors while building (an allocation too large) come back as errors at the node.
 // Built-in entries are added by an explicit function of each layer (not static
 // initialisers, which a static library's linker may drop).
 #include "core/config.h"
 #include "core/error.h"
 
+#include <c10/util/Exception.h>
+
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,7 +43,13 @@ class Registry {
       for (const auto& kv : factories_) known += (known.empty() ? "" : ", ") + kv.first;
       node["type"].fail("unknown " + what_ + " '" + type + "' (known: " + known + ")");
     }
-    return it->second(node, args...);
+    try {
+      return it->second(node, args...);
+    } catch (const c10::Error& e) {  // LibTorch's (a failed allocation): say which component
+      std::string what = e.what_without_backtrace();
+      std::replace(what.begin(), what.end(), '\n', ' ');
+      node.fail("cannot build the " + what_ + " '" + type + "': " + what);
+    }
   }
 
  private:

@@ -1,6 +1,9 @@
 #include "core/video_writer.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/interrupt.h"
+#include "core/opencv_log.h"
 
 #include <ATen/ATen.h>
 
@@ -12,6 +15,7 @@
 #ifdef VSS_HAVE_VIDEO
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <opencv2/videoio/registry.hpp>
 #endif
 
 namespace fs = std::filesystem;
@@ -31,6 +35,7 @@ struct VideoWriter::Impl {
   double fps = 0;
   int64_t height = -1, width = -1;
   bool closed = false;
+  std::unique_ptr<TempFileRegistration> registration;  // removed on Ctrl-C (core/interrupt.h)
 #ifdef VSS_HAVE_VIDEO
   cv::VideoWriter writer;
 #endif
@@ -44,10 +49,15 @@ VideoWriter::VideoWriter(const std::string& path, double fps) : impl_(std::make_
 #ifndef VSS_HAVE_VIDEO
   throw_file_error(path, "this vsskit build has no video support (needs OpenCV's videoio: libopencv-videoio-dev)");
 #endif
+  check_creatable(path);  // before OpenCV, whose backends print pages of noise on a bad path
   impl_->path = path;
   // The extension stays last: OpenCV picks the container from it.
   const fs::path p(path);
-  impl_->temp = (p.parent_path() / ("." + p.stem().string() + ".partial" + ext)).string();
+  std::string temp_name = ".";
+  temp_name += p.stem().string();
+  temp_name += ".partial";
+  temp_name += ext;
+  impl_->temp = (p.parent_path() / temp_name).string();
   impl_->fps = fps;
 }
 
@@ -70,9 +80,14 @@ void VideoWriter::write(const at::Tensor& frame) {
     impl_->width = frame.size(1);
     const std::string ext = fs::path(impl_->temp).extension().string();
     const int codec = ext == ".avi" ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G') : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
-    if (!impl_->writer.open(impl_->temp, codec, impl_->fps,
+    // FFmpeg when the build has it: the GStreamer backend that OpenCV tries first prints its own
+    // warnings on stderr, which no log level of OpenCV's silences.
+    const int backend = cv::videoio_registry::hasBackend(cv::CAP_FFMPEG) ? cv::CAP_FFMPEG : cv::CAP_ANY;
+    silence_opencv_log();
+    if (!impl_->writer.open(impl_->temp, backend, codec, impl_->fps,
                             cv::Size(static_cast<int>(impl_->width), static_cast<int>(impl_->height))))
-      throw_file_error(impl_->path, "cannot open the video for writing (codec or folder)");
+      throw_file_error(impl_->path, "cannot open the video for writing (no encoder for " + ext + ")");
+    impl_->registration = std::make_unique<TempFileRegistration>(impl_->temp);
   } else if (frame.size(0) != impl_->height || frame.size(1) != impl_->width) {
     throw Error(impl_->path + ": frame of " + shape_to_string(frame.sizes().vec()) + " after frames of " +
                 std::to_string(impl_->height) + "x" + std::to_string(impl_->width));
@@ -95,6 +110,7 @@ void VideoWriter::close() {
   fs::rename(impl_->temp, impl_->path, ec);
   if (ec) throw_file_error(impl_->path, "cannot move the finished video into place: " + ec.message());
   impl_->closed = true;
+  impl_->registration.reset();
 }
 
 }  // namespace vss

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/image_io.h"
+#include "core/interrupt.h"
 
 #include <ATen/ATen.h>
 
@@ -160,6 +161,7 @@ at::Tensor mask_to_png(const at::Tensor& mask) {
 void write_change_pair(const fs::path& split_dir, const std::string& name, const ChangePair& pair) {
   const std::string file = name + ".png";
   const at::Tensor label = mask_to_png(pair.label);  // checked before anything is written
+  InterruptDeferral whole_pair;                       // Ctrl-C leaves all three files or none
   for (const char* sub : {"A", "B", "label"}) fs::create_directories(split_dir / sub);
   write_image((split_dir / "A" / file).string(), pair.a.permute({1, 2, 0}).contiguous());
   write_image((split_dir / "B" / file).string(), pair.b.permute({1, 2, 0}).contiguous());

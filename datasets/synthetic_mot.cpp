@@ -1,6 +1,7 @@
 #include "datasets/synthetic_mot.h"
 
 #include "core/atomic_file.h"
+#include "core/interrupt.h"
 #include "core/error.h"
 
 #include <algorithm>
@@ -184,6 +185,7 @@ uint64_t synthetic_sequence_seed(uint64_t split_seed, int64_t index) {
 }
 
 void write_sequence(const std::filesystem::path& dir, const SyntheticMotSequence& seq) {
+  InterruptDeferral whole_sequence;  // Ctrl-C leaves all three files or none
   std::filesystem::create_directories(dir / "gt");
   std::filesystem::create_directories(dir / "det");
   {

@@ -1,7 +1,7 @@
 #pragma once
 // Ctrl-C / SIGTERM during training: while an InterruptGuard lives, the signal handler only
 // sets a flag; the training loop polls it at each step boundary, saves a checkpoint and
-// stops. The previous handlers come back when the guard goes.
+// stops. The previous handlers (an app's, core/interrupt.h) come back when the guard goes.
 #include <csignal>
 
 namespace vss {

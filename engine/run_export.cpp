@@ -1,6 +1,7 @@
 #include "engine/run_export.h"
 
 #include "core/cli.h"
+#include "core/overwrite_guard.h"
 
 #include <torch/nn/module.h>
 
@@ -23,7 +24,10 @@ std::optional<RunExport> parse_run_export(const std::vector<std::string>& args, 
   auto& out = p.option("--out", "FILE", "", "output .safetensors", true);
   if (*rc = p.parse(args); *rc >= 0) return std::nullopt;
   *rc = 0;
-  const Checkpoint ckpt = read_checkpoint(run_dir.str(), name.str());
+  const std::filesystem::path run = run_dir.str();
+  refuse_overwriting_inputs({out.str()}, {run / (name.str() + ".safetensors"), run / (name.str() + ".json")},
+                            "give --out a name outside the checkpoint");
+  const Checkpoint ckpt = read_checkpoint(run, name.str());
   RunExport e{out.str(), Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json"),
               checkpoint_weights(ckpt, raw), ckpt.info.step, ""};
   e.source = run_dir.str() + "/" + name.str() + ".safetensors (" + e.weights.prefix + "*)";

@@ -144,7 +144,7 @@ class SegmentationTask : public Task {
     if (node.has("pretrained_backbone")) {
       const std::string file = node.get<std::string>("pretrained_backbone");
       try {
-        const WeightLoadReport r = load_weights(model_->backbone(), file, /*strict=*/false);
+        const WeightLoadReport r = load_weights(model_->backbone(), file, WeightMatch::kPartial);
         log::info("backbone from ", file, ": ", r.missing.size(), " missing, ", r.unexpected.size(),
                   " unexpected, ", r.mismatched.size(), " mismatched tensors (left as initialised / ignored)");
       } catch (const Error& e) {

@@ -55,8 +55,7 @@ MambaBCD make_mamba_bcd(const Config& node) {
   if (node.has("decoder")) {
     const Config dec = node["decoder"];
     dec.check_keys({"channels", "drop_path"});
-    channels = dec.get_or<int64_t>("channels", channels);
-    if (channels < 1) dec["channels"].fail("must be >= 1");
+    channels = dec.get_int_in_or("channels", channels, 1, kMaxChannels);
     drop_path = dec.get_or<double>("drop_path", drop_path);
     if (drop_path < 0 || drop_path >= 1) dec["drop_path"].fail("must be in [0, 1)");
   }

@@ -30,29 +30,23 @@ RestorationNetOptions restoration_options_from_config(const Config& node) {
   for (const char* k : o.mair ? std::vector<const char*>{"ssm_ratio", "scan_len"} : std::vector<const char*>{"scan"})
     keys.push_back(k);
   node.check_keys(keys);
-  o.in_chans = node.get_or<int64_t>("in_chans", o.in_chans);
-  o.embed_dim = node.get_or<int64_t>("embed_dim", o.embed_dim);
-  o.depths = node.get_or<std::vector<int64_t>>("depths", o.depths);
-  o.d_state = node.get_or<int64_t>("d_state", o.d_state);
+  o.in_chans = node.get_int_in_or("in_chans", o.in_chans, 1, kMaxChannels);
+  o.embed_dim = node.get_int_in_or("embed_dim", o.embed_dim, 1, kMaxChannels);
+  if (node.has("depths")) o.depths = node.get_ints_in("depths", 1, kMaxDepth);
+  o.d_state = node.get_int_in_or("d_state", o.d_state, 1, kMaxChannels);
   o.mlp_ratio = node.get_or<double>("mlp_ratio", o.mlp_ratio);
   o.ssm_ratio = node.get_or<double>("ssm_ratio", o.ssm_ratio);
-  o.scan_len = node.get_or<int64_t>("scan_len", o.scan_len);
-  o.upscale = node.get_or<int64_t>("upscale", o.upscale);
+  o.scan_len = node.get_int_in_or("scan_len", o.scan_len, 2, kMaxChannels);  // odd blocks shift by scan_len / 2
+  o.upscale = node.get_int_in_or("upscale", o.upscale, 1, 16);
   o.upsampler = node.get_or<std::string>("upsampler", o.upsampler);
   if (o.upsampler.empty()) o.upsampler = "none";
   o.img_range = node.get_or<double>("img_range", o.img_range);
   o.fused_scan = node.get_or<bool>("fused_scan", o.fused_scan);
   if (node.has("scan")) o.scan = make_scan_strategy(node["scan"]);
 
-  if (o.in_chans < 1) node["in_chans"].fail("must be >= 1");
-  if (o.embed_dim < 1) node["embed_dim"].fail("must be >= 1");
   if (o.depths.empty()) node["depths"].fail("needs at least one residual group");
-  for (int64_t d : o.depths)
-    if (d < 1) node["depths"].fail("every group needs at least one block");
-  if (o.d_state < 1) node["d_state"].fail("must be >= 1");
-  if (!(o.mlp_ratio > 0)) node["mlp_ratio"].fail("must be positive");
-  if (!(o.ssm_ratio > 0)) node["ssm_ratio"].fail("must be positive");
-  if (o.scan_len < 2) node["scan_len"].fail("must be >= 2 (odd blocks shift by scan_len / 2)");
+  if (!(o.mlp_ratio > 0 && o.mlp_ratio <= 64)) node["mlp_ratio"].fail("must be in (0, 64]");
+  if (!(o.ssm_ratio > 0 && o.ssm_ratio <= 64)) node["ssm_ratio"].fail("must be in (0, 64]");
   if (!(o.img_range > 0)) node["img_range"].fail("must be positive");
   if (node.has("resi_connection") && node.get<std::string>("resi_connection") != "1conv")
     node["resi_connection"].fail("only '1conv' is supported (every released model uses it)");

@@ -38,11 +38,9 @@ std::shared_ptr<DecodeHead> make_fcn_head(const Config& node, const std::vector<
   if (o.in_index < 0 || o.in_index >= static_cast<int64_t>(in_channels.size()))
     node["in_index"].fail("must name one of the backbone's " + std::to_string(in_channels.size()) + " feature maps");
   o.in_channels = in_channels[static_cast<size_t>(o.in_index)];
-  o.channels = node.get_or<int64_t>("channels", o.channels);
-  o.num_convs = node.get_or<int64_t>("num_convs", o.num_convs);
+  o.channels = node.get_int_in_or("channels", o.channels, 1, kMaxChannels);
+  o.num_convs = node.get_int_in_or("num_convs", o.num_convs, 0, kMaxDepth);
   o.dropout = read_dropout(node, o.dropout);
-  if (o.channels < 1) node["channels"].fail("must be >= 1");
-  if (o.num_convs < 0) node["num_convs"].fail("must be >= 0");
   return std::make_shared<FCNHeadImpl>(o);
 }
 

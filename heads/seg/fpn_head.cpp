@@ -33,9 +33,8 @@ std::shared_ptr<DecodeHead> make_fpn_head(const Config& node, const std::vector<
   FPNHeadOptions o;
   o.in_channels = in_channels;
   o.num_classes = num_classes;
-  o.channels = node.get_or<int64_t>("channels", o.channels);
+  o.channels = node.get_int_in_or("channels", o.channels, 1, kMaxChannels);
   o.dropout = read_dropout(node, o.dropout);
-  if (o.channels < 1) node["channels"].fail("must be >= 1");
   return std::make_shared<FPNHeadImpl>(o);
 }
 

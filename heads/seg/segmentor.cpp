@@ -95,8 +95,8 @@ at::Tensor SegmentorImpl::normalize(const at::Tensor& images) const {
 
 Segmentor make_segmentor(const Config& model) {
   model.check_keys({"type", "num_classes", "backbone", "decode_head", "auxiliary_head", "data_preprocessor"});
-  const auto num_classes = model.get<int64_t>("num_classes");
-  if (num_classes < 2) model["num_classes"].fail("must be >= 2 (binary masks are 2 classes), got " + std::to_string(num_classes));
+  if (!model.has("num_classes")) model.fail("missing required key 'num_classes'");
+  const auto num_classes = model.get_int_in_or("num_classes", 0, 2, kMaxChannels);  // binary masks are 2 classes
   const auto& heads = head_registry();
   const auto type = model.get<std::string>("type");
   if (!heads.contains(type)) {  // before building the backbone

@@ -53,10 +53,9 @@ std::shared_ptr<DecodeHead> make_upernet_head(const Config& node, const std::vec
   UPerHeadOptions o;
   o.in_channels = in_channels;
   o.num_classes = num_classes;
-  o.channels = node.get_or<int64_t>("channels", o.channels);
+  o.channels = node.get_int_in_or("channels", o.channels, 1, kMaxChannels);
   o.pool_scales = node.get_or<std::vector<int64_t>>("pool_scales", o.pool_scales);
   o.dropout = read_dropout(node, o.dropout);
-  if (o.channels < 1) node["channels"].fail("must be >= 1");
   for (auto s : o.pool_scales)
     if (s < 1) node["pool_scales"].fail("entries must be >= 1, got " + std::to_string(s));
   if (in_channels.size() < 2) throw Error("UPerHead: needs at least 2 backbone feature maps");

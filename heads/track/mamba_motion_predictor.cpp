@@ -54,19 +54,13 @@ MtpOptions mtp_options(const Config& node) {
   if (node.has("type") && node.get<std::string>("type") != "mtp")
     node["type"].fail("unknown motion model '" + node.get<std::string>("type") + "' (known: mtp)");
   MtpOptions o;
-  auto positive = [&](const char* key, int64_t fallback) {
-    const int64_t v = node.get_or<int64_t>(key, fallback);
-    if (v < 1) node[key].fail("must be >= 1");
-    return v;
-  };
+  auto positive = [&](const char* key, int64_t fallback) { return node.get_int_in_or(key, fallback, 1, kMaxChannels); };
   o.mamba.d_model = positive("d_model", o.mamba.d_model);
   o.mamba.d_state = positive("d_state", o.mamba.d_state);
   o.mamba.d_conv = positive("d_conv", o.mamba.d_conv);
   o.mamba.expand = positive("expand", o.mamba.expand);
-  if (node.has("dt_rank") && node.get<std::string>("dt_rank") != "auto") {
-    o.mamba.dt_rank = node.get<int64_t>("dt_rank");
-    if (o.mamba.dt_rank < 1) node["dt_rank"].fail("must be 'auto' or a positive integer");
-  }
+  if (node.has("dt_rank") && node.get<std::string>("dt_rank") != "auto")
+    o.mamba.dt_rank = positive("dt_rank", 0);
   o.num_layers = positive("num_layers", o.num_layers);
   o.mlp_hidden = positive("mlp_hidden", 2 * o.mamba.d_model);
   o.head_hidden = positive("head_hidden", o.head_hidden);

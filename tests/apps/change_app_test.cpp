@@ -18,7 +18,10 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <csignal>
 #include <fstream>
+#include <thread>
 
 namespace vss::test {
 namespace {
@@ -153,16 +156,20 @@ TEST_F(ChangeApp, MissingPartnersSizeMismatchesAndBadLabels) {
   EXPECT_EQ(j["pairs"], 2);
   ASSERT_EQ(j["skipped"].size(), 1u);
   EXPECT_FALSE(fs::exists(dir_ / "res/test_2.png"));
-  // A pair of two sizes: exit 1, one line naming both files, no mask for it.
+  // A pair of two sizes: exit 1, one line naming both files, found before anything is written.
   write_image((dir_ / "data/test/B/test_2.png").string(), torch::zeros({20, 24, 3}, torch::kByte));
   ASSERT_EQ(run_change(dir_ / "data", dir_ / "res3", {}, &out), 1) << out;
   EXPECT_NE(out.find((dir_ / "data/test/A/test_2.png").string() + " is 24x24"), std::string::npos) << out;
   EXPECT_NE(out.find((dir_ / "data/test/B/test_2.png").string() + " is 20x24"), std::string::npos) << out;
-  EXPECT_FALSE(fs::exists(dir_ / "res3/test_2.png"));
-  EXPECT_TRUE(fs::exists(dir_ / "res3/test_1.png"));  // finished before, complete
-  for (const auto& e : fs::directory_iterator(dir_ / "res3")) EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos);
-  // A label value other than 0/255 names the file and the value.
+  EXPECT_FALSE(fs::exists(dir_ / "res3")) << "test_1's mask was written before test_2 was checked";
+  // So is an unreadable image after a good one.
   write_image((dir_ / "data/test/B/test_2.png").string(), torch::zeros({24, 24, 3}, torch::kByte));
+  std::ofstream(dir_ / "data/test/B/test_3.png", std::ios::trunc).flush();
+  ASSERT_EQ(run_change(dir_ / "data", dir_ / "res3", {}, &out), 1) << out;
+  EXPECT_NE(out.find("test_3.png: image file is empty"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "res3"));
+  ASSERT_EQ(make_data(dir_ / "data", 3, 24, 2, &out), 0) << out;  // test_3 whole again
+  // A label value other than 0/255 names the file and the value.
   auto label = read_image((dir_ / "data/test/label/test_3.png").string(), ImageMode::kUnchanged);
   label[5][7][0] = 3;
   write_image((dir_ / "data/test/label/test_3.png").string(), label);
@@ -172,6 +179,48 @@ TEST_F(ChangeApp, MissingPartnersSizeMismatchesAndBadLabels) {
   write_image((dir_ / "data/test/A/test_1.png").string(), torch::full({24, 24, 1}, 90, torch::kByte));
   ASSERT_EQ(run_change(dir_ / "data", dir_ / "res5", {}, &out), 0) << out;
   EXPECT_NE(out.find("one date is grey"), std::string::npos) << out;
+}
+
+// -o onto an input folder: the masks would replace the first-date images. Refused before any
+// work, the images untouched.
+TEST_F(ChangeApp, OutputsOverInputsAreRefused) {
+  std::string out;
+  ASSERT_EQ(make_data(dir_ / "data", 2, 16, 2, &out), 0) << out;
+  const std::string before = read_bytes(dir_ / "data/test/A/test_1.png");
+  for (const char* target : {"data/test/A", "data/test/label"}) {
+    const std::vector<std::string> gt{"--gt", (dir_ / "data/test/label").string()};
+    ASSERT_EQ(run_change(dir_ / "data", dir_ / target, gt, &out), 1) << out;
+    EXPECT_NE(out.find("would overwrite the input"), std::string::npos) << out;
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  }
+  EXPECT_EQ(read_bytes(dir_ / "data/test/A/test_1.png"), before);
+  // The comparison maps too: OUT/compare/<name>.png over a gt folder named compare.
+  fs::create_directories(dir_ / "gt_here");
+  fs::copy(dir_ / "data/test/label", dir_ / "gt_here/compare");
+  ASSERT_EQ(run_change(dir_ / "data", dir_ / "gt_here", {"--gt", (dir_ / "gt_here/compare").string()}, &out), 1) << out;
+  EXPECT_NE(out.find("compare/test_1.png: would overwrite the input"), std::string::npos) << out;
+}
+
+// Ctrl-C during make-data: A, B and label of a pair are written together or not at all.
+TEST_F(ChangeApp, InterruptedMakeDataLeavesWholePairs) {
+  const fs::path out = dir_ / "pairs";
+  const pid_t pid = start_app("vss-change", {"make-data", "--out", out.string(), "--num", "100000", "--size", "32"},
+                              dir_ / "log.txt");
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::error_code ec;
+  while (!fs::exists(out / "test/label/test_4.png", ec) && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_app(pid), 130);
+  EXPECT_NE(read_bytes(dir_ / "log.txt").find("vss-change: interrupted (SIGINT)"), std::string::npos);
+  std::vector<std::vector<std::string>> names(3);
+  for (int i = 0; i < 3; ++i)
+    for (const auto& e : fs::directory_iterator(out / "test" / std::vector<std::string>{"A", "B", "label"}[i]))
+      names[i].push_back(e.path().filename().string());
+  for (auto& n : names) std::sort(n.begin(), n.end());
+  EXPECT_GE(names[2].size(), 4u);
+  EXPECT_EQ(names[0], names[2]);
+  EXPECT_EQ(names[1], names[2]);
 }
 
 TEST_F(ChangeApp, UsageErrorsExitTwo) {

@@ -427,6 +427,8 @@ TEST_F(RestoreApp, BadInputIsOneLineAndNeverAPartialOutput) {
         .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size() / 2));
   }
   std::ofstream(dir_ / "in/empty.jpg");
+  // A header claiming more pixels than OpenCV decodes: skipped like the others, with the limit.
+  std::ofstream(dir_ / "in/huge.png", std::ios::binary) << png_claiming_size(100000, 100000);
   std::string out;
   EXPECT_EQ(run_app_command("vss-restore", {"-i", (dir_ / "in").string(), "-o", (dir_ / "out").string(), "--weights", weights_},
                             &out),
@@ -434,13 +436,19 @@ TEST_F(RestoreApp, BadInputIsOneLineAndNeverAPartialOutput) {
       << out;
   EXPECT_NE(out.find("cut.png"), std::string::npos) << out;
   EXPECT_NE(out.find("empty.jpg"), std::string::npos) << out;
-  EXPECT_NE(out.find("2 of 3 image(s) could not be restored"), std::string::npos) << out;
+  EXPECT_NE(out.find("skipped " + (dir_ / "in/huge.png").string() + ": " + (dir_ / "in/huge.png").string() +
+                     ": image too large: its header claims more than OpenCV decodes (1073741824 pixels"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("Assertion"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 of 4 image(s) could not be restored"), std::string::npos) << out;
   EXPECT_TRUE(fs::exists(dir_ / "out/good.png"));
   EXPECT_FALSE(fs::exists(dir_ / "out/cut.png"));
   for (const auto& e : fs::directory_iterator(dir_ / "out"))
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   fs::remove(dir_ / "in/cut.png");
   fs::remove(dir_ / "in/empty.jpg");
+  fs::remove(dir_ / "in/huge.png");
 
   // Usage errors (exit 2, one line): tile not larger than the overlap, unknown blend / format.
   for (const auto& extra : std::vector<std::vector<std::string>>{
@@ -498,6 +506,18 @@ TEST_F(RestoreApp, BadInputIsOneLineAndNeverAPartialOutput) {
             1);
   EXPECT_NE(out.find("would overwrite the input"), std::string::npos) << out;
   EXPECT_EQ(read_image((dir_ / "in/good.png").string()).size(0), 6);
+  // So is degrading in place (the default name template keeps the name).
+  EXPECT_EQ(run_app_command("vss-restore", {"degrade", "-i", (dir_ / "in").string(), "-o", (dir_ / "in").string(),
+                                            "--noise", "5"},
+                            &out),
+            1);
+  EXPECT_NE(out.find("good.png: would overwrite the input"), std::string::npos) << out;
+  EXPECT_EQ(read_image((dir_ / "in/good.png").string()).size(0), 6);
+  // A full disk names the file and says so (pack writes one file; /dev/full refuses every byte).
+  if (fs::is_character_file("/dev/full")) {
+    EXPECT_EQ(run_app_command("vss-restore", {"pack", "-i", (dir_ / "in").string(), "-o", "/dev/full"}, &out), 1);
+    EXPECT_NE(out.find("/dev/full: write failed: No space left on device"), std::string::npos) << out;
+  }
 }
 
 }  // namespace

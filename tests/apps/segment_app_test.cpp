@@ -21,7 +21,10 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <csignal>
 #include <fstream>
+#include <thread>
 
 namespace vss::test {
 namespace {
@@ -186,7 +189,17 @@ TEST_F(SegmentApp, BadInputStopsWithOneLineAndWritesNothing) {
   fails(1, {"--palette", (dir_ / "palette.txt").string()}, "palette has 2 colours but 5 classes need one each");
   // Outputs would overwrite the inputs.
   ASSERT_EQ(segment(images, dir_ / "d/images", {}, &out), 1) << out;
-  EXPECT_NE(out.find("output would overwrite an input"), std::string::npos) << out;
+  EXPECT_NE(out.find("would overwrite the input"), std::string::npos) << out;
+  // An empty or oversized image late in the folder: found before the first image's outputs.
+  std::ofstream(dir_ / "d/images/zz_empty.png").flush();
+  fails(1, {}, "zz_empty.png: image file is empty");
+  fs::remove(dir_ / "d/images/zz_empty.png");
+  std::ofstream(dir_ / "d/images/zz_huge.png", std::ios::binary) << png_claiming_size(100000, 100000);
+  fails(1, {}, "zz_huge.png: image too large");
+  fs::remove(dir_ / "d/images/zz_huge.png");
+  // A malformed --set is a usage error; a width out of range names its key.
+  fails(2, {"--set", "model.decode_head.channels"}, "--set model.decode_head.channels: expected key.path=value");
+  fails(1, {"--set", "model.decode_head.channels=2000000000"}, "decode_head.channels: must be in 1..65536");
   // Weights of another model, a missing config.
   fails(1, {"--set", "model.decode_head.channels=9"}, "random.safetensors");
   // Usage errors exit 2.
@@ -201,6 +214,31 @@ TEST_F(SegmentApp, BadInputStopsWithOneLineAndWritesNothing) {
   EXPECT_EQ(run_app_command("vss-segment", {"--help"}, &out), 0) << out;
   EXPECT_NE(out.find("make-data"), std::string::npos);
   EXPECT_EQ(run_app_command("vss-segment", {"--version"}, &out), 0) << out;
+}
+
+// Ctrl-C during make-data: one line, exit 130, and every image has its mask (each pair is
+// written under an InterruptDeferral), with no temporary file left.
+TEST_F(SegmentApp, InterruptedMakeDataLeavesWholePairsAndSaysSo) {
+  const fs::path out = dir_ / "scenes";
+  const pid_t pid = start_app("vss-segment", {"make-data", "--out", out.string(), "--num", "100000", "--size", "48"},
+                              dir_ / "log.txt");
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto count = [&](const char* sub) {
+    std::error_code ec;
+    return fs::is_directory(out / sub, ec) ? std::distance(fs::directory_iterator(out / sub), fs::directory_iterator{}) : 0;
+  };
+  while (count("images") < 5 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_app(pid), 130);
+  const std::string log = read_bytes(dir_ / "log.txt");
+  EXPECT_EQ(log, "vss-segment: interrupted (SIGINT); the files written so far are complete, unfinished ones removed\n");
+  EXPECT_GE(count("images"), 5);
+  for (const auto& e : fs::directory_iterator(out / "images")) {
+    EXPECT_TRUE(fs::exists(out / "masks" / e.path().filename())) << e.path() << " has no mask";
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  EXPECT_EQ(count("masks"), count("images"));
 }
 
 TEST_F(SegmentApp, EvalErrors) {
@@ -344,6 +382,12 @@ TEST_F(SegmentApp, TrainExportRunEndToEnd) {
             0)
       << out;
   EXPECT_EQ(run_app_command("vss-segment", {"export", "--run", (dir_ / "nope").string(), "--out", weights.string()}, &out), 1);
+  // Exporting over the checkpoint it reads would lose the run's optimizer state: refused.
+  const std::string checkpoint = (run / "last.safetensors").string();
+  const std::string before = read_bytes(checkpoint);
+  EXPECT_EQ(run_app_command("vss-segment", {"export", "--run", run.string(), "--out", checkpoint}, &out), 1);
+  EXPECT_NE(out.find("last.safetensors: would overwrite the input"), std::string::npos) << out;
+  EXPECT_EQ(read_bytes(checkpoint), before);
 }
 
 // The README's command: the bundled model on the bundled image.

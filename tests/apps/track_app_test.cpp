@@ -145,4 +145,48 @@ TEST_F(TrackApp, MissingSeqinfoAndUsageErrors) {
   EXPECT_TRUE(fs::exists(root_ / "e" / "empty.txt"));
 }
 
+// A gt folder whose sequence lacks seqinfo.ini is refused as TrackEval refuses it (its length
+// bounds the frames), naming the file.
+TEST_F(TrackApp, EvalRefusesAGtSequenceWithoutSeqinfo) {
+  const fs::path gt = root_ / "gt", res = root_ / "res";
+  fs::create_directories(gt);
+  fs::create_directories(res);
+  fs::copy(seq_, gt / "synth-0001", fs::copy_options::recursive);
+  fs::copy_file(seq_ / "gt" / "gt.txt", res / "synth-0001.txt");  // a perfect tracker
+  std::string text;
+  ASSERT_EQ(run_app_command("vss-track", {"eval", "--gt", gt.string(), "--res", res.string()}, &text), 0) << text;
+  fs::remove(gt / "synth-0001" / "seqinfo.ini");
+  EXPECT_EQ(run_app_command("vss-track", {"eval", "--gt", gt.string(), "--res", res.string()}, &text), 1) << text;
+  EXPECT_EQ(text, "vss-track: " + (gt / "synth-0001" / "seqinfo.ini").string() +
+                      ": missing seqinfo.ini of sequence synth-0001\n");
+}
+
+// Failures found before anything is made: no output folder is left behind.
+TEST_F(TrackApp, BadRunsLeaveNoOutputFolder) {
+  const std::string det = (seq_ / "det" / "det.txt").string(), mtp = (vss::test::source_dir() / "weights/mtp_synth.safetensors").string();
+  const fs::path out = root_ / "o";
+  std::string text;
+  // A bare det file gives the MTP no image size: say which option gives it.
+  EXPECT_EQ(run_app_command("vss-track", {"--det", det, "--motion", "mtp", "--weights", mtp, "--out", out.string()}, &text), 1);
+  EXPECT_EQ(text, "vss-track: " + det + ": --motion mtp needs the image size, which a det file alone lacks: pass "
+                                        "--image-size WxH\n");
+  EXPECT_FALSE(fs::exists(out));
+  ASSERT_EQ(run_app_command("vss-track", {"--det", det, "--motion", "mtp", "--weights", mtp, "--image-size", "640x480",
+                                          "--out", out.string()},
+                            &text),
+            0)
+      << text;
+  vss::remove_tree(out);
+  // A video where no file can be made: one line of ours, none of OpenCV's or GStreamer's.
+  std::ofstream(root_ / "a_file") << "x";
+  const std::string video = (root_ / "a_file" / "v.mp4").string();
+  EXPECT_EQ(run_app_command("vss-track", {"--seq", seq_.string(), "--out", out.string(), "--video", video}, &text), 1);
+  EXPECT_EQ(text, "vss-track: " + video + ": " + (root_ / "a_file").string() + " is not a folder\n");
+  EXPECT_FALSE(fs::exists(out));
+  // Results over the detections they come from (a det file named like its sequence's results).
+  EXPECT_EQ(run_app_command("vss-track", {"--det", det, "--out", (seq_ / "det").string()}, &text), 1);
+  EXPECT_NE(text.find("det.txt: would overwrite the input " + det), std::string::npos) << text;
+  EXPECT_GT(fs::file_size(det), 100u);
+}
+
 }  // namespace

@@ -17,15 +17,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <thread>
-
-extern char** environ;
 
 namespace {
 
@@ -45,41 +42,9 @@ std::vector<std::string> train_args(const fs::path& work_dir, const std::vector<
   return args;
 }
 
-// Starts vss-train in `cwd` with extra environment entries; stdout+stderr go to `log`.
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env_extra, const fs::path& cwd,
-            const fs::path& log) {
-  const std::string exe = vss::test::app_path("vss-train").string();
-  std::vector<std::string> env = {"OMP_NUM_THREADS=1"};
-  for (char** e = environ; *e; ++e)
-    if (std::string(*e).rfind("OMP_NUM_THREADS=", 0) != 0) env.push_back(*e);
-  env.insert(env.end(), env_extra.begin(), env_extra.end());
-  std::vector<char*> argv{const_cast<char*>(exe.c_str())}, envp;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& kv : env) envp.push_back(const_cast<char*>(kv.c_str()));
-  envp.push_back(nullptr);
-  const std::string dir = cwd.string(), log_path = log.string();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(dir.c_str()) != 0) _exit(126);
-    if (!freopen(log_path.c_str(), "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(126);
-    execve(exe.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Exit code (128 + signal when killed).
-int wait_exit(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
 int run(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& log,
         const std::vector<std::string>& env_extra = {}) {
-  return wait_exit(spawn(args, env_extra, cwd, log));
+  return vss::test::wait_app(vss::test::start_app("vss-train", args, log, cwd, env_extra));
 }
 
 std::string read_text(const fs::path& file) {
@@ -142,13 +107,13 @@ TEST(TrainDistributed, TwoRanksAreOneProcessWithTheirJointBatch) {
   pid_t pids[2];
   for (int r = 0; r < 2; ++r) {
     const fs::path dir = root / ("rank" + std::to_string(r));
-    pids[r] = spawn(train_args("run", {"train.batch_size=8"}),
-                    {"RANK=" + std::to_string(r), "LOCAL_RANK=" + std::to_string(r), "WORLD_SIZE=2",
-                     "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(store.port()),
-                     "TORCHELASTIC_USE_AGENT_STORE=True"},
-                    dir, root / ("rank" + std::to_string(r) + ".log"));
+    pids[r] = vss::test::start_app("vss-train", train_args("run", {"train.batch_size=8"}),
+                                   root / ("rank" + std::to_string(r) + ".log"), dir,
+                                   {"RANK=" + std::to_string(r), "LOCAL_RANK=" + std::to_string(r), "WORLD_SIZE=2",
+                                    "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(store.port()),
+                                    "TORCHELASTIC_USE_AGENT_STORE=True"});
   }
-  const int rc0 = wait_exit(pids[0]), rc1 = wait_exit(pids[1]);
+  const int rc0 = vss::test::wait_app(pids[0]), rc1 = vss::test::wait_app(pids[1]);
   ASSERT_EQ(rc0, 0) << read_text(root / "rank0.log");
   ASSERT_EQ(rc1, 0) << read_text(root / "rank1.log");
 
@@ -177,12 +142,12 @@ TEST(TrainDistributed, LauncherStopsRanksTogetherAndResumesExactly) {
   ASSERT_EQ(run(launcher_args(root / "straight", false), root, root / "straight.log"), 0)
       << read_text(root / "straight.log");
 
-  const pid_t launcher = spawn(launcher_args(root / "stopped", false), {}, root, root / "stopped.log");
+  const pid_t launcher = vss::test::start_app("vss-train", launcher_args(root / "stopped", false), root / "stopped.log", root);
   const fs::path metrics = root / "stopped" / "metrics.jsonl";
   const auto give_up = Clock::now() + std::chrono::seconds(60);
   while (count_lines(metrics) < 3 && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   kill(launcher, SIGTERM);
-  const int rc = wait_exit(launcher);
+  const int rc = vss::test::wait_app(launcher);
   const std::string json = read_text(root / "stopped" / "last.json");
   if (rc == 0) GTEST_SKIP() << "the run finished before SIGTERM arrived";
   ASSERT_EQ(rc, 128 + SIGTERM) << read_text(root / "stopped.log");
@@ -204,7 +169,7 @@ TEST(TrainDistributed, ARankKilledStopsTheRunWithItsExitCode) {
   const fs::path root = vss::test::make_temp_dir("vss_train_kill");
   auto args = train_args(root / "run", {"train.steps=100000", "train.batch_size=8", "train.eval_every=0"});
   args.insert(args.end(), {"--gpus", "2", "--device", "cpu"});
-  const pid_t launcher = spawn(args, {}, root, root / "run.log");
+  const pid_t launcher = vss::test::start_app("vss-train", args, root / "run.log", root);
   const fs::path metrics = root / "run" / "metrics.jsonl";
   const auto give_up = Clock::now() + std::chrono::seconds(60);
   while (count_lines(metrics) < 2 && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -216,7 +181,7 @@ TEST(TrainDistributed, ARankKilledStopsTheRunWithItsExitCode) {
   ASSERT_EQ(ranks.size(), 2u);
   const auto killed_at = Clock::now();
   kill(ranks[1], SIGKILL);
-  EXPECT_EQ(wait_exit(launcher), 128 + SIGKILL) << read_text(root / "run.log");
+  EXPECT_EQ(vss::test::wait_app(launcher), 128 + SIGKILL) << read_text(root / "run.log");
   EXPECT_LT(Clock::now() - killed_at, std::chrono::seconds(25));  // before the launcher's SIGKILL grace
   EXPECT_NE(kill(ranks[0], 0), 0) << "rank 0 outlived the run";
   EXPECT_NE(read_text(root / "run.log").find("was killed by signal 9"), std::string::npos) << read_text(root / "run.log");

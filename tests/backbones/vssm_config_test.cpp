@@ -145,6 +145,23 @@ TEST(vssm_config, bad_configs_give_one_line_errors) {
   const auto layout_error = error_of([&] { build(bad("channels_last_scan: sometimes\n")); });
   EXPECT_NE(layout_error.find("channels_last_scan"), std::string::npos) << layout_error;
   EXPECT_NE(layout_error.find("sometimes"), std::string::npos) << layout_error;
+  // The size is never a silent default, and sizes out of range name their key before LibTorch
+  // gets to allocate them.
+  EXPECT_EQ(error_of([&] { build(Config::parse("type: vssm\n", "bare.yaml")); }),
+            "bare.yaml:1: missing required key 'depths' (the network's size; VMamba-T has depths: [2, 2, 9, 2], dims: "
+            "96, see configs/backbones/)");
+  EXPECT_NE(error_of([&] { build(Config::parse("type: vssm\ndepths: [1]\n", "bare.yaml")); }).find("'dims'"),
+            std::string::npos);
+  auto sized = [&](const std::string& depths, const std::string& dims) {
+    return Config::parse("type: vssm\ndepths: " + depths + "\ndims: " + dims + "\n", "big.yaml");
+  };
+  EXPECT_EQ(error_of([&] { build(sized("[1, 1, 1, 1]", "[4, 8, 2000000000, 16]")); }),
+            "big.yaml:3: dims: entries must be in 1..65536, got 2000000000");
+  EXPECT_EQ(error_of([&] { build(sized("[1, 1, 1, 1]", "2000000000")); }),
+            "big.yaml:3: dims: must be in 1..8192, got 2000000000");  // C1 doubles three times
+  EXPECT_EQ(error_of([&] { build(sized("[1, 100000, 1, 1]", "8")); }),
+            "big.yaml:2: depths: entries must be in 0..1024, got 100000");
+  EXPECT_NE(error_of([&] { build(bad("ssm_ratio: 1e9\n")); }).find("ssm_ratio: must be in"), std::string::npos);
 }
 
 TEST(vssm_config, channels_last_scan_rule) {

@@ -90,3 +90,23 @@ TEST_F(AtomicFileTest, failures_name_the_target_and_clean_up) {
   }
   EXPECT_EQ(entries(dir_), (std::vector<std::string>{"blocked"}));  // no temporary left behind
 }
+
+TEST_F(AtomicFileTest, a_full_disk_names_the_file_and_the_reason) {
+  if (!fs::is_character_file("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  // A device is written in place (nothing to rename onto); /dev/full fails every write with ENOSPC.
+  const std::string what = vss::test::error_of([] { vss::write_file_atomically("/dev/full", std::string(100000, 'x')); });
+  EXPECT_EQ(what, "/dev/full: write failed: No space left on device");
+  EXPECT_TRUE(fs::is_character_file("/dev/full"));
+  vss::write_file_atomically("/dev/null", "fine");  // a device that takes everything
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+}
+
+TEST_F(AtomicFileTest, check_creatable_probes_without_leaving_anything) {
+  vss::check_creatable(dir_ / "out.bin");
+  vss::check_creatable(dir_ / "not" / "yet" / "made.mp4");  // folders to be made count
+  EXPECT_TRUE(entries(dir_).empty());
+  std::ofstream(dir_ / "file") << "x";
+  const std::string what = vss::test::error_of([&] { vss::check_creatable(dir_ / "file" / "x.mp4"); });
+  EXPECT_EQ(what, (dir_ / "file" / "x.mp4").string() + ": " + (dir_ / "file").string() + " is not a folder");
+  EXPECT_EQ(entries(dir_), (std::vector<std::string>{"file"}));
+}

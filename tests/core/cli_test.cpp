@@ -143,8 +143,29 @@ TEST(cli, bad_numbers_throw_naming_the_option) {
   EXPECT_EQ(n.as_int(), 7);
   EXPECT_DOUBLE_EQ(lr.as_double(), 1e-3);
   ASSERT_EQ(run(p, {"--iters", "1.5", "--lr", ""}).rc, -1);
-  EXPECT_THROW(n.as_int(), vss::Error);
-  EXPECT_THROW(lr.as_double(), vss::Error);
+  EXPECT_THROW(n.as_int(), vss::UsageError);
+  EXPECT_THROW(lr.as_double(), vss::UsageError);
+}
+
+TEST(cli, sizes_out_of_range_name_the_option) {
+  ArgParser p("vss-x", "");
+  auto& n = p.option("--size", "N", "1", "image side");
+  ASSERT_EQ(run(p, {"--size", "99999999999"}).rc, -1);
+  try {
+    n.as_int(1, 4096);
+    FAIL() << "no throw";
+  } catch (const vss::UsageError& e) {
+    EXPECT_STREQ(e.what(), "--size: expected 1..4096, got 99999999999");
+  }
+  ASSERT_EQ(run(p, {"--size", "4096"}).rc, -1);
+  EXPECT_EQ(n.as_int(1, 4096), 4096);
+  try {
+    vss::parse_int_list("2,99999999999", "--res");
+    FAIL() << "no throw";
+  } catch (const vss::UsageError& e) {
+    EXPECT_STREQ(e.what(), "--res: entry 99999999999 is out of range (at most 1048576 in magnitude)");
+  }
+  EXPECT_EQ(vss::parse_int_list("-1048576,1048576", "--res"), (std::vector<long long>{-1048576, 1048576}));
 }
 
 TEST(cli, parse_int_list_accepts_spaces_and_names_bad_entries) {

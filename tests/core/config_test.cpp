@@ -202,6 +202,18 @@ TEST(config, bad_overrides_are_errors) {
   EXPECT_EQ(syntax.rfind("--set a.s=[1,2:", 0), 0u) << syntax;
   EXPECT_NE(syntax.find("invalid YAML"), std::string::npos) << syntax;
   EXPECT_EQ(c.get<int>("a.s"), 3);  // failed overrides change nothing
+  // All of them are mistakes on the command line: usage errors (apps exit with 2).
+  EXPECT_THROW(c.apply_override("a.s"), vss::UsageError);
+  EXPECT_THROW(c.apply_override("a.s=[1,2"), vss::UsageError);
+}
+
+TEST(config, ranged_integer_reads_name_the_key_and_the_range) {
+  const Config c = Config::parse("width: 2000000000\ndims: [8, 0]\nok: 7\n", "r.yaml");
+  EXPECT_EQ(c.get_int_in_or("ok", 1, 1, 10), 7);
+  EXPECT_EQ(c.get_int_in_or("absent", 4, 1, 10), 4);
+  EXPECT_EQ(error_of([&] { c.get_int_in_or("width", 1, 1, vss::kMaxChannels); }),
+            "r.yaml:1: width: must be in 1..65536, got 2000000000");
+  EXPECT_EQ(error_of([&] { c.get_ints_in("dims", 1, vss::kMaxChannels); }), "r.yaml:2: dims: entries must be in 1..65536, got 0");
 }
 
 TEST(config, dump_round_trips) {

@@ -87,6 +87,16 @@ TEST_F(ImageIoTest, bad_input_gives_one_line_errors_naming_the_file) {
   EXPECT_THROW(vss::write_image((dir_ / "x.png").string(), torch::zeros({2, 2, 3})), vss::Error);
   EXPECT_THROW(vss::write_image((dir_ / "x.png").string(), torch::zeros({2, 2, 2}, torch::kByte)), vss::Error);
   EXPECT_FALSE(fs::exists(dir_ / "x.png"));
+  // A header claiming 100000 x 100000: OpenCV's assertion becomes a line naming the file and the limit.
+  const std::string huge = (dir_ / "huge.png").string();
+  std::ofstream(huge, std::ios::binary) << vss::test::png_claiming_size(100000, 100000);
+  for (const auto mode : {vss::ImageMode::kRgb, vss::ImageMode::kUnchanged}) {
+    const std::string what = vss::test::error_of([&] { vss::read_image(huge, mode); });
+    EXPECT_EQ(what.rfind(huge + ": image too large", 0), 0u) << what;
+    EXPECT_NE(what.find("1073741824 pixels"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_EQ(what.find("Assertion"), std::string::npos) << what;
+  }
   EXPECT_THROW(vss::list_images(dir_.string() + "/none*.png"), vss::Error);
   fs::create_directory(dir_ / "empty");
   EXPECT_THROW(vss::list_images((dir_ / "empty").string()), vss::Error);

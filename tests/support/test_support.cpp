@@ -15,7 +15,12 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <cerrno>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
 
 namespace vss::test {
 
@@ -100,10 +105,46 @@ int run_python(const std::string& script, const std::vector<std::string>& args, 
 
 fs::path app_path(const std::string& name) { return fs::path(env_or("VSS_APPS_DIR", VSS_DEFAULT_APPS_DIR)) / name; }
 
-int run_app_command(const std::string& app, const std::vector<std::string>& args, std::string* out) {
-  std::string cmd = shell_quote(app_path(app).string());
+int run_command(const fs::path& exe, const std::vector<std::string>& args, std::string* out) {
+  std::string cmd = shell_quote(exe.string());
   for (const auto& a : args) cmd += " " + shell_quote(a);
   return run_shell(cmd, out);
+}
+
+int run_app_command(const std::string& app, const std::vector<std::string>& args, std::string* out) {
+  return run_command(app_path(app), args, out);
+}
+
+pid_t start_app(const std::string& app, const std::vector<std::string>& args, const fs::path& log, const fs::path& cwd,
+                const std::vector<std::string>& env_extra) {
+  const std::string exe = app_path(app).string();
+  std::vector<std::string> env = {"OMP_NUM_THREADS=1"};
+  for (char** e = environ; *e; ++e)
+    if (std::string(*e).rfind("OMP_NUM_THREADS=", 0) != 0) env.push_back(*e);
+  env.insert(env.end(), env_extra.begin(), env_extra.end());
+  // Everything exec needs is made before fork: between fork and exec only async-signal-safe calls.
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())}, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& kv : env) envp.push_back(const_cast<char*>(kv.c_str()));
+  envp.push_back(nullptr);
+  const std::string dir = cwd.string(), log_path = log.string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(126);
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) _exit(126);
+    execve(exe.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_app(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 bool python_has(const std::vector<std::string>& modules) {
@@ -124,6 +165,30 @@ double max_rel_diff(const at::Tensor& a, const at::Tensor& b) {
   auto bd = b.detach().cpu().to(torch::kFloat64);
   auto d = (a.detach().cpu().to(torch::kFloat64) - bd).abs() / bd.abs().clamp_min(1.0);
   return d.max().item<double>();
+}
+
+// PNG's CRC-32 (ISO 3309, reflected polynomial 0xEDB88320) of `bytes`.
+static uint32_t png_crc(const std::string& bytes) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (unsigned char byte : bytes) {
+    crc ^= byte;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return crc ^ 0xFFFFFFFFu;
+}
+
+std::string png_claiming_size(uint32_t width, uint32_t height) {
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  auto chunk = [&](const std::string& type, const std::string& data) {
+    return be32(static_cast<uint32_t>(data.size())) + type + data + be32(png_crc(type + data));
+  };
+  // bit depth 8, colour type 2 (RGB), compression 0, filter 0, no interlace
+  const std::string ihdr = be32(width) + be32(height) + std::string{8, 2, 0, 0, 0};
+  const std::string no_pixels("\x78\x9c\x03\x00\x00\x00\x00\x01", 8);  // zlib's stream of nothing
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", no_pixels) + chunk("IEND", "");
 }
 
 nlohmann::json json_of(const std::string& out) { return nlohmann::json::parse(json_output(out)); }

@@ -6,6 +6,8 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json_fwd.hpp>
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -32,6 +34,14 @@ std::filesystem::path app_path(const std::string& name);
 // Runs that app with `args` (no shell interpretation); returns its exit code, stdout and
 // stderr together in *out. App tests live in tests/apps/ (ctest label cpu).
 int run_app_command(const std::string& app, const std::vector<std::string>& args, std::string* out = nullptr);
+// The same for any executable (vss-bench: $<TARGET_FILE>).
+int run_command(const std::filesystem::path& exe, const std::vector<std::string>& args, std::string* out = nullptr);
+// Starts the app in the background: stdout and stderr into `log`, in `cwd` (empty: this one),
+// with OMP_NUM_THREADS=1 and `env_extra` ("K=V") in its environment. Returns its pid.
+pid_t start_app(const std::string& app, const std::vector<std::string>& args, const std::filesystem::path& log,
+                const std::filesystem::path& cwd = {}, const std::vector<std::string>& env_extra = {});
+// Waits for a started app: its exit code, or 128 + signal when a signal ended it.
+int wait_app(pid_t pid);
 // The JSON document in an app's output: run_app_command merges stderr, so warning lines may
 // come before it.
 std::string json_output(const std::string& out);
@@ -43,6 +53,11 @@ bool python_has(const std::vector<std::string>& modules);
 // configs/train/shapes_tiny.yaml shrunk to a few seconds of CPU training (10 steps of 2x8
 // samples), then `overrides` ("key=value") applied.
 vss::Config tiny_train_config(const std::vector<std::string>& overrides = {});
+
+// The bytes of a PNG whose header claims width x height (8-bit RGB) without the pixels:
+// signature, IHDR (correct CRC), an empty IDAT, IEND. Decoders read the header, and must
+// refuse the size before allocating.
+std::string png_claiming_size(uint32_t width, uint32_t height);
 
 // The message of the vss::Error that fn throws, or "" when it throws none.
 std::string error_of(const std::function<void()>& fn);
