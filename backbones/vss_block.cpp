@@ -6,13 +6,13 @@
 
 namespace vss {
 
-at::Tensor drop_path(const at::Tensor& x, double rate, bool training) {
-  if (!training || rate <= 0.0) return x;
-  std::vector<int64_t> shape(x.dim(), 1);
-  shape[0] = x.size(0);
+at::Tensor add_residual(const at::Tensor& x, const at::Tensor& branch, double rate, bool training) {
+  if (!training || rate <= 0.0) return x + branch;
+  std::vector<int64_t> shape(branch.dim(), 1);
+  shape[0] = branch.size(0);
   const double keep = 1.0 - rate;
-  const auto mask = torch::empty(shape, x.options()).bernoulli_(keep).div_(keep);
-  return x * mask;
+  const auto mask = torch::empty(shape, branch.options()).bernoulli_(keep).div_(keep);
+  return x.addcmul(branch, mask);
 }
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden, std::string act, double drop)
@@ -44,8 +44,8 @@ VSSBlockImpl::VSSBlockImpl(int64_t dim, double drop_path_rate, const VSSMOptions
 at::Tensor VSSBlockImpl::forward(const at::Tensor& input) {
   at::Tensor x = input;
   // Both branches start with a projection (in_proj, fc1): the norms may hand it the autocast dtype.
-  if (op) x = x + drop_path(op->forward(norm->forward_into_projection(x)), drop_path_, is_training());
-  if (mlp) x = x + drop_path(mlp->forward(norm2->forward_into_projection(x)), drop_path_, is_training());
+  if (op) x = add_residual(x, op->forward(norm->forward_into_projection(x)), drop_path_, is_training());
+  if (mlp) x = add_residual(x, mlp->forward(norm2->forward_into_projection(x)), drop_path_, is_training());
   return x;
 }
 

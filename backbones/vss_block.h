@@ -36,8 +36,9 @@ class VSSBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(VSSBlock);
 
-// Stochastic depth: in training, each sample's residual branch is kept with probability
-// 1 - rate and rescaled by 1 / (1 - rate); identity in eval mode.
-at::Tensor drop_path(const at::Tensor& x, double rate, bool training);
+// x + drop_path(branch): stochastic depth in training (each sample's branch kept with
+// probability 1 - rate and rescaled by 1 / (1 - rate)), a plain sum in eval mode. One addcmul
+// (a single pass over the residual stream, forward and backward) instead of a product and a sum.
+at::Tensor add_residual(const at::Tensor& x, const at::Tensor& branch, double rate, bool training);
 
 }  // namespace vss
