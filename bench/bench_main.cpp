@@ -1,6 +1,7 @@
 // vss-bench: kernels, scan plans and models, timed on CPU or CUDA (see each sub-command).
 #include "bench/bench_command.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 
 #include <c10/util/Exception.h>
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vss-bench: unknown command '%s'\n", name.c_str());
     return usage(stderr);
   }
+  vss::exit_on_interrupt("vss-bench");  // Ctrl-C: one line and exit 130, as every app
   try {
     return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const vss::Error& e) {
