@@ -385,6 +385,13 @@ void clear_lines(ConfigNode& n) {
 const ConfigNode& node_of(const std::shared_ptr<void>& p) { return *static_cast<ConfigNode*>(p.get()); }
 ConfigNode& mutable_node_of(const std::shared_ptr<void>& p) { return *static_cast<ConfigNode*>(p.get()); }
 
+NodePtr deep_copy(const ConfigNode& n) {
+  auto copy = std::make_shared<ConfigNode>(n);
+  for (auto& item : copy->items) item = deep_copy(*item);
+  for (auto& entry : copy->entries) entry.second = deep_copy(*entry.second);
+  return copy;
+}
+
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -471,6 +478,13 @@ void Config::apply_override(const std::string& assignment) {
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
+}
+
+void Config::set(const std::string& key, const Config& value) {
+  ConfigNode& n = mutable_node_of(node_);
+  if (n.kind == ConfigNode::Null) n.kind = ConfigNode::Map;
+  if (n.kind != ConfigNode::Map) fail("cannot set key '" + key + "' inside " + describe(n));
+  n.set(key, deep_copy(node_of(value.node_)));
 }
 
 int64_t Config::get_int_in_or(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) const {

@@ -26,6 +26,10 @@ class Config {
   // "a.b.c=value": value is parsed as YAML ("[2,2,5,2]", "true", "1e-3", "name").
   // Intermediate maps are created; indexing into a list with a number ("a.0.b") works.
   void apply_override(const std::string& assignment);
+  // Sets this map's child `key` (a null node becomes a map) to a copy of `value`, which keeps
+  // the file and lines it came from: errors about a config built from parts of another (an
+  // official constructor's keywords turned into our model node) point at the original.
+  void set(const std::string& key, const Config& value);
 
   // `key` may be a dotted path with list indexes ("model.stages.0.depth"), as in overrides;
   // a literal key containing dots, if present, wins.

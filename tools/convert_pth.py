@@ -3,6 +3,8 @@
 
     python tools/convert_pth.py vssm_tiny.pth vmamba_tiny.safetensors
 
+Heads convert the same way: MambaIR / MaIR (BasicSR: `params`, or `params_ema` beside it) and
+MambaCD's MambaBCD (a bare state_dict, as its train script saves it).
 The state_dict is found under `model`, `state_dict`, `params_ema`, `params` or `module`
 (classification, mmseg/mmdet, BasicSR checkpoints), or the file is a bare state_dict.
 A leading `backbone.` (mmseg) or `module.` (DataParallel) is removed, and the renames the

@@ -16,11 +16,10 @@ namespace {
 
 // Reads our safetensors state, writes it as official checkpoints with torch.save
 // (classification with old key names under `model`, mmseg `state_dict` with `backbone.`,
-// BasicSR `params_ema`), and runs the converter on each (one Python process: torch loads once).
+// BasicSR `params_ema`), and runs the converter on each.
 constexpr const char* kWriteAndConvert = R"PY(
-import runpy, sys, torch
 from safetensors.torch import load_file
-tool, src, out_dir = sys.argv[1:4]
+src, out_dir = sys.argv[1:3]
 state = load_file(src)
 old = {}
 for k, v in state.items():
@@ -34,10 +33,7 @@ checkpoints = {
     "params_ema": {"params_ema": old, "params": {}},
 }
 for name, ckpt in checkpoints.items():
-    pth = f"{out_dir}/{name}.pth"
-    torch.save(ckpt, pth)
-    sys.argv = [tool, pth, f"{out_dir}/{name}.safetensors"]
-    runpy.run_path(tool, run_name="__main__")
+    convert(ckpt, f"{out_dir}/{name}")
 )PY";
 
 std::string converter() { return (test::source_dir() / "tools" / "convert_pth.py").string(); }
@@ -50,7 +46,7 @@ TEST(convert_pth, official_layouts_convert_and_load_strictly) {
   auto source = std::dynamic_pointer_cast<VSSM>(make_backbone(node));
   save_weights(*source, dir / "ours.safetensors");
   std::string log;
-  ASSERT_EQ(test::run_python(kWriteAndConvert, {converter(), (dir / "ours.safetensors").string(), dir.string()}, &log), 0)
+  ASSERT_EQ(test::run_python_converting(kWriteAndConvert, {(dir / "ours.safetensors").string(), dir.string()}, &log), 0)
       << log;
   for (const std::string layout : {"model", "mmseg", "params_ema"}) {
     torch::manual_seed(4);

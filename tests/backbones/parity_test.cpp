@@ -7,17 +7,14 @@
 #include "backbones/weights.h"
 #include "core/config.h"
 #include "core/safetensors.h"
+#include "tests/support/parity_check.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstdio>
-
 namespace vss {
 namespace {
-
-constexpr double kTolerance = 1e-4;
 
 struct Case {
   SafetensorsFile file;
@@ -37,12 +34,8 @@ at::Tensor to_channel_last(const at::Tensor& t, bool channel_first) {
   return channel_first ? t.permute({0, 2, 3, 1}) : t;
 }
 
-// Prints "<stem> [path] <output>: max err E PASS|FAIL" and checks the tolerance.
 void expect_close(const std::string& label, const at::Tensor& ours, const at::Tensor& official) {
-  ASSERT_EQ(ours.sizes(), official.sizes()) << label;
-  const double err = test::max_abs_diff(ours, official);
-  std::printf("%-48s max abs err %.3e  %s\n", label.c_str(), err, err <= kTolerance ? "PASS" : "FAIL");
-  EXPECT_LE(err, kTolerance) << label;
+  test::expect_parity(label, ours, official, test::kCpuFloat32Parity);
 }
 
 const char* path_name(bool fused) { return fused ? "fused" : "unfused"; }

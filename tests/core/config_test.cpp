@@ -155,6 +155,23 @@ TEST(config, yaml_syntax_errors_and_duplicate_keys_are_one_line_with_file_and_li
   EXPECT_EQ(tabs.rfind("indent.yaml:3: invalid YAML", 0), 0u) << tabs;
 }
 
+TEST(config, set_copies_a_node_with_its_origin) {
+  const Config source = Config::parse("a: 1\nlist: [1, 2]\nmap:\n  x: y\n", "source.yaml");
+  Config c = Config::parse("model: ~\n", "target.yaml");
+  Config model = c["model"];
+  model.set("list", source["list"]);
+  model.set("map", source["map"]);
+  c.set("a", source["a"]);
+  c.apply_override("model.map.x=z");  // the copy changes, the source does not
+  EXPECT_EQ(c.get<std::vector<int64_t>>("model.list"), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(c.get<std::string>("model.map.x"), "z");
+  EXPECT_EQ(source.get<std::string>("map.x"), "y");
+  EXPECT_EQ(c["model.list"].file(), "source.yaml");
+  EXPECT_EQ(c["model.list"].line(), 2);
+  EXPECT_EQ(error_of([&] { c["model.list"].as<int64_t>(); }).rfind("source.yaml:2: model.list:", 0), 0u);
+  EXPECT_EQ(error_of([&] { c["a"].set("k", source["a"]); }), "source.yaml:1: a: cannot set key 'k' inside '1'");
+}
+
 TEST(config, overrides_set_create_and_index) {
   Config c = Config::parse("model:\n  depths: [2, 2, 9, 2]\n  stages:\n    - {dim: 96}\n    - {dim: 192}\n  name: a\n"
                            "  init: ~\n",

@@ -8,20 +8,17 @@
 #include "core/config.h"
 #include "core/safetensors.h"
 #include "tests/support/gpu.h"
+#include "tests/support/parity_check.h"
 #include "tests/support/test_support.h"
 
 #include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstdio>
 #include <functional>
 
 namespace vss {
 namespace {
-
-constexpr double kFp32Tolerance = 1e-3;  // max abs
-constexpr double kBf16Tolerance = 3e-2;  // max |a - b| / max(1, |b|)
 
 // Runs fn under CUDA bf16 autocast (or plainly), returning CPU float32 results.
 std::vector<at::Tensor> run(bool bf16, const std::function<std::vector<at::Tensor>()>& fn) {
@@ -39,12 +36,7 @@ std::vector<at::Tensor> run(bool bf16, const std::function<std::vector<at::Tenso
 }
 
 void expect_close(const std::string& label, bool bf16, const at::Tensor& ours, const at::Tensor& official) {
-  ASSERT_EQ(ours.sizes(), official.sizes()) << label;
-  const double err = bf16 ? test::max_rel_diff(ours, official) : test::max_abs_diff(ours, official);
-  const double tol = bf16 ? kBf16Tolerance : kFp32Tolerance;
-  std::printf("%-52s %s %.3e  %s\n", label.c_str(), bf16 ? "max rel err" : "max abs err", err,
-              err <= tol ? "PASS" : "FAIL");
-  EXPECT_LE(err, tol) << label;
+  test::expect_parity(label, ours, official, bf16 ? test::kGpuBf16Parity : test::kGpuFloat32Parity);
 }
 
 at::Tensor to_channel_last(const at::Tensor& t, bool channel_first) {

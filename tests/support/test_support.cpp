@@ -147,6 +147,21 @@ int wait_app(pid_t pid) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+int run_python_converting(const std::string& script, const std::vector<std::string>& args, std::string* out) {
+  static const std::string prelude = R"PY(
+import runpy, sys, torch
+CONVERTER = sys.argv.pop(1)
+def convert(ckpt, stem):
+    torch.save(ckpt, stem + ".pth")
+    argv, sys.argv = sys.argv, [CONVERTER, stem + ".pth", stem + ".safetensors"]
+    runpy.run_path(CONVERTER, run_name="__main__")
+    sys.argv = argv
+)PY";
+  std::vector<std::string> all{(source_dir() / "tools" / "convert_pth.py").string()};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_python(prelude + script, all, out);
+}
+
 bool python_has(const std::vector<std::string>& modules) {
   std::string script = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)";
   return run_python(script, modules) == 0;

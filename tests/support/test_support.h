@@ -47,6 +47,10 @@ int wait_app(pid_t pid);
 std::string json_output(const std::string& out);
 // That document, parsed.
 nlohmann::json json_of(const std::string& out);
+// run_python with a prelude that defines convert(ckpt, stem): torch.save(ckpt, stem + ".pth"),
+// then tools/convert_pth.py from it to stem + ".safetensors" (one process: torch loads once).
+int run_python_converting(const std::string& script, const std::vector<std::string>& args,
+                          std::string* out = nullptr);
 // True when $VSS_PYTHON can import every module in `modules`.
 bool python_has(const std::vector<std::string>& modules);
 
