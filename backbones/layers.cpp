@@ -63,9 +63,7 @@ constexpr double kLayerNormEps = 1e-5;
 }  // namespace
 
 bool ChannelNormImpl::fast_path(const at::Tensor& x) const {
-  const bool needs_grad =
-      at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad() || bias.requires_grad());
-  return !batch_norm_ && x.is_cuda() && x.scalar_type() != at::kDouble && !needs_grad;
+  return !batch_norm_ && x.is_cuda() && x.scalar_type() != at::kDouble;
 }
 
 at::Tensor ChannelNormImpl::forward_into_projection(const at::Tensor& x, bool channel_first) {

@@ -42,8 +42,8 @@ TORCH_MODULE(Conv);
 
 // norm_layer: "ln" / "ln2d" = LayerNorm over channels (eps 1e-5), "bn" = BatchNorm2d
 // (running_mean, running_var, num_batches_tracked buffers, momentum 0.1).
-// On CUDA, when no gradient is needed, LayerNorm runs as vss::layer_norm (kernels/layer_norm.h):
-// at::layer_norm's block-per-row kernel is slow on rows this short, and reads or writes float32
+// On CUDA LayerNorm runs as vss::layer_norm (kernels/layer_norm.h, forward and backward):
+// at::layer_norm's block-per-row kernels are slow on rows this short, and read or write float32
 // under autocast where bf16 is all the next layer wants.
 class ChannelNormImpl : public torch::nn::Module {
  public:

@@ -1,5 +1,5 @@
-// The C++ entry point of kernels/layer_norm.h: calls the dispatcher op, so C++ and Python
-// (torch.ops.vss.layer_norm) reach the same device kernels.
+// The C++ entry points of kernels/layer_norm.h: call the dispatcher ops, so C++ and Python
+// (torch.ops.vss.layer_norm) reach the same device kernels (and autograd).
 #include "kernels/layer_norm.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -14,6 +14,16 @@ at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::T
                                                const at::Tensor&, double, bool,
                                                std::optional<at::ScalarType>)>();
   return op.call(x, weight, bias, eps, channel_first, out_dtype);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward(const at::Tensor& dy, const at::Tensor& x,
+                                                                   const at::Tensor& weight, double eps,
+                                                                   bool channel_first) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("vss::layer_norm_backward", "")
+                             .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+                                 const at::Tensor&, const at::Tensor&, const at::Tensor&, double, bool)>();
+  return op.call(dy, x, weight, eps, channel_first);
 }
 
 }  // namespace vss

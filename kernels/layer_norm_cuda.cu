@@ -11,6 +11,12 @@
 // column read touches 32 distinct banks), the statistics are reduced across the warps, and the
 // output is written channel-last, each warp writing whole contiguous rows of C. Tiles above
 // kMaxTileChannels (132 KB) would not fit: those transpose first and take the row kernel.
+//
+// Backward: a warp per channel-last row as in the forward (the row of x and of dy in registers,
+// or streamed), recomputing the statistics. Each warp walks many rows and keeps the column sums
+// Σ dy·x̂ and Σ dy of its lanes, written once to its own row of a partial buffer that the host
+// sums: no atomics, so reruns are bit-identical. Channel-first x is transposed to rows first
+// and dx transposed back.
 #include "kernels/cuda_element.cuh"
 #include "kernels/layer_norm_checks.h"
 #include "kernels/selective_scan_cuda_dispatch.cuh"
@@ -20,6 +26,9 @@
 #include <torch/library.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <tuple>
+
 namespace vss::cuda {
 namespace {
 
@@ -28,6 +37,8 @@ constexpr int kMaxVectors = 16;   // register-held vectors of 4 per lane: C <= 2
 constexpr int kTileTokens = 32;
 constexpr int kTileWarps = 8;
 constexpr int64_t kMaxTileChannels = 1024;
+constexpr int kMaxBackwardVectors = 8;  // C <= 1024 in registers: x, dy and two sums a lane
+constexpr int kBackwardRowsPerWarp = 16;  // at least: keeps the partial sums small beside the rows
 
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
@@ -52,7 +63,7 @@ __global__ void layer_norm_rows_kernel(const In* __restrict__ x, const float* __
   if (row >= rows) return;
   const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + row * C);
   const int quads = C / 4;
-  float v[kVectors][4];
+  float v[kVectors][4] = {};
 #pragma unroll
   for (int i = 0; i < kVectors; ++i) {
     const int q = i * 32 + lane;
@@ -174,6 +185,135 @@ __global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
   }
 }
 
+// Backward, row in registers. Warp w of W takes rows w, w + W, ...; lane `lane` owns the same
+// columns as in the forward and sums dy·x̂ and dy over its rows in registers, then writes them
+// to partial[w] = [Σ dy·x̂ | Σ dy] (2·C floats).
+template <typename In, typename Grad, int kVectors>
+__global__ void layer_norm_backward_rows_kernel(const In* __restrict__ x, const Grad* __restrict__ dy,
+                                                const float* __restrict__ weight, In* __restrict__ dx,
+                                                float* __restrict__ partial, int64_t rows, int C,
+                                                float eps) {
+  const int lane = threadIdx.x & 31;
+  const int64_t warp = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  const int64_t warps = static_cast<int64_t>(gridDim.x) * kRowsPerBlock;
+  const int quads = C / 4;
+  float dw[kVectors][4], db[kVectors][4];
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) dw[i][j] = db[i][j] = 0.f;
+  for (int64_t row = warp; row < rows; row += warps) {
+    const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + row * C);
+    const Quad<Grad>* gr = reinterpret_cast<const Quad<Grad>*>(dy + row * C);
+    float v[kVectors][4] = {}, g[kVectors][4] = {};  // zeros past C (lanes without a vector)
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      const int q = i * 32 + lane;
+      if (q < quads) {
+        const Quad<In> raw = xr[q];
+        const Quad<Grad> graw = gr[q];
+#pragma unroll
+        for (int j = 0; j < 4; ++j) v[i][j] = to_float(raw.v[j]), g[i][j] = to_float(graw.v[j]);
+      }
+    }
+    // The forward's statistics, computed the same way (of x - x[0]).
+    const float shift = __shfl_sync(0xffffffffu, v[0][0], 0);
+    float sum = 0.f;
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i)
+      if (i * 32 + lane < quads)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) v[i][j] -= shift, sum += v[i][j];
+    const float mean = warp_sum(sum) / C;
+    float sq = 0.f;
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i)
+      if (i * 32 + lane < quads)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) sq += (v[i][j] - mean) * (v[i][j] - mean);
+    const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+    // v becomes x̂, g becomes weight·dy.
+    float sum_g = 0.f, sum_gx = 0.f;
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      const int q = i * 32 + lane;
+      if (q < quads)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          v[i][j] = (v[i][j] - mean) * rstd;
+          dw[i][j] += g[i][j] * v[i][j];
+          db[i][j] += g[i][j];
+          g[i][j] *= weight[4 * q + j];
+          sum_g += g[i][j];
+          sum_gx += g[i][j] * v[i][j];
+        }
+    }
+    const float mean_g = warp_sum(sum_g) / C, mean_gx = warp_sum(sum_gx) / C;
+    Quad<In>* dxr = reinterpret_cast<Quad<In>*>(dx + row * C);
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      const int q = i * 32 + lane;
+      if (q < quads) {
+        Quad<In> out;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) out.v[j] = from_float<In>(rstd * (g[i][j] - mean_g - v[i][j] * mean_gx));
+        dxr[q] = out;
+      }
+    }
+  }
+  float* pw = partial + warp * 2 * C;
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i) {
+    const int q = i * 32 + lane;
+    if (q < quads)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) pw[4 * q + j] = dw[i][j], pw[C + 4 * q + j] = db[i][j];
+  }
+}
+
+// Backward for any C: the row streamed three times (statistics, the two row sums, dx), the
+// column sums kept in the warp's partial row itself (each lane its own columns).
+template <typename In, typename Grad>
+__global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__ x,
+                                                          const Grad* __restrict__ dy,
+                                                          const float* __restrict__ weight,
+                                                          In* __restrict__ dx, float* __restrict__ partial,
+                                                          int64_t rows, int C, float eps) {
+  const int lane = threadIdx.x & 31;
+  const int64_t warp = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  const int64_t warps = static_cast<int64_t>(gridDim.x) * kRowsPerBlock;
+  float* pw = partial + warp * 2 * C;
+  for (int c = lane; c < C; c += 32) pw[c] = 0.f, pw[C + c] = 0.f;
+  for (int64_t row = warp; row < rows; row += warps) {
+    const In* xr = x + row * C;
+    const Grad* gr = dy + row * C;
+    const float shift = to_float(xr[0]);
+    float sum = 0.f;
+    for (int c = lane; c < C; c += 32) sum += to_float(xr[c]) - shift;
+    const float mean = warp_sum(sum) / C;
+    float sq = 0.f;
+    for (int c = lane; c < C; c += 32) {
+      const float d = to_float(xr[c]) - shift - mean;
+      sq += d * d;
+    }
+    const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+    float sum_g = 0.f, sum_gx = 0.f;
+    for (int c = lane; c < C; c += 32) {
+      const float xh = (to_float(xr[c]) - shift - mean) * rstd, d = to_float(gr[c]);
+      pw[c] += d * xh;
+      pw[C + c] += d;
+      sum_g += weight[c] * d;
+      sum_gx += weight[c] * d * xh;
+    }
+    const float mean_g = warp_sum(sum_g) / C, mean_gx = warp_sum(sum_gx) / C;
+    In* dxr = dx + row * C;
+    for (int c = lane; c < C; c += 32) {
+      const float xh = (to_float(xr[c]) - shift - mean) * rstd;
+      dxr[c] = from_float<In>(rstd * (weight[c] * to_float(gr[c]) - mean_g - xh * mean_gx));
+    }
+  }
+}
+
 // Calls f(Type<T>{}) for the CUDA element type of t.
 template <typename F>
 void dispatch_element(at::ScalarType t, const char* what, F&& f) {
@@ -215,6 +355,67 @@ void launch_rows(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, 
   else run(std::integral_constant<int, kMaxVectors>{});
 }
 
+template <typename In, typename Grad>
+void launch_backward_rows(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, at::Tensor& dx,
+                          at::Tensor& partial, int64_t rows, int C, float eps, cudaStream_t stream) {
+  const In* xp = cptr<In>(x);
+  const Grad* gp = cptr<Grad>(dy);
+  In* dxp = mptr<In>(dx);
+  const float* wp = cptr<float>(w);
+  float* pp = mptr<float>(partial);
+  const dim3 grid(static_cast<unsigned>(partial.size(0) / kRowsPerBlock));
+  const dim3 block(32 * kRowsPerBlock);
+  const auto aligned = [](const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; };
+  const bool vectors = C % 4 == 0 && C <= 4 * 32 * kMaxBackwardVectors && aligned(xp, 4 * sizeof(In)) &&
+                       aligned(gp, 4 * sizeof(Grad)) && aligned(dxp, 4 * sizeof(In));
+  if (!vectors) {
+    layer_norm_backward_rows_streaming_kernel<In, Grad>
+        <<<grid, block, 0, stream>>>(xp, gp, wp, dxp, pp, rows, C, eps);
+    return;
+  }
+  const int per_lane = (C / 4 + 31) / 32;
+  auto run = [&](auto vectors_per_lane) {
+    layer_norm_backward_rows_kernel<In, Grad, decltype(vectors_per_lane)::value>
+        <<<grid, block, 0, stream>>>(xp, gp, wp, dxp, pp, rows, C, eps);
+  };
+  if (per_lane <= 1) run(std::integral_constant<int, 1>{});
+  else if (per_lane <= 2) run(std::integral_constant<int, 2>{});
+  else if (per_lane <= 4) run(std::integral_constant<int, 4>{});
+  else run(std::integral_constant<int, kMaxBackwardVectors>{});
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at::Tensor& dy_in,
+                                                                        const at::Tensor& x_in,
+                                                                        const at::Tensor& weight,
+                                                                        double eps, bool channel_first) {
+  const LayerNormSizes s = check_layer_norm_backward_args(dy_in, x_in, weight, eps, channel_first);
+  TORCH_CHECK(s.channels <= std::numeric_limits<int>::max(), "vss::layer_norm_backward (CUDA): ",
+              s.channels, " channels is too many");
+  const c10::cuda::CUDAGuard guard(x_in.device());
+  const at::Tensor x = (channel_first ? x_in.movedim(1, -1) : x_in).contiguous();
+  const at::Tensor dy = dy_in.contiguous();
+  const at::Tensor w = weight.to(at::kFloat).contiguous();
+  at::Tensor dx = at::empty(x.sizes(), x.options());
+  const int C = static_cast<int>(s.channels);
+  // Enough warps to fill the GPU, each taking at least kBackwardRowsPerWarp rows.
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t blocks = std::clamp<int64_t>(
+      (s.rows + kRowsPerBlock * kBackwardRowsPerWarp - 1) / (kRowsPerBlock * kBackwardRowsPerWarp), 1, 8 * sms);
+  at::Tensor partial = at::empty({blocks * kRowsPerBlock, 2, s.channels}, x.options().dtype(at::kFloat));
+  cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  dispatch_element(x.scalar_type(), "x", [&](auto in) {
+    using In = typename decltype(in)::type;
+    dispatch_element(dy.scalar_type(), "dy", [&](auto grad) {
+      using Grad = typename decltype(grad)::type;
+      launch_backward_rows<In, Grad>(dy, x, w, dx, partial, s.rows, C, static_cast<float>(eps), stream);
+    });
+  });
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  const at::Tensor sums = partial.sum(0);  // [2, C]: Σ dy·x̂, Σ dy
+  if (channel_first) dx = dx.movedim(-1, 1).contiguous();
+  return {dx, sums[0].to(weight.scalar_type()), sums[1].to(weight.scalar_type())};
+}
+
 at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight, const at::Tensor& bias,
                            double eps, bool channel_first, std::optional<at::ScalarType> out_dtype) {
   const LayerNormSizes s = check_layer_norm_args(x_in, weight, bias, eps, channel_first, out_dtype);
@@ -254,4 +455,7 @@ at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight, con
 }  // namespace
 }  // namespace vss::cuda
 
-TORCH_LIBRARY_IMPL(vss, CUDA, m) { m.impl("layer_norm", &vss::cuda::layer_norm_cuda); }
+TORCH_LIBRARY_IMPL(vss, CUDA, m) {
+  m.impl("layer_norm", &vss::cuda::layer_norm_cuda);
+  m.impl("layer_norm_backward", &vss::cuda::layer_norm_backward_cuda);
+}

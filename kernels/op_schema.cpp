@@ -30,8 +30,12 @@ TORCH_LIBRARY(vss, m) {
   m.def(
       "depthwise_conv2d_channels_last(Tensor x, Tensor weight, Tensor? bias=None, "
       "bool silu=False) -> Tensor");
-  // Inference only (no autograd kernel): kernels/layer_norm.h.
+  // kernels/layer_norm.h; autograd in layer_norm_autograd.cpp. The backward recomputes the
+  // row statistics from x (it reads the row anyway), so the forward saves nothing but x.
   m.def(
       "layer_norm(Tensor x, Tensor weight, Tensor bias, float eps, bool channel_first=False, "
       "ScalarType? out_dtype=None) -> Tensor");
+  m.def(
+      "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first) "
+      "-> (Tensor dx, Tensor dweight, Tensor dbias)");
 }

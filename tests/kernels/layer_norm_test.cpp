@@ -1,5 +1,6 @@
-// vss::layer_norm on the CPU (the reference the CUDA kernel is held to) against PyTorch's own
-// at::layer_norm in float64, both layouts, every out_dtype, and its bad-input messages.
+// vss::layer_norm on the CPU (the reference the CUDA kernels are held to) against PyTorch's own
+// at::layer_norm in float64, both layouts, every out_dtype, its backward against at::layer_norm's
+// autograd and against finite differences, and the bad-input messages.
 #include "kernels/layer_norm.h"
 #include "tests/support/test_support.h"
 
@@ -84,6 +85,97 @@ TEST(layer_norm, bad_arguments_name_the_tensor_and_shape) {
   expect_one_line_error([&] { vss::layer_norm(x, w, b, -1.0); }, "eps must be >= 0, got -1");
   expect_one_line_error([&] { vss::layer_norm(x, w, b, 1e-5, false, torch::kLong); },
                "out_dtype must be float32, float16, bfloat16 or float64, got Long");
+}
+
+// Gradients of Σ y·r (a fixed random r) with respect to x, weight, bias.
+struct Grads {
+  at::Tensor dx, dweight, dbias;
+};
+
+Grads ours_by_autograd(const at::Tensor& x0, const at::Tensor& w0, const at::Tensor& b0, const at::Tensor& r,
+                       bool channel_first) {
+  const auto x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true),
+             b = b0.clone().requires_grad_(true);
+  (vss::layer_norm(x, w, b, 1e-5, channel_first) * r).sum().backward();
+  return {x.grad(), w.grad(), b.grad()};
+}
+
+TEST(layer_norm, backward_matches_torch_autograd_in_float64) {
+  torch::manual_seed(4);
+  for (const bool channel_first : {false, true}) {
+    for (int64_t C : {1, 2, 5, 96, 97}) {
+      // Channel-first [B, C, H, W] or channel-last [B, H, W, C]; the result is channel-last.
+      const auto x = channel_first ? torch::randn({2, C, 3, 5}, torch::kDouble) * 2.0 + 3.0
+                                   : torch::randn({2, 3, 5, C}, torch::kDouble) * 2.0 + 3.0;
+      const auto w = torch::randn({C}, torch::kDouble), b = torch::randn({C}, torch::kDouble);
+      const auto r = torch::randn({2, 3, 5, C}, torch::kDouble);
+      const Grads ours = ours_by_autograd(x, w, b, r, channel_first);
+      const auto xt = (channel_first ? x.permute({0, 2, 3, 1}) : x).clone().requires_grad_(true);
+      const auto wt = w.clone().requires_grad_(true), bt = b.clone().requires_grad_(true);
+      (at::layer_norm(xt, {C}, wt, bt, 1e-5) * r).sum().backward();
+      const auto torch_dx = channel_first ? xt.grad().permute({0, 3, 1, 2}) : xt.grad();
+      const std::string label = (channel_first ? "channel-first C=" : "C=") + std::to_string(C);
+      ASSERT_EQ(ours.dx.sizes(), x.sizes()) << label;
+      EXPECT_LE(max_abs(ours.dx, torch_dx), 1e-10) << label;
+      EXPECT_LE(max_abs(ours.dweight, wt.grad()), 1e-10) << label;
+      EXPECT_LE(max_abs(ours.dbias, bt.grad()), 1e-10) << label;
+    }
+  }
+}
+
+TEST(layer_norm, backward_matches_finite_differences) {
+  torch::manual_seed(5);
+  const auto x = torch::randn({3, 4, 2}, torch::kDouble);  // channel-first [B = 3, C = 4, S = 2]
+  const auto w = torch::randn({4}, torch::kDouble), b = torch::randn({4}, torch::kDouble);
+  const auto r = torch::randn({3, 2, 4}, torch::kDouble);
+  const Grads ours = ours_by_autograd(x, w, b, r, /*channel_first=*/true);
+  const auto loss = [&](const at::Tensor& xx, const at::Tensor& ww, const at::Tensor& bb) {
+    return (vss::layer_norm(xx, ww, bb, 1e-5, true) * r).sum().item<double>();
+  };
+  const double h = 1e-6;
+  const auto central = [&](const at::Tensor& t, int64_t i, auto&& f) {
+    auto plus = t.clone(), minus = t.clone();
+    plus.view(-1)[i] += h;
+    minus.view(-1)[i] -= h;
+    return (f(plus) - f(minus)) / (2 * h);
+  };
+  for (int64_t i = 0; i < x.numel(); ++i)
+    EXPECT_NEAR(ours.dx.view(-1)[i].item<double>(), central(x, i, [&](const at::Tensor& t) { return loss(t, w, b); }),
+                1e-7)
+        << "dx[" << i << "]";
+  for (int64_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(ours.dweight[i].item<double>(), central(w, i, [&](const at::Tensor& t) { return loss(x, t, b); }),
+                1e-7)
+        << "dweight[" << i << "]";
+    EXPECT_NEAR(ours.dbias[i].item<double>(), central(b, i, [&](const at::Tensor& t) { return loss(x, w, t); }),
+                1e-7)
+        << "dbias[" << i << "]";
+  }
+}
+
+TEST(layer_norm, backward_dtypes_follow_x_and_weight) {
+  const auto x = torch::randn({5, 8}).to(torch::kBFloat16);
+  const auto w = torch::randn({8}), dy = torch::randn({5, 8}).to(torch::kBFloat16);
+  const auto [dx, dweight, dbias] = vss::layer_norm_backward(dy, x, w, 1e-5);
+  EXPECT_EQ(dx.scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(dweight.scalar_type(), torch::kFloat);
+  EXPECT_EQ(dbias.scalar_type(), torch::kFloat);
+  // dbias is Σ dy over the rows, whatever x is.
+  EXPECT_LE(max_abs(dbias, dy.to(torch::kDouble).sum(0)), 1e-5);
+}
+
+TEST(layer_norm, backward_bad_arguments_name_the_tensor_and_shape) {
+  const auto x = torch::randn({2, 3, 4});
+  const auto w = torch::ones({4});
+  expect_one_line_error([&] { vss::layer_norm_backward(torch::randn({2, 4, 3}), x, w, 1e-5); },
+                        "vss::layer_norm_backward: dy must have the forward result's shape [2, 3, 4], got [2, 4, 3]");
+  // Channel-first x [2, 3, 4]: the result (and dy) is [2, 4, 3].
+  expect_one_line_error([&] { vss::layer_norm_backward(torch::randn({2, 3, 4}), x, torch::ones({3}), 1e-5, true); },
+                        "dy must have the forward result's shape [2, 4, 3], got [2, 3, 4]");
+  expect_one_line_error([&] { vss::layer_norm_backward(torch::randn({2, 3, 4}).to(torch::kLong), x, w, 1e-5); },
+                        "dy must be float32, float16, bfloat16 or float64, got Long");
+  expect_one_line_error([&] { vss::layer_norm_backward(torch::randn({2, 3, 4}), x, torch::ones({5}), 1e-5); },
+                        "weight must have shape [4] (x's channels), got [5]");
 }
 
 }  // namespace

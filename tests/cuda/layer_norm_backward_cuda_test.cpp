@@ -1,0 +1,150 @@
+// vss::layer_norm's CUDA backward against its float64 CPU reference: every x / dy dtype pair,
+// both row kernels (register-held rows of each width, the streaming kernel for long, odd or
+// misaligned rows), channel-first maps, one row and many rows a warp, bit-identical reruns;
+// and, on a real GPU, ChannelNorm training through it under autocast against at::layer_norm.
+// Runs on the GPU, and on the CUDA emulator (tests/emulation) where there is none.
+#include "backbones/layers.h"
+#include "kernels/layer_norm.h"
+#include "tests/support/gpu.h"
+#include "tests/support/test_support.h"
+
+#include <ATen/autocast_mode.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using vss::test::kGpu;
+
+// Max |ours - exact| over max(1, max |exact|): the kernel's float32 arithmetic (and, for 16-bit
+// dx, one rounding) against the float64 reference computed from the same rounded inputs.
+double relative_error(const at::Tensor& ours, const at::Tensor& exact) {
+  const auto e = exact.to(torch::kDouble);
+  return (ours.to(torch::kCPU, torch::kDouble) - e).abs().max().item<double>() /
+         std::max(1.0, e.abs().max().item<double>());
+}
+
+double dx_tolerance(at::ScalarType t) { return t == torch::kFloat ? 2e-5 : t == torch::kHalf ? 2e-3 : 1.6e-2; }
+
+const std::vector<at::ScalarType> kAllTypes = {torch::kFloat, torch::kHalf, torch::kBFloat16};
+
+void check_backward(const at::Tensor& x_cpu, bool channel_first, const std::string& label,
+                    const std::vector<at::ScalarType>& x_types = kAllTypes) {
+  const int64_t C = channel_first ? x_cpu.size(1) : x_cpu.size(-1);
+  const auto w = torch::randn({C}) * 0.5 + 1.0;
+  const auto y_shape = vss::layer_norm(x_cpu.to(torch::kDouble), w, w, 1e-5, channel_first).sizes().vec();
+  const auto dy_cpu = torch::randn(y_shape);
+  for (auto xt : x_types) {
+    for (auto gt : {torch::kFloat, torch::kBFloat16}) {
+      const auto x = x_cpu.to(xt), dy = dy_cpu.to(gt);
+      const auto [ex, ew, eb] = vss::layer_norm_backward(dy.to(torch::kDouble), x.to(torch::kDouble),
+                                                         w.to(torch::kDouble), 1e-5, channel_first);
+      const auto [dx, dw, db] = vss::layer_norm_backward(dy.to(kGpu), x.to(kGpu), w.to(kGpu), 1e-5, channel_first);
+      const std::string where = label + " x " + c10::toString(xt) + " dy " + c10::toString(gt);
+      ASSERT_EQ(dx.sizes(), x.sizes()) << where;
+      ASSERT_EQ(dx.scalar_type(), xt) << where;
+      ASSERT_EQ(dw.scalar_type(), torch::kFloat) << where;
+      EXPECT_LE(relative_error(dx, ex), dx_tolerance(xt)) << where << ": dx";
+      EXPECT_LE(relative_error(dw, ew), 1e-4) << where << ": dweight";
+      EXPECT_LE(relative_error(db, eb), 1e-4) << where << ": dbias";
+    }
+  }
+}
+
+TEST(cuda_layer_norm_backward, channel_last_rows_match_the_cpu_reference) {
+  REQUIRE_GPU();
+  torch::manual_seed(20);
+  // Register-held rows of 1, 2, 4 and 8 vectors a lane (C <= 1024); 1028 past them, 1, 3 and
+  // 97 not multiples of 4: the streaming kernel.
+  for (int64_t C : {4, 96, 192, 384, 768, 1024, 1, 3, 97, 1028}) {
+    check_backward(torch::randn({3, 5, C}) * 2.0 + 0.5, false, "C=" + std::to_string(C),
+                   C > 200 ? std::vector<at::ScalarType>{torch::kBFloat16} : kAllTypes);
+  }
+  // One row; and more rows than the grid has warps (each warp sums many rows).
+  check_backward(torch::randn({1, 96}), false, "1 row");
+  check_backward(torch::randn({4100, 8}) * 3.0, false, "4100 rows", {torch::kFloat});
+  check_backward(torch::randn({2100, 9}), false, "2100 rows, streaming", {torch::kFloat});
+}
+
+TEST(cuda_layer_norm_backward, channel_first_maps_match_the_cpu_reference) {
+  REQUIRE_GPU();
+  torch::manual_seed(21);
+  for (auto shape : std::vector<std::vector<int64_t>>{{2, 96, 3, 5}, {1, 5, 7, 1}, {3, 3}, {1, 1536, 2, 3}}) {
+    std::string label = "shape";
+    for (auto d : shape) label += " " + std::to_string(d);
+    check_backward(torch::randn(shape) * 3.0 - 1.0, true, label, {torch::kFloat, torch::kBFloat16});
+  }
+}
+
+TEST(cuda_layer_norm_backward, misaligned_rows_and_large_offsets) {
+  REQUIRE_GPU();
+  torch::manual_seed(22);
+  // Contiguous rows starting 4 bytes off a 16-byte boundary: the streaming kernel.
+  const auto big = torch::randn({4 * 96 + 1}).to(kGpu);
+  const auto x = big.narrow(0, 1, 4 * 96).view({4, 96});
+  const auto w = torch::randn({96}), dy = torch::randn({4, 96});
+  const auto [ex, ew, eb] = vss::layer_norm_backward(dy.to(torch::kDouble), x.cpu().to(torch::kDouble),
+                                                     w.to(torch::kDouble), 1e-5);
+  const auto [dx, dw, db] = vss::layer_norm_backward(dy.to(kGpu), x, w.to(kGpu), 1e-5);
+  EXPECT_LE(relative_error(dx, ex), 2e-5);
+  EXPECT_LE(relative_error(dw, ew), 1e-4);
+  // Values far from zero: the statistics of x - x[0] keep the variance's digits.
+  check_backward(torch::randn({6, 64}) * 0.05 + 50.0, false, "offset 50", {torch::kFloat});
+}
+
+TEST(cuda_layer_norm_backward, reruns_are_bit_identical) {
+  REQUIRE_GPU();
+  torch::manual_seed(23);
+  const auto x = torch::randn({3000, 96}).to(kGpu), dy = torch::randn({3000, 96}).to(kGpu);
+  const auto w = torch::randn({96}).to(kGpu);
+  const auto first = vss::layer_norm_backward(dy, x, w, 1e-5);
+  const auto second = vss::layer_norm_backward(dy, x, w, 1e-5);
+  EXPECT_TRUE(torch::equal(std::get<0>(first), std::get<0>(second)));
+  EXPECT_TRUE(torch::equal(std::get<1>(first), std::get<1>(second)));
+  EXPECT_TRUE(torch::equal(std::get<2>(first), std::get<2>(second)));
+}
+
+#ifndef VSS_CUDA_EMULATION
+// The module trains through the op: under bf16 autocast its gradients match at::layer_norm's
+// (float32 under autocast) for the channel-last norm and the channel-first one fused with the
+// transpose.
+TEST(cuda_layer_norm_backward, channel_norm_trains_like_at_layer_norm_under_autocast) {
+  REQUIRE_GPU();
+  torch::manual_seed(24);
+  vss::ChannelNorm norm("ln", 96);
+  {
+    torch::NoGradGuard no_grad;
+    norm->weight.normal_(1.0, 0.2);
+    norm->bias.normal_(0.0, 0.2);
+  }
+  norm->to(torch::kCUDA);
+  for (const bool channel_first : {false, true}) {
+    const auto x0 = channel_first ? torch::randn({2, 96, 6, 5}).cuda() : torch::randn({2, 6, 5, 96}).cuda();
+    // bf16-exact: the gradient reaching our bf16 result is r rounded to bf16, at::layer_norm's
+    // float32 result gets r itself.
+    const auto r = torch::randn({2, 6, 5, 96}).to(torch::kBFloat16).to(torch::kFloat).cuda();
+    const auto grads = [&](bool ours) {
+      norm->zero_grad();
+      const auto x = x0.clone().requires_grad_(true);
+      at::autocast::set_autocast_enabled(at::kCUDA, true);
+      at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+      const auto y = ours ? norm->forward_into_projection(x, channel_first)
+                          : at::layer_norm(channel_first ? x.permute({0, 2, 3, 1}) : x, {96}, norm->weight,
+                                           norm->bias, 1e-5);
+      (y.to(torch::kFloat) * r).sum().backward();
+      at::autocast::clear_cache();
+      at::autocast::set_autocast_enabled(at::kCUDA, false);
+      return std::vector<at::Tensor>{x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
+    };
+    const auto ours = grads(true), reference = grads(false);
+    const char* names[] = {"dx", "dweight", "dbias"};
+    for (int i = 0; i < 3; ++i)
+      EXPECT_LE(relative_error(ours[i], reference[i]), 2e-5) << names[i] << (channel_first ? " channel-first" : "");
+  }
+}
+#endif
+
+}  // namespace
