@@ -38,9 +38,13 @@ ConvImpl::ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, in
 }
 
 at::Tensor ConvImpl::forward(const at::Tensor& x) {
-  if (!float32_) return at::conv2d(x, weight, bias, stride_, padding_, 1, groups_);
+  if (!float32_) return forward_in_autocast_dtype(x);
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   return at::conv2d(x.to(weight.scalar_type()), weight, bias, stride_, padding_, 1, groups_);
+}
+
+at::Tensor ConvImpl::forward_in_autocast_dtype(const at::Tensor& x) {
+  return at::conv2d(x, weight, bias, stride_, padding_, 1, groups_);
 }
 
 at::Tensor ConvImpl::forward_channel_last(const at::Tensor& x) {

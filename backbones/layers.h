@@ -30,6 +30,9 @@ class ConvImpl : public torch::nn::Module {
   ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,
            int64_t groups, bool bias, bool float32_under_autocast = false);
   at::Tensor forward(const at::Tensor& x);
+  // As forward, but in the autocast dtype even with float32_under_autocast (SS2D's training
+  // path, whose scan reads that dtype anyway).
+  at::Tensor forward_in_autocast_dtype(const at::Tensor& x);
   // [B, H, W, C] -> [B, H', W', C'] through a channels_last view (no layout copies).
   at::Tensor forward_channel_last(const at::Tensor& x);
   at::Tensor weight, bias;

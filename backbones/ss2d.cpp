@@ -134,6 +134,15 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
       u = depthwise_conv2d_channels_last(u, conv2d->weight, bias, fused_silu);
     }
     if (!fused_silu) u = apply_activation(o.act, u);
+  } else if (sequence && at::autocast::is_autocast_enabled(x.device().type())) {
+    // Training on the sequence path, whose sequences are in the autocast dtype anyway: u in
+    // that dtype from the start. bmm reads the tokens transposed where they lie (at::matmul
+    // would copy them), and the conv runs in that dtype: no float32 round trip, half the bytes.
+    const at::ScalarType half = at::autocast::get_autocast_dtype(x.device().type());
+    u = at::bmm(w_x.to(half).expand({B, Dn_, o.d_model}), tokens.to(half).transpose(1, 2))
+            .view({B, Dn_, H, W});
+    if (conv2d) u = conv2d->forward_in_autocast_dtype(u);
+    u = apply_activation(o.act, u);
   } else {
     u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
     if (conv2d) u = conv2d->forward(u);
@@ -141,10 +150,13 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   }
 
   // Per-direction projections in image layout (the fused scans). Δ_k =
-  // dt_projs_weight[k]·(x_proj_weight[k][:R]·u) is folded into one [K·Dn, Dn] matrix: a single large GEMM writing Δ contiguously costs
-  // less on a GPU than K skinny rank-R products over a strided view (same math).
-  const at::Tensor w_delta = at::matmul(dt_projs_weight, x_proj_weight.narrow(1, 0, R_)).view({K_ * Dn_, Dn_});
-  const at::Tensor w_bc = x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_});
+  // dt_projs_weight[k]·(x_proj_weight[k][:R]·u) is folded into one [K·Dn, Dn] matrix: a single
+  // large GEMM writing Δ contiguously costs less on a GPU than K skinny rank-R products over a
+  // strided view (same math). Built only by the paths that use them.
+  const auto w_delta = [&] {
+    return at::matmul(dt_projs_weight, x_proj_weight.narrow(1, 0, R_)).view({K_ * Dn_, Dn_});
+  };
+  const auto w_bc = [&] { return x_proj_weight.narrow(1, R_, 2 * N_).reshape({K_ * 2 * N_, Dn_}); };
   // The scan reads float32 u, Δ, B, C whatever the autocast dtype (the official v2 does
   // so too; v05 feeds bf16): bf16 rounding of u and Δ ahead of the exponentials and of the
   // out_norm that follows costs more than the CUDA bf16 parity tolerance allows.
@@ -172,14 +184,14 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     y = merge_walks(y.view({B, K_, Dn_, L}), plan);  // [B, Dn, H, W]
   } else if (channel_last) {
     const at::Tensor u_tokens = u.to(st).reshape({B, L, Dn_});
-    const auto projected = project_to_float({w_delta, w_bc}, u_tokens, /*channel_last=*/true);
+    const auto projected = project_to_float({w_delta(), w_bc()}, u_tokens, /*channel_last=*/true);
     const at::Tensor bc = projected[1].view({B, H, W, K_, 2 * N_});
     y = scan_2d_channels_last(u_tokens.view({B, H, W, Dn_}), projected[0].view({B, H, W, K_ * Dn_}), A,
                               bc.narrow(4, 0, N_).contiguous(), bc.narrow(4, N_, N_).contiguous(), D,
                               delta_bias, plan, /*delta_softplus=*/true, st);
   } else {
     const at::Tensor u_tokens = u.view({B, Dn_, L});
-    const auto projected = project_to_float({w_delta, w_bc}, u_tokens);
+    const auto projected = project_to_float({w_delta(), w_bc()}, u_tokens);
     const at::Tensor delta = projected[0].view({B, K_ * Dn_, H, W});
     const at::Tensor bc = projected[1].view({B, K_, 2 * N_, L});
     const at::Tensor Bs = bc.narrow(2, 0, N_).contiguous().view({B, K_, N_, H, W});
