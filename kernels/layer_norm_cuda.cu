@@ -243,7 +243,7 @@ __global__ void layer_norm_backward_rows_kernel(const In* __restrict__ x, const 
           v[i][j] = (v[i][j] - mean) * rstd;
           dw[i][j] += g[i][j] * v[i][j];
           db[i][j] += g[i][j];
-          g[i][j] *= weight[4 * q + j];
+          g[i][j] = __fmul_rn(g[i][j], weight[4 * q + j]);  // rounded once, not fused into the sums
           sum_g += g[i][j];
           sum_gx += g[i][j] * v[i][j];
         }
@@ -297,19 +297,22 @@ __global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__
       sq += d * d;
     }
     const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+    // weight·dy rounded the same way in both passes (no FMA contraction in one of them): at
+    // C = 1, where dx is exactly 0, the two would otherwise differ by an ulp times rstd.
     float sum_g = 0.f, sum_gx = 0.f;
     for (int c = lane; c < C; c += 32) {
       const float xh = (to_float(xr[c]) - shift - mean) * rstd, d = to_float(gr[c]);
+      const float g = __fmul_rn(weight[c], d);
       pw[c] += d * xh;
       pw[C + c] += d;
-      sum_g += weight[c] * d;
-      sum_gx += weight[c] * d * xh;
+      sum_g += g;
+      sum_gx += g * xh;
     }
     const float mean_g = warp_sum(sum_g) / C, mean_gx = warp_sum(sum_gx) / C;
     In* dxr = dx + row * C;
     for (int c = lane; c < C; c += 32) {
       const float xh = (to_float(xr[c]) - shift - mean) * rstd;
-      dxr[c] = from_float<In>(rstd * (weight[c] * to_float(gr[c]) - mean_g - xh * mean_gx));
+      dxr[c] = from_float<In>(rstd * (__fmul_rn(weight[c], to_float(gr[c])) - mean_g - xh * mean_gx));
     }
   }
 }

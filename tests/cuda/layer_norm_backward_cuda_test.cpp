@@ -22,7 +22,7 @@ using vss::test::kGpu;
 // Max |ours - exact| over max(1, max |exact|): the kernel's float32 arithmetic (and, for 16-bit
 // dx, one rounding) against the float64 reference computed from the same rounded inputs.
 double relative_error(const at::Tensor& ours, const at::Tensor& exact) {
-  const auto e = exact.to(torch::kDouble);
+  const auto e = exact.to(torch::kCPU, torch::kDouble);
   return (ours.to(torch::kCPU, torch::kDouble) - e).abs().max().item<double>() /
          std::max(1.0, e.abs().max().item<double>());
 }

@@ -198,6 +198,7 @@ T __ldg(const T* p) {
 inline float __expf(float x) { return std::exp(x); }
 inline float __logf(float x) { return std::log(x); }
 inline float __fdividef(float a, float b) { return a / b; }
+inline float __fmul_rn(float a, float b) { return a * b; }  // host code never contracts across statements
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 template <typename T>
 T min(T a, T b) {  // CUDA's device min/max, which take any arithmetic type
