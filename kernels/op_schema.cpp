@@ -38,4 +38,8 @@ TORCH_LIBRARY(vss, m) {
   m.def(
       "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first) "
       "-> (Tensor dx, Tensor dweight, Tensor dbias)");
+  // kernels/walk_copy.h (no autograd kernel: scans/walk_flatten.cpp's functions use each as
+  // the other's backward).
+  m.def("walk_flatten(Tensor x, int[] walks) -> Tensor");
+  m.def("walk_merge(Tensor y, int[] walks, int H, int W) -> Tensor");
 }

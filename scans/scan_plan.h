@@ -1,5 +1,7 @@
 #pragma once
 // A scan plan: the K token orders one strategy gives for one H×W map.
+#include "kernels/walk_copy.h"  // Walk: a direction that walks rows or columns (the cross scan has all four)
+
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
@@ -7,9 +9,6 @@
 
 namespace vss {
 
-// A direction that walks the whole map row by row (h·W + w order) or column by column, forward
-// or backward: VMamba's cross scan has all four.
-enum class Walk : int8_t { kRows, kColumns, kRowsReversed, kColumnsReversed };
 
 struct ScanPlan {
   int64_t H = 0, W = 0;

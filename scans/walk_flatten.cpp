@@ -1,6 +1,7 @@
 #include "scans/walk_flatten.h"
 
 #include "core/error.h"
+#include "kernels/walk_copy.h"
 
 #include <torch/torch.h>
 
@@ -15,50 +16,9 @@ struct Geometry {
   int64_t H, W;
 };
 
-bool by_columns(Walk w) { return w == Walk::kColumns || w == Walk::kColumnsReversed; }
-bool reversed(Walk w) { return w == Walk::kRowsReversed || w == Walk::kColumnsReversed; }
-
-// A walk's sequence [B, C, L] seen as the map it walks: [B, C, H, W] by rows, [B, C, W, H]
-// (the transpose) by columns; a reversed walk is that map flipped in both dims.
-at::Tensor as_map(const at::Tensor& sequence, Walk w, const Geometry& g) {
-  const int64_t B = sequence.size(0), C = sequence.size(1);
-  return by_columns(w) ? sequence.view({B, C, g.W, g.H}) : sequence.view({B, C, g.H, g.W});
-}
-
-// Each direction's slice written once, straight from x (copy, transposing copy or flip).
-at::Tensor flatten_kernel(const at::Tensor& x, const Geometry& g) {
-  const int64_t B = x.size(0), C = x.size(1), K = static_cast<int64_t>(g.walks.size());
-  at::Tensor out = at::empty({B, K, C, g.H * g.W}, x.options());
-  const at::Tensor columns = x.transpose(2, 3);
-  for (int64_t k = 0; k < K; ++k) {
-    const Walk w = g.walks[static_cast<size_t>(k)];
-    at::Tensor dst = as_map(out.select(1, k), w, g);
-    const at::Tensor& src = by_columns(w) ? columns : x;
-    if (reversed(w)) at::flip_out(dst, src, {2, 3});
-    else dst.copy_(src);
-  }
-  return out;
-}
-
-// Σ_k of each sequence put back on the map: the row walks summed in row layout, the column
-// walks in column layout, then the latter added through a transpose.
-at::Tensor merge_kernel(const at::Tensor& y, const Geometry& g) {
-  at::Tensor rows, columns;
-  for (int64_t k = 0; k < y.size(1); ++k) {
-    const Walk w = g.walks[static_cast<size_t>(k)];
-    const at::Tensor map = as_map(y.select(1, k), w, g);
-    at::Tensor& sum = by_columns(w) ? columns : rows;
-    if (!sum.defined()) sum = reversed(w) ? at::flip(map, {2, 3}) : map.clone(at::MemoryFormat::Contiguous);
-    else if (reversed(w)) sum.add_(at::flip(map, {2, 3}));
-    else sum.add_(map);
-  }
-  if (!rows.defined()) return columns.transpose(2, 3).contiguous();
-  if (columns.defined()) rows.add_(columns.transpose(2, 3));
-  return rows;
-}
-
-// The two are each other's adjoint, so each one's backward is the other (autograd through
-// the views, flips and adds would zero-fill a full-size gradient for every direction's slice).
+// The two ops (kernels/walk_copy.h) are each other's adjoint, so each one's backward is the
+// other (autograd through views, flips and adds would zero-fill a full-size gradient for every
+// direction's slice).
 Geometry geometry_of(const torch::autograd::AutogradContext* ctx) {
   Geometry g;
   for (const int64_t w : ctx->saved_data.at("walks").toIntVector()) g.walks.push_back(static_cast<Walk>(w));
@@ -78,22 +38,23 @@ void save_geometry(torch::autograd::AutogradContext* ctx, const Geometry& g) {
 struct FlattenWalks : torch::autograd::Function<FlattenWalks> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const Geometry& g) {
     save_geometry(ctx, g);
-    return flatten_kernel(x, g);
+    return walk_flatten(x, g.walks);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    return {merge_kernel(grads[0], geometry_of(ctx)), at::Tensor()};
+    const Geometry g = geometry_of(ctx);
+    return {walk_merge(grads[0], g.walks, g.H, g.W), at::Tensor()};
   }
 };
 
 struct MergeWalks : torch::autograd::Function<MergeWalks> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& y, const Geometry& g) {
     save_geometry(ctx, g);
-    return merge_kernel(y, g);
+    return walk_merge(y, g.walks, g.H, g.W);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    return {flatten_kernel(grads[0], geometry_of(ctx)), at::Tensor()};
+    return {walk_flatten(grads[0], geometry_of(ctx).walks), at::Tensor()};
   }
 };
 

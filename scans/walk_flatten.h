@@ -1,9 +1,9 @@
 #pragma once
 // Flatten and merge for plans whose directions all walk rows or columns (ScanPlan::walks, e.g.
 // VMamba's cross scan): the K sequences are the map, its transpose and their reversals, so
-// flattening is copies at memory speed and merging their inverse, where flatten_merge.h (the
-// oracle these are tested against) gathers and scatter-adds through the plan's index.
-// Each is the other's adjoint and serves as its backward (autograd functions).
+// flattening and merging are one pass each over the data (the ops of kernels/walk_copy.h), where
+// flatten_merge.h (the oracle these are tested against) gathers and scatter-adds through the
+// plan's index. Each is the other's adjoint and serves as its backward (autograd functions).
 #include "scans/scan_plan.h"
 
 namespace vss {
