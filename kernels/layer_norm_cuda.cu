@@ -15,8 +15,10 @@
 // Backward: a warp per channel-last row as in the forward (the row of x and of dy in registers,
 // or streamed), recomputing the statistics. Each warp walks many rows and keeps the column sums
 // Σ dy·x̂ and Σ dy of its lanes, written once to its own row of a partial buffer that the host
-// sums: no atomics, so reruns are bit-identical. Channel-first x is transposed to rows first
-// and dx transposed back.
+// sums: no atomics, so reruns are bit-identical. Channel-first x takes the forward's tile,
+// then a warp per token for dx, written back channel-first from the tile (column sums per warp
+// in shared memory, per block in the partial buffer); where the tile and those sums do not fit
+// in shared memory, x is transposed to rows first and dx transposed back.
 #include "kernels/cuda_element.cuh"
 #include "kernels/layer_norm_checks.h"
 #include "kernels/selective_scan_cuda_dispatch.cuh"
@@ -130,27 +132,20 @@ __global__ void layer_norm_rows_streaming_kernel(const In* __restrict__ x,
     yr[c] = from_float<Out>((to_float(xr[c]) - shift - mean) * rstd * weight[c] + bias[c]);
 }
 
-// x [B, C, S] -> y [B, S, C]; grid (ceil(S / 32), B), kTileWarps warps a block.
-template <typename In, typename Out>
-__global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
-                                                const float* __restrict__ weight,
-                                                const float* __restrict__ bias,
-                                                Out* __restrict__ y, int C, int64_t S, float eps) {
-  extern __shared__ float tile[];  // [C][kTileTokens + 1]
-  __shared__ float partial[kTileWarps][kTileTokens];
-  __shared__ float mean_of[kTileTokens], rstd_of[kTileTokens];
-  constexpr int kStride = kTileTokens + 1;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
-  const int64_t s0 = static_cast<int64_t>(blockIdx.x) * kTileTokens;
-  const int tokens = S - s0 < kTileTokens ? static_cast<int>(S - s0) : kTileTokens;
-  const In* xb = x + static_cast<int64_t>(blockIdx.y) * C * S + s0;
+constexpr int kTileStride = kTileTokens + 1;  // a column read touches 32 distinct banks
 
-  // Statistics of x - x[channel 0], as in the row kernels; the tile holds the shifted values.
+// The channel-first kernels' first step: tokens s0 .. s0 + tokens of one batch, xb pointing at
+// token s0 of channel 0, into tile [C][kTileStride] as x - x[channel 0] (the row kernels'
+// shift), and each token's mean and rstd into mean_of / rstd_of. Ends with a barrier.
+template <typename In>
+__device__ void load_tile_statistics(const In* __restrict__ xb, int C, int64_t S, int tokens, float eps,
+                                     float* tile, float (*partial)[kTileTokens], float* mean_of, float* rstd_of) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
   const float shift = lane < tokens ? to_float(xb[lane]) : 0.f;
   float sum = 0.f;
   for (int c = warp; c < C; c += kTileWarps) {
     const float v = lane < tokens ? to_float(xb[c * S + lane]) - shift : 0.f;
-    tile[c * kStride + lane] = v;
+    tile[c * kTileStride + lane] = v;
     sum += v;
   }
   partial[warp][lane] = sum;
@@ -165,7 +160,7 @@ __global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
   const float mean = mean_of[lane];
   float sq = 0.f;
   for (int c = warp; c < C; c += kTileWarps) {
-    const float d = tile[c * kStride + lane] - mean;
+    const float d = tile[c * kTileStride + lane] - mean;
     sq += d * d;
   }
   partial[warp][lane] = sq;  // warp 0 finished reading the sums before the barrier above
@@ -177,11 +172,27 @@ __global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
     rstd_of[lane] = rsqrtf(total / C + eps);
   }
   __syncthreads();
+}
+
+// x [B, C, S] -> y [B, S, C]; grid (ceil(S / 32), B), kTileWarps warps a block.
+template <typename In, typename Out>
+__global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
+                                                const float* __restrict__ weight,
+                                                const float* __restrict__ bias,
+                                                Out* __restrict__ y, int C, int64_t S, float eps) {
+  extern __shared__ float tile[];  // [C][kTileStride]
+  __shared__ float partial[kTileWarps][kTileTokens];
+  __shared__ float mean_of[kTileTokens], rstd_of[kTileTokens];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+  const int64_t s0 = static_cast<int64_t>(blockIdx.x) * kTileTokens;
+  const int tokens = S - s0 < kTileTokens ? static_cast<int>(S - s0) : kTileTokens;
+  load_tile_statistics(x + static_cast<int64_t>(blockIdx.y) * C * S + s0, C, S, tokens, eps, tile, partial,
+                       mean_of, rstd_of);
   for (int t = warp; t < tokens; t += kTileWarps) {
     const float m = mean_of[t], r = rstd_of[t];
     Out* yr = y + (static_cast<int64_t>(blockIdx.y) * S + s0 + t) * C;
     for (int c = lane; c < C; c += 32)
-      yr[c] = from_float<Out>((tile[c * kStride + t] - m) * r * weight[c] + bias[c]);
+      yr[c] = from_float<Out>((tile[c * kTileStride + t] - m) * r * weight[c] + bias[c]);
   }
 }
 
@@ -317,6 +328,59 @@ __global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__
   }
 }
 
+// Channel-first backward: x [B, C, S], dy [B, S, C] -> dx [B, C, S]; grid (ceil(S / 32), B).
+// The tile is loaded as in the forward; then a warp per token reads its row of dy (coalesced),
+// forms the two row sums and writes that token's dx into the tile, which is written back
+// channel-first (coalesced along S). Column sums: a row per warp in shared memory, summed per
+// block into partial[block] = [Σ dy·x̂ | Σ dy].
+template <typename In, typename Grad>
+__global__ void layer_norm_backward_channel_first_kernel(const In* __restrict__ x, const Grad* __restrict__ dy,
+                                                         const float* __restrict__ weight, In* __restrict__ dx,
+                                                         float* __restrict__ partial, int C, int64_t S,
+                                                         float eps) {
+  extern __shared__ float smem[];  // tile [C][kTileStride], then column sums [kTileWarps][2][C]
+  __shared__ float stats[kTileWarps][kTileTokens];
+  __shared__ float mean_of[kTileTokens], rstd_of[kTileTokens];
+  float* tile = smem;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x / 32;
+  const int64_t b = blockIdx.y, s0 = static_cast<int64_t>(blockIdx.x) * kTileTokens;
+  const int tokens = S - s0 < kTileTokens ? static_cast<int>(S - s0) : kTileTokens;
+  load_tile_statistics(x + b * C * S + s0, C, S, tokens, eps, tile, stats, mean_of, rstd_of);
+  float* sum_w = smem + static_cast<int64_t>(C) * kTileStride + warp * 2 * C;
+  float* sum_b = sum_w + C;
+  for (int c = lane; c < C; c += 32) sum_w[c] = 0.f, sum_b[c] = 0.f;
+  for (int t = warp; t < tokens; t += kTileWarps) {
+    const float m = mean_of[t], r = rstd_of[t];
+    const Grad* dyr = dy + (b * S + s0 + t) * C;
+    float sum_g = 0.f, sum_gx = 0.f;
+    for (int c = lane; c < C; c += 32) {
+      const float xh = (tile[c * kTileStride + t] - m) * r, d = to_float(dyr[c]);
+      const float g = __fmul_rn(weight[c], d);
+      sum_w[c] += d * xh;
+      sum_b[c] += d;
+      sum_g += g;
+      sum_gx += g * xh;
+    }
+    const float mean_g = warp_sum(sum_g) / C, mean_gx = warp_sum(sum_gx) / C;
+    for (int c = lane; c < C; c += 32) {  // this token's column of the tile is this warp's alone
+      const float xh = (tile[c * kTileStride + t] - m) * r;
+      tile[c * kTileStride + t] = r * (__fmul_rn(weight[c], to_float(dyr[c])) - mean_g - xh * mean_gx);
+    }
+  }
+  __syncthreads();
+  In* dxb = dx + b * C * S + s0;
+  if (lane < tokens)
+    for (int c = warp; c < C; c += kTileWarps) dxb[c * S + lane] = from_float<In>(tile[c * kTileStride + lane]);
+  const float* sums = smem + static_cast<int64_t>(C) * kTileStride;
+  float* out = partial + (static_cast<int64_t>(blockIdx.y) * gridDim.x + blockIdx.x) * 2 * C;
+  for (int c = threadIdx.x; c < 2 * C; c += blockDim.x) {
+    float total = 0.f;
+#pragma unroll
+    for (int w = 0; w < kTileWarps; ++w) total += sums[w * 2 * C + c];
+    out[c] = total;
+  }
+}
+
 // Calls f(Type<T>{}) for the CUDA element type of t.
 template <typename F>
 void dispatch_element(at::ScalarType t, const char* what, F&& f) {
@@ -395,17 +459,44 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   TORCH_CHECK(s.channels <= std::numeric_limits<int>::max(), "vss::layer_norm_backward (CUDA): ",
               s.channels, " channels is too many");
   const c10::cuda::CUDAGuard guard(x_in.device());
-  const at::Tensor x = (channel_first ? x_in.movedim(1, -1) : x_in).contiguous();
   const at::Tensor dy = dy_in.contiguous();
   const at::Tensor w = weight.to(at::kFloat).contiguous();
-  at::Tensor dx = at::empty(x.sizes(), x.options());
   const int C = static_cast<int>(s.channels);
+  cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  // The tile and the per-warp column sums of the channel-first kernel, where they fit.
+  const size_t tile_bytes = static_cast<size_t>(C) * (kTileStride + 2 * kTileWarps) * sizeof(float);
+  if (channel_first && tile_bytes <= at::cuda::getCurrentDeviceProperties()->sharedMemPerBlockOptin &&
+      s.outer <= 65535) {
+    const at::Tensor x = x_in.contiguous();
+    at::Tensor dx = at::empty(x.sizes(), x.options());
+    const dim3 grid(static_cast<unsigned>((s.inner + kTileTokens - 1) / kTileTokens), static_cast<unsigned>(s.outer));
+    at::Tensor partial = at::empty({static_cast<int64_t>(grid.x) * grid.y, 2, s.channels}, x.options().dtype(at::kFloat));
+    if (s.rows > 0) {
+      dispatch_element(x.scalar_type(), "x", [&](auto in) {
+        using In = typename decltype(in)::type;
+        dispatch_element(dy.scalar_type(), "dy", [&](auto grad) {
+          using Grad = typename decltype(grad)::type;
+          auto kernel = layer_norm_backward_channel_first_kernel<In, Grad>;
+          C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                              static_cast<int>(tile_bytes)));
+          kernel<<<grid, 32 * kTileWarps, tile_bytes, stream>>>(cptr<In>(x), cptr<Grad>(dy), cptr<float>(w),
+                                                                 mptr<In>(dx), mptr<float>(partial), C, s.inner,
+                                                                 static_cast<float>(eps));
+        });
+      });
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    }
+    const at::Tensor sums = partial.sum(0);
+    return {dx, sums[0].to(weight.scalar_type()), sums[1].to(weight.scalar_type())};
+  }
+  // Rows: channel-first x transposed first (too many channels for the tile), dx transposed back.
+  const at::Tensor x = (channel_first ? x_in.movedim(1, -1) : x_in).contiguous();
+  at::Tensor dx = at::empty(x.sizes(), x.options());
   // Enough warps to fill the GPU, each taking at least kBackwardRowsPerWarp rows.
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t blocks = std::clamp<int64_t>(
       (s.rows + kRowsPerBlock * kBackwardRowsPerWarp - 1) / (kRowsPerBlock * kBackwardRowsPerWarp), 1, 8 * sms);
   at::Tensor partial = at::empty({blocks * kRowsPerBlock, 2, s.channels}, x.options().dtype(at::kFloat));
-  cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   dispatch_element(x.scalar_type(), "x", [&](auto in) {
     using In = typename decltype(in)::type;
     dispatch_element(dy.scalar_type(), "dy", [&](auto grad) {
