@@ -54,6 +54,51 @@ struct alignas(4 * sizeof(T)) Quad {
   T v[4];
 };
 
+// A row's statistics as every kernel here computes them: of x - x[0] (a large common offset
+// would otherwise cost the float32 sum the digits of the mean, and the normalized values with
+// them), two passes (mean, then the variance of the deviations).
+struct RowStatistics {
+  float shift, mean, rstd;  // mean of x - shift
+};
+
+// A register-held row (lane-owned vectors; zeros past C): v becomes x - x[0].
+template <int kVectors>
+__device__ __forceinline__ RowStatistics register_row_statistics(float (&v)[kVectors][4], int quads, int C,
+                                                                 float eps) {
+  const int lane = threadIdx.x & 31;
+  const float shift = __shfl_sync(0xffffffffu, v[0][0], 0);
+  float sum = 0.f;
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i)
+    if (i * 32 + lane < quads)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) v[i][j] -= shift, sum += v[i][j];
+  const float mean = warp_sum(sum) / C;
+  float sq = 0.f;
+#pragma unroll
+  for (int i = 0; i < kVectors; ++i)
+    if (i * 32 + lane < quads)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) sq += (v[i][j] - mean) * (v[i][j] - mean);
+  return {shift, mean, rsqrtf(warp_sum(sq) / C + eps)};
+}
+
+// A row read from memory by the warp, twice.
+template <typename In>
+__device__ __forceinline__ RowStatistics streaming_row_statistics(const In* __restrict__ xr, int C, float eps) {
+  const int lane = threadIdx.x & 31;
+  const float shift = to_float(xr[0]);
+  float sum = 0.f;
+  for (int c = lane; c < C; c += 32) sum += to_float(xr[c]) - shift;
+  const float mean = warp_sum(sum) / C;
+  float sq = 0.f;
+  for (int c = lane; c < C; c += 32) {
+    const float d = to_float(xr[c]) - shift - mean;
+    sq += d * d;
+  }
+  return {shift, mean, rsqrtf(warp_sum(sq) / C + eps)};
+}
+
 // Row kernel with the row in registers: lane `lane` owns the 4-element vectors lane,
 // lane + 32, ... (kVectors of them; those past C are zero and masked out).
 template <typename In, typename Out, int kVectors>
@@ -75,23 +120,8 @@ __global__ void layer_norm_rows_kernel(const In* __restrict__ x, const float* __
       for (int j = 0; j < 4; ++j) v[i][j] = to_float(raw.v[j]);
     }
   }
-  // Statistics of x - x[0] (lane 0 holds it): a large common offset would otherwise cost the
-  // float32 sum the digits of the mean, and the normalized values with them.
-  const float shift = __shfl_sync(0xffffffffu, v[0][0], 0);
-  float sum = 0.f;
-#pragma unroll
-  for (int i = 0; i < kVectors; ++i)
-    if (i * 32 + lane < quads)
-#pragma unroll
-      for (int j = 0; j < 4; ++j) v[i][j] -= shift, sum += v[i][j];
-  const float mean = warp_sum(sum) / C;
-  float sq = 0.f;
-#pragma unroll
-  for (int i = 0; i < kVectors; ++i)
-    if (i * 32 + lane < quads)
-#pragma unroll
-      for (int j = 0; j < 4; ++j) sq += (v[i][j] - mean) * (v[i][j] - mean);
-  const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+  const RowStatistics st = register_row_statistics(v, quads, C, eps);
+  const float mean = st.mean, rstd = st.rstd;
   Quad<Out>* yr = reinterpret_cast<Quad<Out>*>(y + row * C);
 #pragma unroll
   for (int i = 0; i < kVectors; ++i) {
@@ -117,16 +147,8 @@ __global__ void layer_norm_rows_streaming_kernel(const In* __restrict__ x,
   const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   if (row >= rows) return;
   const In* xr = x + row * C;
-  const float shift = to_float(xr[0]);  // statistics of x - x[0], as above
-  float sum = 0.f;
-  for (int c = lane; c < C; c += 32) sum += to_float(xr[c]) - shift;
-  const float mean = warp_sum(sum) / C;
-  float sq = 0.f;
-  for (int c = lane; c < C; c += 32) {
-    const float d = to_float(xr[c]) - shift - mean;
-    sq += d * d;
-  }
-  const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+  const RowStatistics st = streaming_row_statistics(xr, C, eps);
+  const float shift = st.shift, mean = st.mean, rstd = st.rstd;
   Out* yr = y + row * C;
   for (int c = lane; c < C; c += 32)
     yr[c] = from_float<Out>((to_float(xr[c]) - shift - mean) * rstd * weight[c] + bias[c]);
@@ -227,22 +249,8 @@ __global__ void layer_norm_backward_rows_kernel(const In* __restrict__ x, const 
         for (int j = 0; j < 4; ++j) v[i][j] = to_float(raw.v[j]), g[i][j] = to_float(graw.v[j]);
       }
     }
-    // The forward's statistics, computed the same way (of x - x[0]).
-    const float shift = __shfl_sync(0xffffffffu, v[0][0], 0);
-    float sum = 0.f;
-#pragma unroll
-    for (int i = 0; i < kVectors; ++i)
-      if (i * 32 + lane < quads)
-#pragma unroll
-        for (int j = 0; j < 4; ++j) v[i][j] -= shift, sum += v[i][j];
-    const float mean = warp_sum(sum) / C;
-    float sq = 0.f;
-#pragma unroll
-    for (int i = 0; i < kVectors; ++i)
-      if (i * 32 + lane < quads)
-#pragma unroll
-        for (int j = 0; j < 4; ++j) sq += (v[i][j] - mean) * (v[i][j] - mean);
-    const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+    const RowStatistics st = register_row_statistics(v, quads, C, eps);  // the forward's
+    const float mean = st.mean, rstd = st.rstd;
     // v becomes x̂, g becomes weight·dy.
     float sum_g = 0.f, sum_gx = 0.f;
 #pragma unroll
@@ -298,16 +306,8 @@ __global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__
   for (int64_t row = warp; row < rows; row += warps) {
     const In* xr = x + row * C;
     const Grad* gr = dy + row * C;
-    const float shift = to_float(xr[0]);
-    float sum = 0.f;
-    for (int c = lane; c < C; c += 32) sum += to_float(xr[c]) - shift;
-    const float mean = warp_sum(sum) / C;
-    float sq = 0.f;
-    for (int c = lane; c < C; c += 32) {
-      const float d = to_float(xr[c]) - shift - mean;
-      sq += d * d;
-    }
-    const float rstd = rsqrtf(warp_sum(sq) / C + eps);
+    const RowStatistics st = streaming_row_statistics(xr, C, eps);
+    const float shift = st.shift, mean = st.mean, rstd = st.rstd;
     // weight·dy rounded the same way in both passes (no FMA contraction in one of them): at
     // C = 1, where dx is exactly 0, the two would otherwise differ by an ulp times rstd.
     float sum_g = 0.f, sum_gx = 0.f;

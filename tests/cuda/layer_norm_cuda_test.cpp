@@ -1,7 +1,8 @@
 // vss::layer_norm on CUDA against its CPU reference: both layouts, every input / output
 // dtype pair, every kernel variant (register-held rows of each width, the streaming rows for
 // long, odd or misaligned rows, the channel-first tile and its transpose-first fallback), and
-// ChannelNorm's fast path against at::layer_norm under autocast. Skipped without a GPU.
+// ChannelNorm's fast path against at::layer_norm under autocast, forward and training (its
+// backward kernels: layer_norm_backward_cuda_test.cpp). Skipped without a GPU.
 #include "backbones/layers.h"
 #include "kernels/layer_norm.h"
 #include "tests/support/test_support.h"
@@ -9,6 +10,8 @@
 #include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <algorithm>
 
 namespace {
 
@@ -90,9 +93,8 @@ TEST(cuda_layer_norm, non_contiguous_input_and_large_offsets) {
   check(x, false, "permuted, offset 50");
 }
 
-TEST(cuda_layer_norm, channel_norm_fast_path_matches_at_layer_norm_under_autocast) {
-  REQUIRE_CUDA();
-  torch::manual_seed(13);
+// A CUDA LayerNorm over 96 channels with weight and bias away from 1 and 0.
+vss::ChannelNorm perturbed_cuda_norm() {
   vss::ChannelNorm norm("ln", 96);
   {
     torch::NoGradGuard no_grad;
@@ -100,6 +102,13 @@ TEST(cuda_layer_norm, channel_norm_fast_path_matches_at_layer_norm_under_autocas
     norm->bias.normal_(0.0, 0.2);
   }
   norm->to(torch::kCUDA);
+  return norm;
+}
+
+TEST(cuda_layer_norm, channel_norm_fast_path_matches_at_layer_norm_under_autocast) {
+  REQUIRE_CUDA();
+  torch::manual_seed(13);
+  vss::ChannelNorm norm = perturbed_cuda_norm();
   const auto x = torch::randn({2, 6, 5, 96}).cuda();
   const auto map = torch::randn({2, 96, 6, 5}).cuda();
   at::Tensor reference, reference_cf, fast, fast_projection, fast_cf;
@@ -127,6 +136,41 @@ TEST(cuda_layer_norm, channel_norm_fast_path_matches_at_layer_norm_under_autocas
   };
   EXPECT_TRUE(within_ulp(fast_projection, reference));
   EXPECT_TRUE(within_ulp(fast_cf, reference_cf));
+}
+
+// The module trains through the op: under bf16 autocast its gradients match at::layer_norm's
+// (float32 under autocast) for the channel-last norm and the channel-first one fused with the
+// transpose.
+TEST(cuda_layer_norm, channel_norm_trains_like_at_layer_norm_under_autocast) {
+  REQUIRE_CUDA();
+  torch::manual_seed(24);
+  vss::ChannelNorm norm = perturbed_cuda_norm();
+  for (const bool channel_first : {false, true}) {
+    const auto x0 = channel_first ? torch::randn({2, 96, 6, 5}).cuda() : torch::randn({2, 6, 5, 96}).cuda();
+    // bf16-exact: the gradient reaching our bf16 result is r rounded to bf16, at::layer_norm's
+    // float32 result gets r itself.
+    const auto r = torch::randn({2, 6, 5, 96}).to(torch::kBFloat16).to(torch::kFloat).cuda();
+    const auto grads = [&](bool ours) {
+      norm->zero_grad();
+      const auto x = x0.clone().requires_grad_(true);
+      at::autocast::set_autocast_enabled(at::kCUDA, true);
+      at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+      const auto y = ours ? norm->forward_into_projection(x, channel_first)
+                          : at::layer_norm(channel_first ? x.permute({0, 2, 3, 1}) : x, {96}, norm->weight,
+                                           norm->bias, 1e-5);
+      (y.to(torch::kFloat) * r).sum().backward();
+      at::autocast::clear_cache();
+      at::autocast::set_autocast_enabled(at::kCUDA, false);
+      return std::vector<at::Tensor>{x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
+    };
+    const auto ours = grads(true), reference = grads(false);
+    const char* names[] = {"dx", "dweight", "dbias"};
+    for (int i = 0; i < 3; ++i) {
+      const double scale = std::max(1.0, reference[i].abs().max().item<double>());
+      EXPECT_LE((ours[i] - reference[i]).abs().max().item<double>() / scale, 2e-5)
+          << names[i] << (channel_first ? " channel-first" : "");
+    }
+  }
 }
 
 TEST(cuda_layer_norm, float64_and_device_mixes_are_one_line_errors) {
