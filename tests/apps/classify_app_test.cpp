@@ -247,5 +247,28 @@ TEST_F(ClassifyApp, ExportedWeightsCarryClassNamesAndTransform) {
   EXPECT_EQ(json_of(out)["per_class"][1]["label"], "bee");
 }
 
+// The bundled demo model on the held-out digits tools/make_digits.py writes (needs scikit-learn):
+// the top-1 weights/digits_vssm.md states (1.0000), within one image for other CPUs' rounding.
+TEST_F(ClassifyApp, BundledDigitsModelScoresTheStatedTop1) {
+  if (!python_has({"sklearn", "PIL"})) GTEST_SKIP() << "python scikit-learn + Pillow not available";
+  std::string out;
+  ASSERT_EQ(run_python("import runpy, sys\n"
+                       "sys.argv = sys.argv[1:]\n"
+                       "runpy.run_path(sys.argv[0], run_name='__main__')",
+                       {(source_dir() / "tools/make_digits.py").string(), (dir_ / "digits").string()}, &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("wrote 1347 training and 450 held-out digits"), std::string::npos) << out;
+  ASSERT_EQ(run_app_command("vss-classify", {"eval", "--weights", (source_dir() / "weights/digits_vssm.safetensors").string(),
+                                             "--data", (dir_ / "digits/val").string(), "--json"},
+                            &out),
+            0)
+      << out;
+  const auto j = json_of(out);
+  EXPECT_EQ(j["images"], 450);
+  EXPECT_GE(j["mean"]["top1"].get<double>(), 449.0 / 450.0);
+  EXPECT_EQ(j["per_class"][7]["label"], "7");
+}
+
 }  // namespace
 }  // namespace vss::test
