@@ -11,7 +11,7 @@ namespace vss {
 
 namespace {
 
-at::Tensor to_chw(const at::Tensor& image) {
+at::Tensor rgb_hwc_as_chw(const at::Tensor& image) {
   if (image.dim() != 3 || image.size(2) != 3 || image.scalar_type() != at::kByte)
     throw Error("classification transform: expected an RGB image [H, W, 3] uint8, got " +
                 shape_to_string(image.sizes().vec()));
@@ -84,7 +84,7 @@ at::Tensor ClassificationPipeline::normalize(const at::Tensor& chw01) const {
 }
 
 at::Tensor ClassificationPipeline::train(const at::Tensor& image, AugmentRng& rng) const {
-  const at::Tensor chw = to_chw(image);
+  const at::Tensor chw = rgb_hwc_as_chw(image);
   const CropBox box = crop.box(chw.size(1), chw.size(2), rng);
   at::Tensor out = resize_uint8(vss::crop(chw, box).contiguous(), size, size, interpolation);
   if (hflip > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < hflip) out = out.flip(2);
@@ -100,7 +100,7 @@ int64_t ClassificationPipeline::eval_resize() const {
 }
 
 at::Tensor ClassificationPipeline::eval_crop(const at::Tensor& image) const {
-  const at::Tensor chw = to_chw(image);
+  const at::Tensor chw = rgb_hwc_as_chw(image);
   const auto [h, w] = shorter_side_size(chw.size(1), chw.size(2), eval_resize());
   const at::Tensor resized = resize_uint8(chw.contiguous(), h, w, interpolation);
   // torchvision's CenterCrop: int(round((h - size) / 2)), Python's round (half to even).

@@ -20,7 +20,7 @@ namespace vss::test {
 namespace {
 
 // A smooth colourful uint8 image [3, H, W] with some saturated pixels (clipping paths).
-at::Tensor test_image(int64_t H, int64_t W) {
+at::Tensor colourful_image(int64_t H, int64_t W) {
   torch::manual_seed(3);
   const auto y = torch::linspace(0, 1, H).view({1, H, 1}), x = torch::linspace(0, 1, W).view({1, 1, W});
   const auto base = torch::stack({(x * 255).expand({1, H, W})[0], (y * 230 + 10).expand({1, H, W})[0],
@@ -57,7 +57,7 @@ std::vector<at::Tensor> pil_references(const at::Tensor& chw, const std::vector<
 
 TEST(ClassificationTransforms, PilOpsMatchPillow) {
   if (!python_has({"PIL", "numpy"})) GTEST_SKIP() << "python Pillow + numpy not available";
-  const at::Tensor img = test_image(23, 31);
+  const at::Tensor img = colourful_image(23, 31);
   struct Case {
     std::string python;
     std::function<at::Tensor(const at::Tensor&)> ours;
@@ -102,7 +102,7 @@ TEST(ClassificationTransforms, EvalResizeAndCentreCropMatchPillowAndTorchvision)
   p.size = 24;
   p.crop_pct = 0.9;  // floor(24 / 0.9) = 26
   ASSERT_EQ(p.eval_resize(), 26);
-  const at::Tensor img = test_image(41, 57);
+  const at::Tensor img = colourful_image(41, 57);
   // torchvision: Resize(26) -> 26 x int(26 * 57 / 41) = 26 x 36, CenterCrop(24): top round(1.0) = 1,
   // left round(6.0) = 6.
   const at::Tensor ref = pil_references(img, {"im.resize((36, 26), Image.BICUBIC).crop((6, 1, 30, 25))"})[0];
@@ -120,7 +120,7 @@ TEST(ClassificationTransforms, EvalResizeAndCentreCropMatchPillowAndTorchvision)
 
 TEST(ClassificationTransforms, ColorJitterStepsMatchTorchvisionFormulas) {
   if (!python_has({"numpy", "colorsys"})) GTEST_SKIP() << "python numpy not available";
-  const at::Tensor img = test_image(5, 7).to(torch::kDouble) / 255.0;
+  const at::Tensor img = colourful_image(5, 7).to(torch::kDouble) / 255.0;
   std::string out;
   ASSERT_EQ(run_python("import sys, colorsys, numpy as np\n"
                        "x = np.array(sys.argv[1].split(), float).reshape(3, 5, 7)\n"
@@ -198,7 +198,7 @@ TEST(ClassificationTransforms, MagnitudeTablesAreTorchvisions) {
   EXPECT_FALSE(AutoAugment::is_signed(AugmentOp::kSolarize));
   // A policy keeps the image's size and type.
   AugmentRng rng(2);
-  const at::Tensor img = test_image(12, 9);
+  const at::Tensor img = colourful_image(12, 9);
   for (int i = 0; i < 30; ++i) {
     const at::Tensor out = rand(wide(img, rng), rng);
     ASSERT_EQ(out.sizes(), img.sizes());
@@ -223,7 +223,7 @@ TEST(ClassificationTransforms, PipelineConfigErrorsNameTheKey) {
   ASSERT_TRUE(p.auto_augment.has_value());
   EXPECT_EQ(p.auto_augment->num_ops, 3);
   AugmentRng rng(0);
-  const at::Tensor out = p.train(test_image(40, 50).permute({1, 2, 0}).contiguous(), rng);
+  const at::Tensor out = p.train(colourful_image(40, 50).permute({1, 2, 0}).contiguous(), rng);
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{3, 32, 32}));
 }
 
