@@ -48,7 +48,7 @@ class ModelOptions {
       : weights_(p.option("--weights", "FILE", "", "safetensors weights (vss-classify export, tools/convert_pth.py)", true)),
         config_(p.option("--config", "FILE", "", "classifier YAML (type: vssm); default: the one the weights carry, "
                                                  "else configs/backbones/vmamba_tiny.yaml")),
-        sets_(p.multi("--set", "key=value", "override a config key (repeatable)")),
+        sets_(p.multi("--set", "key=value", "override a config key")),
         num_classes_(p.option("--num-classes", "N", "", "the model's class count, for weights with another head than the config's")),
         non_strict_(p.flag("--non-strict", "allow another classifier head (it stays untrained)")),
         classes_(p.option("--classes", "FILE", "", "class names, one per line (default: the weights', else indices)")),

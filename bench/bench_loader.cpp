@@ -50,7 +50,7 @@ int run_loader_bench(const std::vector<std::string>& args) {
               "Times a training config's data loader on the CPU (decode + augment, no model): images/s per "
               "number of loader threads, and the threads a GPU training rate needs.");
   auto& config = p.option("--config", "FILE", "", "training config with `task:` and `data:`", true);
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   auto& batch = p.option("--batch", "N", "", "images per batch (default: train.batch_size)");
   auto& batches = p.option("--batches", "N", "8", "batches timed per thread count (after one warm-up batch)");
   auto& threads = p.option("--threads", "N", "2", "the most loader threads to time (1, 2, 4, ... up to N)");

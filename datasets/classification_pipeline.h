@@ -21,6 +21,8 @@
 
 namespace vss {
 
+class Config;
+
 struct ClassificationPipeline {
   int64_t size = 224;
   RandomResizedCrop crop;
