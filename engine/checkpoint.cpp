@@ -21,6 +21,7 @@ void write_checkpoint(const std::filesystem::path& run_dir, const std::string& n
   write_safetensors(run_dir / (name + ".safetensors"), tensors, {{"step", std::to_string(info.step)}});
   json j = {{"step", info.step},         {"has_best", info.has_best}, {"best_metric", info.best_metric},
             {"metric", info.metric},     {"optimizer", info.optimizer}, {"config", info.config_yaml}};
+  if (!info.classes.empty()) j["classes"] = info.classes;
   write_file_atomically(run_dir / (name + ".json"), j.dump(2) + "\n");
 }
 
@@ -48,6 +49,7 @@ Checkpoint read_checkpoint(const std::filesystem::path& run_dir, const std::stri
     out.info.metric = j.at("metric").get<std::string>();
     out.info.optimizer = j.at("optimizer").get<std::string>();
     out.info.config_yaml = j.at("config").get<std::string>();
+    if (j.contains("classes")) out.info.classes = j.at("classes").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
     throw_file_error(json_path.string(), std::string("malformed checkpoint JSON: ") + e.what());
   }

@@ -21,6 +21,7 @@ struct CheckpointInfo {
   std::string metric;            // name of the validation metric
   std::string optimizer;         // "adamw" / "sgd"
   std::string config_yaml;       // the resolved config the run was started with
+  std::vector<std::string> classes;  // a classifier's class names (none: not named)
 };
 
 struct Checkpoint {

@@ -1,112 +1,128 @@
-// Image classification: a VSSM classifier, cross-entropy with optional label smoothing,
-// top-1 accuracy on the validation split.
-#include "backbones/backbone_registry.h"
-#include "backbones/vssm.h"
-#include "datasets/synthetic_shapes.h"
 #include "engine/classification_task.h"
 
+#include "backbones/backbone_registry.h"
+#include "backbones/vssm.h"
+#include "backbones/weights.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/seed.h"
+#include "datasets/mixup_cutmix.h"
+#include "datasets/unreadable_images.h"
+#include "engine/classification_data.h"
+#include "heads/classify/topk_accuracy.h"
+
 #include <torch/torch.h>
+
+#include <optional>
 
 namespace vss {
 namespace {
 
-SyntheticShapes make_split(const Config& data, const std::string& split) {
-  data.check_keys({"type", "image_size", "num_classes", "noise", "radius", "train", "val"});
-  const auto type = data.get<std::string>("type");
-  if (type != "synthetic_shapes") data["type"].fail("unknown dataset '" + type + "' (known: synthetic_shapes)");
-  const Config node = data[split];
-  node.check_keys({"size", "seed"});
-  SyntheticShapesOptions o;
-  o.size = node.get<int64_t>("size");
-  o.seed = static_cast<uint64_t>(node.get<int64_t>("seed"));
-  o.image_size = data.get_or<int64_t>("image_size", o.image_size);
-  o.num_classes = data.get_or<int64_t>("num_classes", o.num_classes);
-  o.noise = data.get_or<double>("noise", o.noise);
-  if (data.has("radius")) {
-    const auto r = data.get<std::vector<double>>("radius");
-    if (r.size() != 2) data["radius"].fail("expected [min, max] fractions of image_size");
-    o.min_radius = r[0];
-    o.max_radius = r[1];
-  }
-  if (o.size < 1) node["size"].fail("must be >= 1 (the " + split + " split is empty)");
-  return SyntheticShapes(o);
-}
-
-// How images are scaled before the network: `centre` subtracts 0.5 (the generator's colours
-// are uniform in [0, 1]); `per_image` takes each channel of each image to mean 0, std 1
-// (instance normalisation), so that a shape in two colours that differ little is as
-// visible as one in contrasting colours.
-at::Tensor stack_images(const SyntheticShapes& set, const std::vector<int64_t>& indices, bool per_image) {
-  std::vector<at::Tensor> images;
-  images.reserve(indices.size());
-  for (int64_t i : indices) images.push_back(set.image(i));
-  const at::Tensor batch = torch::stack(images);
-  if (!per_image) return batch - 0.5;
-  const at::Tensor mean = batch.mean({2, 3}, true);
-  const at::Tensor std = batch.std({2, 3}, /*unbiased=*/false, true);
-  return (batch - mean) / (std + 1e-3);
-}
-
 class ClassificationTask : public Task {
  public:
-  ClassificationTask(const Config& node, const Config& root, c10::Device device)
-      : train_(make_split(root["data"], "train")), val_(make_split(root["data"], "val")), device_(device) {
-    node.check_keys({"type", "label_smoothing", "eval_batch_size", "normalize"});
+  ClassificationTask(const Config& node, const Config& root, c10::Device device) : device_(device) {
+    node.check_keys({"type", "label_smoothing", "eval_batch_size", "normalize", "mixup", "pretrained"});
     const auto normalize = node.get_or<std::string>("normalize", "centre");
     if (normalize != "centre" && normalize != "per_image")
       node["normalize"].fail("unknown normalisation '" + normalize + "' (known: centre, per_image)");
-    per_image_ = normalize == "per_image";
     label_smoothing_ = node.get_or<double>("label_smoothing", 0.0);
     if (label_smoothing_ < 0 || label_smoothing_ >= 1) node["label_smoothing"].fail("must be in [0, 1)");
-    eval_batch_size_ = node.get_or<int64_t>("eval_batch_size", 64);
+    eval_batch_size_ = node.get_int_in_or("eval_batch_size", 64, 1, 1 << 16);
+    if (node.has("mixup")) mixup_ = MixupCutmix::from_config(node["mixup"]);
+    data_ = make_classification_data(root["data"], normalize);
     model_ = std::dynamic_pointer_cast<VSSM>(make_backbone(root["model"]));
     if (!model_ || model_->is_dense_backbone()) root["model"]["type"].fail("classification needs a 'vssm' classifier");
-    if (model_->options().num_classes != train_.num_classes())
+    if (model_->options().num_classes != data_.num_classes)
       root["model"]["num_classes"].fail("is " + std::to_string(model_->options().num_classes) +
-                                        " but the data set has " + std::to_string(train_.num_classes()) + " classes");
+                                        " but the data set has " + std::to_string(data_.num_classes) + " classes");
+    if (node.has("pretrained")) load_pretrained(node["pretrained"]);
     model_->to(device_);
   }
 
   torch::nn::Module& model() override { return *model_; }
-  int64_t train_size() const override { return train_.size(); }
+  int64_t train_size() const override { return data_.train->size(); }
+  std::vector<std::string> class_names() const override { return data_.classes; }
 
-  Batch train_batch(const std::vector<int64_t>& indices, uint64_t /*seed*/) const override {
+  Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
+    std::vector<at::Tensor> images;
     std::vector<int64_t> labels;
-    for (int64_t i : indices) labels.push_back(train_.label(i));
-    return {stack_images(train_, indices, per_image_), torch::tensor(labels, torch::kInt64)};
+    const int64_t n = data_.train->size();
+    for (size_t k = 0; k < indices.size(); ++k) {
+      // An unreadable image (warned about once) gives way to the next one in the split.
+      for (int64_t tries = 0, i = indices[k];; ++tries, i = (i + 1) % n) {
+        if (tries == n) throw Error("no training image could be read (" + std::to_string(n) + " tried)");
+        AugmentRng rng(mix_seed(seed, k));
+        if (auto image = data_.train->train_image(i, rng)) {
+          images.push_back(*image);
+          labels.push_back(data_.train->label(i));
+          break;
+        }
+      }
+    }
+    at::Tensor inputs = torch::stack(images);
+    at::Tensor targets = torch::tensor(labels, torch::kInt64);
+    if (mixup_) {
+      AugmentRng rng(mix_seed(seed, indices.size()));  // after the samples' streams
+      const MixDraw draw = mixup_->draw(inputs.size(2), inputs.size(3), rng);
+      std::tie(inputs, targets) = mix_batch(inputs, targets, data_.num_classes, label_smoothing_, draw);
+    }
+    return {inputs, targets};
   }
 
   at::Tensor loss(const Batch& batch) override {
-    return torch::nn::functional::cross_entropy(
-        model_->forward(batch.inputs),
-        batch.targets, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(label_smoothing_));
+    const at::Tensor logits = model_->forward(batch.inputs);
+    namespace F = torch::nn::functional;
+    // Soft targets (mixup / cutmix) already hold the smoothing: timm's SoftTargetCrossEntropy.
+    if (batch.targets.dim() == 2) return F::cross_entropy(logits, batch.targets);
+    return F::cross_entropy(logits, batch.targets, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing_));
   }
 
   double evaluate() override {
     torch::NoGradGuard no_grad;
     const bool was_training = model_->is_training();
     model_->eval();
-    int64_t correct = 0;
-    for (int64_t start = 0; start < val_.size(); start += eval_batch_size_) {
-      std::vector<int64_t> indices;
-      for (int64_t i = start; i < std::min(val_.size(), start + eval_batch_size_); ++i) indices.push_back(i);
+    TopkAccuracy accuracy(data_.num_classes);
+    const ClassificationSplit& val = *data_.val;
+    for (int64_t start = 0; start < val.size(); start += eval_batch_size_) {
+      std::vector<at::Tensor> images;
       std::vector<int64_t> labels;
-      for (int64_t i : indices) labels.push_back(val_.label(i));
-      const at::Tensor predicted = model_->forward(stack_images(val_, indices, per_image_).to(device_)).argmax(1).cpu();
-      correct += predicted.eq(torch::tensor(labels, torch::kInt64)).sum().item<int64_t>();
+      for (int64_t i = start; i < std::min(val.size(), start + eval_batch_size_); ++i)
+        if (auto image = val.eval_image(i)) {
+          images.push_back(*image);
+          labels.push_back(val.label(i));
+        }
+      if (images.empty()) continue;
+      accuracy.add(model_->forward(torch::stack(images).to(device_)), torch::tensor(labels, torch::kInt64));
     }
     model_->train(was_training);
-    return static_cast<double>(correct) / static_cast<double>(val_.size());
+    if (accuracy.count() == 0) throw Error("no validation image could be read (" + std::to_string(val.size()) + ")");
+    log::info("validation: top1 ", accuracy.top1(), " top5 ", accuracy.top5(), " on ", accuracy.count(), " images",
+              data_.unreadable->count() ? ", " + std::to_string(data_.unreadable->count()) + " unreadable skipped" : "");
+    return accuracy.top1();
   }
 
   std::string metric_name() const override { return "top1"; }
 
  private:
-  SyntheticShapes train_, val_;
+  void load_pretrained(const Config& node) {
+    const std::string file = node.as<std::string>();
+    WeightLoadReport r;
+    try {
+      r = load_weights(*model_, file, WeightMatch::kOtherHead);
+    } catch (const Error& e) {
+      node.fail(e.what());
+    }
+    std::string head;
+    for (const auto* keys : {&r.mismatched, &r.missing})
+      for (const auto& key : *keys) head += (head.empty() ? "" : ", ") + key;
+    log::info("fine-tuning from ", file, head.empty() ? " (every tensor loaded)" : "; new classifier head: " + head);
+  }
+
+  ClassificationData data_;
   c10::Device device_;
   double label_smoothing_ = 0;
-  bool per_image_ = false;
   int64_t eval_batch_size_ = 64;
+  std::optional<MixupCutmix> mixup_;
   std::shared_ptr<VSSM> model_;
 };
 

@@ -29,7 +29,7 @@ std::optional<RunExport> parse_run_export(const std::vector<std::string>& args, 
                             "give --out a name outside the checkpoint");
   const Checkpoint ckpt = read_checkpoint(run, name.str());
   RunExport e{out.str(), Config::parse(ckpt.info.config_yaml, run_dir.str() + "/" + name.str() + ".json"),
-              checkpoint_weights(ckpt, raw), ckpt.info.step, ""};
+              checkpoint_weights(ckpt, raw), ckpt.info.step, "", ckpt.info.classes};
   e.source = run_dir.str() + "/" + name.str() + ".safetensors (" + e.weights.prefix + "*)";
   return e;
 }

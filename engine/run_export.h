@@ -22,6 +22,7 @@ struct RunExport {
   CheckpointWeights weights;  // the EMA's unless --no-ema (or the run kept none)
   int64_t step = 0;
   std::string source;         // "<run>/<name>.safetensors (ema.*)", for load errors
+  std::vector<std::string> classes;  // a classifier's class names, when the run's data named them
 
   // "wrote OUT (EMA weights of step N, P parameters)"
   std::string summary(const torch::nn::Module& model) const;

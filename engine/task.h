@@ -31,6 +31,9 @@ class Task {
   // The validation metric (higher is better), the model in eval mode meanwhile.
   virtual double evaluate() = 0;
   virtual std::string metric_name() const = 0;
+  // The names of the classes a classifier's outputs stand for, when the data named them
+  // (image folders); kept in the run's checkpoints so exported weights carry them.
+  virtual std::vector<std::string> class_names() const { return {}; }
 };
 
 // Factories take the `task:` node, the whole config (model, data) and the device.

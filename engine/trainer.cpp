@@ -214,6 +214,7 @@ TrainResult train(const Config& config, const TrainerOptions& options) {
   info.metric = task->metric_name();
   info.optimizer = built.type;
   info.config_yaml = config.dump();
+  info.classes = task->class_names();
   if (options.resume) {
     Checkpoint ckpt = read_checkpoint(run_dir, "last");
     const std::string source = (run_dir / "last.safetensors").string();

@@ -31,11 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- Python: LibTorch from the torch wheel, plus test oracles -----------------------
+# --- Python: LibTorch from the torch wheel, plus test oracles and demo data ----------
+# (scikit-learn: its bundled handwritten digits are the classification demo's data set)
 # --system-site-packages: a torch already installed for this python is reused, not downloaded.
 # cmake: the current release (4.x, as on the GPU machine), for the test that builds the op
 # library with it (tools/check_cmake_build.sh); the build itself uses Debian's.
-PY_PKGS=("torch==$TORCH_VERSION" numpy safetensors scipy scikit-image motmetrics==1.4.0 trackeval==1.3.0 "cmake>=4")
+PY_PKGS=("torch==$TORCH_VERSION" numpy safetensors scipy scikit-image scikit-learn motmetrics==1.4.0 trackeval==1.3.0 "cmake>=4")
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating $VENV"
   python3 -m venv --system-site-packages "$VENV"
@@ -45,7 +46,7 @@ if ! "$PY" - "$TORCH_VERSION" <<'PYEOF' 2>/dev/null
 import sys, importlib
 import torch
 assert torch.__version__.split("+")[0] == sys.argv[1]
-for m in ("numpy", "safetensors", "scipy", "skimage", "motmetrics", "trackeval", "cmake"):
+for m in ("numpy", "safetensors", "scipy", "skimage", "sklearn", "motmetrics", "trackeval", "cmake"):
     importlib.import_module(m)
 PYEOF
 then

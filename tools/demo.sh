@@ -7,6 +7,7 @@
 #   3. vss-track    tracks the bundled dancer sequence with the Kalman filter and with the Mamba
 #                   motion predictor, HOTA / MOTA / IDF1 of each -> out/demo/track_*/ (+ .mp4)
 #   and vss-change on the bundled image pair           -> out/demo/change/
+#   and vss-classify on real handwritten digits (scikit-learn's bundled set, held-out quarter)
 #   bash tools/demo.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,8 @@ section "tracking: the same with the Mamba motion predictor (and a video of its 
 section "change detection: the bundled detector on a held-out generated pair" \
   "$A/vss-change" --a assets/change_demo/A --b assets/change_demo/B --gt assets/change_demo/label -o "$OUT/change" \
   --config configs/change/mambabcd_demo.yaml --weights weights/mambabcd_demo.safetensors
+# scikit-learn's digits as an ImageFolder (written once; the linear baseline is printed beside).
+[ -d "$OUT/digits/val" ] || "${VSS_VENV:-.venv}/bin/python" tools/make_digits.py "$OUT/digits"
+section "classification: the bundled VSSM on 450 held-out handwritten digits (top-1, top-5, per class)" \
+  "$A/vss-classify" eval --weights weights/digits_vssm.safetensors --data "$OUT/digits/val"
 printf '\nAll outputs are under %s/ (overlay, restored images, tracks + video, change masks).\n' "$OUT"

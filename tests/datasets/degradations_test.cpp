@@ -18,20 +18,6 @@
 namespace vss::test {
 namespace {
 
-std::string to_text(const at::Tensor& t) {
-  const at::Tensor flat = t.contiguous().view(-1).to(torch::kDouble);
-  std::ostringstream s;
-  s.precision(17);
-  for (int64_t i = 0; i < flat.numel(); ++i) s << flat[i].item<double>() << ' ';
-  return s.str();
-}
-
-at::Tensor from_text(const std::string& text, std::vector<int64_t> shape) {
-  std::istringstream s(text);
-  std::vector<double> v;
-  for (double x; s >> x;) v.push_back(x);
-  return torch::tensor(v, torch::kDouble).view(shape);
-}
 
 // A smooth image with some detail: what LR test images look like.
 at::Tensor smooth_image(int64_t h, int64_t w, int64_t c) {

@@ -208,6 +208,21 @@ std::string png_claiming_size(uint32_t width, uint32_t height) {
 
 nlohmann::json json_of(const std::string& out) { return nlohmann::json::parse(json_output(out)); }
 
+std::string to_text(const at::Tensor& t) {
+  const at::Tensor flat = t.contiguous().view(-1).to(torch::kDouble);
+  std::ostringstream s;
+  s.precision(17);
+  for (int64_t i = 0; i < flat.numel(); ++i) s << flat[i].item<double>() << ' ';
+  return s.str();
+}
+
+at::Tensor from_text(const std::string& text, std::vector<int64_t> shape) {
+  std::istringstream s(text);
+  std::vector<double> v;
+  for (double x; s >> x;) v.push_back(x);
+  return torch::tensor(v, torch::kDouble).view(shape);
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();

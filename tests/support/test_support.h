@@ -70,6 +70,11 @@ std::string error_of(const std::function<void()>& fn);
 // `needle`; anything else is a test failure.
 void expect_one_line_error(const std::function<void()>& fn, const std::string& needle);
 
+// A tensor as space-separated numbers (17 digits), for Python oracles' command lines, and
+// the numbers an oracle printed back as a float64 tensor of `shape`.
+std::string to_text(const at::Tensor& t);
+at::Tensor from_text(const std::string& text, std::vector<int64_t> shape);
+
 // max |a - b| over all elements, computed in float64 (shapes must match).
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
 // max |a - b| / max(1, |b|) elementwise, in float64.
