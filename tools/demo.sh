@@ -7,6 +7,7 @@
 #   3. vss-track    tracks the bundled dancer sequence with the Kalman filter and with the Mamba
 #                   motion predictor, HOTA / MOTA / IDF1 of each -> out/demo/track_*/ (+ .mp4)
 #   and vss-change on the bundled image pair           -> out/demo/change/
+#   and vss-change --semantic on the bundled SECOND-style pair -> out/demo/change_semantic/ (colour maps)
 #   bash tools/demo.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,7 @@ section "tracking: the same with the Mamba motion predictor (and a video of its 
 section "change detection: the bundled detector on a held-out generated pair" \
   "$A/vss-change" --a assets/change_demo/A --b assets/change_demo/B --gt assets/change_demo/label -o "$OUT/change" \
   --config configs/change/mambabcd_demo.yaml --weights weights/mambabcd_demo.safetensors
-printf '\nAll outputs are under %s/ (overlay, restored images, tracks + video, change masks).\n' "$OUT"
+section "semantic change detection: what changed into what, on a held-out generated pair" \
+  "$A/vss-change" --semantic --a assets/scd_demo/im1 --b assets/scd_demo/im2 --gt assets/scd_demo \
+  -o "$OUT/change_semantic" --config configs/change/mambascd_demo.yaml --weights weights/mambascd_demo.safetensors
+printf '\nAll outputs are under %s/ (overlay, restored images, tracks + video, change masks, land-cover maps).\n' "$OUT"
