@@ -168,6 +168,19 @@ void print_skipped(const std::vector<std::string>& skipped) {
 
 // ---- eval ------------------------------------------------------------------------------------
 
+// An eval's report: the table and the skipped names, or the JSON summary.
+template <class Table>
+void print_eval(const Table& scores, const std::vector<std::string>& skipped, bool json) {
+  if (json) {
+    nlohmann::json out{{"skipped", skipped}};
+    scores.to_json(out);
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    scores.print();
+    print_skipped(skipped);
+  }
+}
+
 // [H, W] maps read from two files must agree in size: an error naming both.
 void check_same_size(const std::string& path_a, const at::Tensor& a, const std::string& path_b, const at::Tensor& b) {
   auto text = [](const at::Tensor& t) { return std::to_string(t.size(0)) + "x" + std::to_string(t.size(1)); };
@@ -200,14 +213,7 @@ int run_semantic_eval(const std::string& gt_root, const std::string& res_root, b
     for (size_t i = 1; i < maps.size(); ++i) check_same_size(m.paths[0], *maps[0], m.paths[i], *maps[i]);
     scores.add(m.name, pair_confusion(truth, pred1, pred2, classes, m.paths[2]));
   }
-  if (json) {
-    nlohmann::json out{{"skipped", pairs.skipped}};
-    scores.to_json(out);
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    scores.print();
-    print_skipped(pairs.skipped);
-  }
+  print_eval(scores, pairs.skipped, json);
   return 0;
 }
 
@@ -234,14 +240,7 @@ int run_eval(const std::vector<std::string>& args) {
     check_same_size(m.paths[0], label, m.paths[1], pred);
     scores.add(m.name, vss::change::confusion_matrix(pred, label, m.paths[1]));
   }
-  if (json) {
-    nlohmann::json out{{"skipped", pairs.skipped}};
-    scores.to_json(out);
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    scores.print();
-    print_skipped(pairs.skipped);
-  }
+  print_eval(scores, pairs.skipped, json);
   return 0;
 }
 
