@@ -6,10 +6,6 @@
 
 #include <ATen/ATen.h>
 
-#include <fstream>
-#include <map>
-#include <set>
-
 namespace vss::cd {
 namespace {
 
@@ -38,20 +34,6 @@ std::string first_bad_value(const at::Tensor& mask, const at::Tensor& bad) {
   const int64_t row = where[0].item<int64_t>(), col = where[1].item<int64_t>();
   return std::to_string(mask[row][col].item<int64_t>()) + " at row " + std::to_string(row) + ", column " +
          std::to_string(col);
-}
-
-std::vector<std::string> read_list(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) throw_file_error(file.string(), "cannot open the split list");
-  std::vector<std::string> names;
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    const auto last = line.find_last_not_of(" \t\r");
-    names.push_back(line.substr(first, last - first + 1));
-  }
-  return names;
 }
 
 std::vector<FileRole> roles_in(const fs::path& dir, bool labels) {
@@ -83,19 +65,10 @@ ChangeSplit find_change_split(const fs::path& root, const std::string& split, bo
     throw_file_error(root.string(), "holds neither " + (levir / "A").string() + " (LEVIR-CD layout) nor " + list.string() +
                                         " (BIT_CD layout)");
   out.layout = "bit";
-  const FileMatching all = match_by_name(roles_in(root, labels));
-  std::map<std::string, const MatchedFiles*> complete;
-  for (const auto& m : all.matched) complete[m.name] = &m;
-  std::map<std::string, std::string> incomplete;
-  for (const auto& line : all.skipped) incomplete[line.substr(0, line.find(": only in "))] = line;
-  std::set<std::string> seen;
-  for (const auto& entry : read_list(list)) {
-    const std::string name = fs::path(entry).stem().string();
-    if (!seen.insert(name).second) continue;
-    if (const auto it = complete.find(name); it != complete.end()) out.pairs.push_back(*it->second);
-    else if (const auto jt = incomplete.find(name); jt != incomplete.end()) out.skipped.push_back(jt->second);
-    else out.skipped.push_back(name + ": listed in " + list.string() + " but in none of A, B" + (labels ? ", label" : ""));
-  }
+  FileMatching listed =
+      select_listed(match_by_name(roles_in(root, labels)), list.string(), std::string("A, B") + (labels ? ", label" : ""));
+  out.pairs = std::move(listed.matched);
+  out.skipped = std::move(listed.skipped);
   return out;
 }
 

@@ -23,7 +23,20 @@ struct ChangeAugmentOptions {
   bool swap = false;    // exchange the dates with probability 1/2 (binary change is symmetric)
 };
 
-// Draws, in this order, the crop box, the flip / rotation and the swap from `rng`; pads last.
+// One draw of the joint augmentation for an H x W pair: the crop box, the flip / rotation and
+// the swap, in this order, from `rng` (what is off is not drawn).
+struct JointAugment {
+  CropBox box;  // empty when there is no crop
+  FlipRotate flip_rotate;
+  bool swap = false;
+  int64_t pad_to = 0;  // the crop size: padded last, at the bottom / right
+};
+JointAugment draw_joint_augment(int64_t H, int64_t W, const ChangeAugmentOptions& options, AugmentRng& rng);
+// Crops, flips / rotates and pads one aligned [..., H, W] tensor with `pad_value` (images 0,
+// labels 255); the swap is the caller's, who knows which tensors belong to which date.
+at::Tensor apply_joint(const at::Tensor& t, const JointAugment& a, double pad_value);
+
+// draw_joint_augment then apply_joint to both dates and the label.
 ChangePair augment_change_pair(const ChangePair& pair, const ChangeAugmentOptions& options, AugmentRng& rng);
 
 }  // namespace vss::cd

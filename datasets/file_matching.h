@@ -28,4 +28,14 @@ struct FileMatching {
 // of one role with the same stem (x.png and x.jpg) are a vss::Error naming both.
 FileMatching match_by_name(const std::vector<FileRole>& roles);
 
+// The names of a split list (BIT_CD's list/<split>.txt, ChangeMamba's train_list.txt): one a
+// line, with or without extension, blank lines and surrounding spaces ignored. A missing
+// file is a vss::Error naming it.
+std::vector<std::string> read_name_list(const std::string& list_file);
+
+// The names of `list_file` out of `all` (match_by_name of the roles), in the list's order,
+// each once: a listed name that is incomplete keeps its skipped line, one found in no role
+// gets "<name>: listed in <list_file> but in none of <roles>".
+FileMatching select_listed(const FileMatching& all, const std::string& list_file, const std::string& roles);
+
 }  // namespace vss

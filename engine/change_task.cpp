@@ -31,17 +31,6 @@ struct PairSet {
   std::string name(int64_t i) const { return generator ? "generated pair " + std::to_string(i) : names[i]; }
 };
 
-cd::ChangeAugmentOptions read_augment(const Config& data) {
-  cd::ChangeAugmentOptions o;
-  o.crop = data.get_or<int64_t>("crop", 0);
-  if (o.crop < 0) data["crop"].fail("must be >= 0 (0: whole images)");
-  o.hflip = data.get_or<bool>("hflip", false);
-  o.vflip = data.get_or<bool>("vflip", false);
-  o.rotate = data.get_or<bool>("rotate", false);
-  o.swap = data.get_or<bool>("swap", false);
-  return o;
-}
-
 cd::SyntheticChangeOptions read_generator(const Config& data, const Config& split) {
   cd::SyntheticChangeOptions o;
   o.height = o.width = data.get_or<int64_t>("image_size", o.height);
@@ -117,13 +106,7 @@ class ChangeTask : public Task {
  public:
   ChangeTask(const Config& node, const Config& root, c10::Device device)
       : model_(change::make_mamba_bcd(root["model"])), device_(device) {
-    node.check_keys({"type", "eval_batch_size", "eval_tile", "eval_stride"});
-    eval_batch_size_ = node.get_or<int64_t>("eval_batch_size", 4);
-    if (eval_batch_size_ < 1) node["eval_batch_size"].fail("must be >= 1");
-    inference_.tile = node.get_or<int64_t>("eval_tile", 0);
-    inference_.stride = node.get_or<int64_t>("eval_stride", 0);
-    if (inference_.tile < 0) node["eval_tile"].fail("must be >= 0 (0: whole images)");
-    if (inference_.stride < 0) node["eval_stride"].fail("must be >= 0 (0: the tile size)");
+    eval_ = read_change_eval(node);
 
     const Config data = root["data"];
     const auto type = data.get<std::string>("type");
@@ -139,14 +122,11 @@ class ChangeTask : public Task {
     } else {
       data["type"].fail("unknown change data '" + type + "' (known: change_folder, synthetic_change)");
     }
-    augment_ = read_augment(data);
+    augment_ = read_change_augment(data);
     if (augment_.crop == 0 && !train_.generator) {
-      // Without a crop every training pair must have one size, or batches cannot be stacked.
-      const auto& first = train_.stored.front().a;
-      for (size_t i = 1; i < train_.stored.size(); ++i)
-        if (train_.stored[i].a.sizes() != first.sizes())
-          data.fail("the training images differ in size (" + train_.names[0] + " vs " + train_.names[i] +
-                    ") and there is no crop: set data.crop");
+      std::vector<std::vector<int64_t>> sizes;
+      for (const auto& p : train_.stored) sizes.push_back(p.a.sizes().vec());
+      require_one_size_without_crop(data, sizes, train_.names);
     }
     model_->to(device_);
   }
@@ -177,23 +157,13 @@ class ChangeTask : public Task {
     const bool was_training = model_->is_training();
     model_->eval();
     change::ConfusionMatrix cm;
-    const int64_t n = val_.size();
-    for (int64_t start = 0; start < n;) {
-      // A batch of consecutive pairs of one size.
-      int64_t end = start + 1;
-      while (end < n && end - start < eval_batch_size_ &&
-             val_.stored[end].a.sizes() == val_.stored[start].a.sizes())
-        ++end;
-      std::vector<at::Tensor> pre, post;
-      for (int64_t i = start; i < end; ++i) {
-        pre.push_back(val_.stored[i].a);
-        post.push_back(val_.stored[i].b);
-      }
-      const at::Tensor mask = change::change_mask(
-          change::change_logits(*model_, torch::stack(pre).to(device_), torch::stack(post).to(device_), inference_)).cpu();
-      for (int64_t i = start; i < end; ++i) cm += change::confusion_matrix(mask[i - start], val_.stored[i].label, val_.name(i));
-      start = end;
-    }
+    for_each_eval_batch<cd::ChangePair>(
+        val_.stored, eval_.batch_size, [&](int64_t start, int64_t end, const at::Tensor& pre, const at::Tensor& post) {
+          const at::Tensor mask =
+              change::change_mask(change::change_logits(*model_, pre.to(device_), post.to(device_), eval_.inference)).cpu();
+          for (int64_t i = start; i < end; ++i)
+            cm += change::confusion_matrix(mask[i - start], val_.stored[i].label, val_.name(i));
+        });
     model_->train(was_training);
     return change::change_metrics(cm).f1;
   }
@@ -203,13 +173,43 @@ class ChangeTask : public Task {
  private:
   change::MambaBCD model_;
   c10::Device device_;
-  int64_t eval_batch_size_ = 4;
-  change::ChangeInferenceOptions inference_;
+  ChangeEvalOptions eval_;
   cd::ChangeAugmentOptions augment_;
   PairSet train_, val_;
 };
 
 }  // namespace
+
+cd::ChangeAugmentOptions read_change_augment(const Config& data) {
+  cd::ChangeAugmentOptions o;
+  o.crop = data.get_or<int64_t>("crop", 0);
+  if (o.crop < 0) data["crop"].fail("must be >= 0 (0: whole images)");
+  o.hflip = data.get_or<bool>("hflip", false);
+  o.vflip = data.get_or<bool>("vflip", false);
+  o.rotate = data.get_or<bool>("rotate", false);
+  o.swap = data.get_or<bool>("swap", false);
+  return o;
+}
+
+ChangeEvalOptions read_change_eval(const Config& node) {
+  node.check_keys({"type", "eval_batch_size", "eval_tile", "eval_stride"});
+  ChangeEvalOptions o;
+  o.batch_size = node.get_or<int64_t>("eval_batch_size", o.batch_size);
+  if (o.batch_size < 1) node["eval_batch_size"].fail("must be >= 1");
+  o.inference.tile = node.get_or<int64_t>("eval_tile", 0);
+  o.inference.stride = node.get_or<int64_t>("eval_stride", 0);
+  if (o.inference.tile < 0) node["eval_tile"].fail("must be >= 0 (0: whole images)");
+  if (o.inference.stride < 0) node["eval_stride"].fail("must be >= 0 (0: the tile size)");
+  return o;
+}
+
+void require_one_size_without_crop(const Config& data, const std::vector<std::vector<int64_t>>& sizes,
+                                   const std::vector<std::string>& names) {
+  for (size_t i = 1; i < sizes.size(); ++i)
+    if (sizes[i] != sizes[0])
+      data.fail("the training images differ in size (" + names[0] + " vs " + names[i] +
+                ") and there is no crop: set data.crop");
+}
 
 std::shared_ptr<Task> make_change_task(const Config& node, const Config& root, c10::Device device) {
   return std::make_shared<ChangeTask>(node, root, device);

@@ -14,9 +14,52 @@
 // change_folder reads the LEVIR-CD / WHU-CD or BIT_CD layout (datasets/change_folder.h) into
 // memory once (about 7 MB per 1024² pair); pairs missing a partner file are skipped with a
 // warning. synthetic_change makes training pairs on the fly from (seed, index).
+#include "datasets/change_pair.h"
 #include "engine/task.h"
+#include "heads/change/change_inference.h"
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <string>
+#include <vector>
 
 namespace vss {
+
+// What the binary and the semantic change tasks share:
+// the joint augmentation keys of the `data:` node (crop, hflip, vflip, rotate, swap);
+cd::ChangeAugmentOptions read_change_augment(const Config& data);
+
+// the `task:` node's type, eval_batch_size, eval_tile and eval_stride;
+struct ChangeEvalOptions {
+  int64_t batch_size = 4;
+  change::ChangeInferenceOptions inference;
+};
+ChangeEvalOptions read_change_eval(const Config& task);
+
+// without a crop every training pair must have one size, or batches cannot be stacked: an
+// error on `data` naming the first two files that differ (sizes[i] is pair i's);
+void require_one_size_without_crop(const Config& data, const std::vector<std::vector<int64_t>>& sizes,
+                                   const std::vector<std::string>& names);
+
+// validation in batches of consecutive pairs of one size (a pair has dates .a and .b):
+// f(begin, end, pre [n, 3, H, W], post) for each batch [begin, end).
+template <class Pair>
+void for_each_eval_batch(const std::vector<Pair>& pairs, int64_t batch_size,
+                         const std::function<void(int64_t, int64_t, const at::Tensor&, const at::Tensor&)>& f) {
+  const auto n = static_cast<int64_t>(pairs.size());
+  for (int64_t start = 0; start < n;) {
+    int64_t end = start + 1;
+    while (end < n && end - start < batch_size && pairs[end].a.sizes() == pairs[start].a.sizes()) ++end;
+    std::vector<at::Tensor> pre, post;
+    for (int64_t i = start; i < end; ++i) {
+      pre.push_back(pairs[i].a);
+      post.push_back(pairs[i].b);
+    }
+    f(start, end, at::stack(pre), at::stack(post));
+    start = end;
+  }
+}
 
 std::shared_ptr<Task> make_change_task(const Config& node, const Config& root, c10::Device device);
 

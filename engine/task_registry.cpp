@@ -3,6 +3,7 @@
 #include "engine/motion_task.h"
 #include "engine/restoration_task.h"
 #include "engine/segmentation_task.h"
+#include "engine/semantic_change_task.h"
 #include "engine/task.h"
 
 namespace vss {
@@ -15,6 +16,7 @@ Registry<Task, const Config&, c10::Device>& task_registry() {
     r.add("motion", make_motion_task);
     r.add("restoration", make_restoration_task);
     r.add("segmentation", make_segmentation_task);
+    r.add("semantic_change", make_semantic_change_task);
     return r;
   }();
   return registry;

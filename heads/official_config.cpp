@@ -25,6 +25,7 @@ const std::vector<OfficialModel>& official_models() {
       {"mair", kRestorerIgnored,
        {{"ssm_ratio", "1.5"}, {"upscale", "2"}, {"upsampler", "pixelshuffledirect"}}},
       {"mambabcd", {"pretrained", "num_classes", "ssm_rank_ratio"}, {}},
+      {"mambascd", {"pretrained", "num_classes", "ssm_rank_ratio", "output_cd", "output_clf"}, {}},
   };
   return models;
 }
@@ -46,12 +47,19 @@ void normalise_denoising(Config& node) {
 Config official_model_config(const std::string& kind, const Config& kwargs, int64_t decoder_channels) {
   const auto& models = official_models();
   const auto model = std::find_if(models.begin(), models.end(), [&](const OfficialModel& m) { return m.kind == kind; });
-  if (model == models.end()) throw Error("unknown official model kind '" + kind + "' (known: mambair, mair, mambabcd)");
+  if (model == models.end())
+    throw Error("unknown official model kind '" + kind + "' (known: mambair, mair, mambabcd, mambascd)");
   if (!kwargs.is_map()) kwargs.fail("expected the official constructor's keyword arguments (a map)");
 
   Config node = Config::parse("{}", "<" + kind + " official config>");
-  const bool change = kind == "mambabcd";
-  node.apply_override(change ? "type=mamba_bcd" : "type=" + kind);
+  const bool semantic = kind == "mambascd", change = semantic || kind == "mambabcd";
+  node.apply_override(change ? (semantic ? "type=mamba_scd" : "type=mamba_bcd") : "type=" + kind);
+  if (semantic) {
+    // STMambaSCD's heads: the change head is binary in our model; output_clf is the class count.
+    if (kwargs.has("output_cd") && kwargs.get<int64_t>("output_cd") != 2)
+      kwargs["output_cd"].fail("the change head must have 2 outputs (unchanged, changed)");
+    if (kwargs.has("output_clf")) node.set("semantic_classes", kwargs["output_clf"]);
+  }
   if (change) {
     node.apply_override("encoder.type=vssm_backbone");
     node.apply_override("decoder.channels=" + std::to_string(decoder_channels));

@@ -7,6 +7,7 @@
 #   3. vss-track    tracks the bundled dancer sequence with the Kalman filter and with the Mamba
 #                   motion predictor, HOTA / MOTA / IDF1 of each -> out/demo/track_*/ (+ .mp4)
 #   and vss-change on the bundled image pair           -> out/demo/change/
+#   and vss-change --semantic on the bundled SECOND-style pair -> out/demo/change_semantic/ (colour maps)
 #   and vss-classify on real handwritten digits (scikit-learn's bundled set, held-out quarter)
 #   bash tools/demo.sh [BUILD_DIR]
 set -euo pipefail
@@ -34,8 +35,11 @@ section "tracking: the same with the Mamba motion predictor (and a video of its 
 section "change detection: the bundled detector on a held-out generated pair" \
   "$A/vss-change" --a assets/change_demo/A --b assets/change_demo/B --gt assets/change_demo/label -o "$OUT/change" \
   --config configs/change/mambabcd_demo.yaml --weights weights/mambabcd_demo.safetensors
+section "semantic change detection: what changed into what, on a held-out generated pair" \
+  "$A/vss-change" --semantic --a assets/scd_demo/im1 --b assets/scd_demo/im2 --gt assets/scd_demo \
+  -o "$OUT/change_semantic" --config configs/change/mambascd_demo.yaml --weights weights/mambascd_demo.safetensors
 # scikit-learn's digits as an ImageFolder (written once; the linear baseline is printed beside).
 [ -d "$OUT/digits/val" ] || "${VSS_VENV:-.venv}/bin/python" tools/make_digits.py "$OUT/digits"
 section "classification: the bundled VSSM on 450 held-out handwritten digits (top-1, top-5, per class)" \
   "$A/vss-classify" eval --weights weights/digits_vssm.safetensors --data "$OUT/digits/val"
-printf '\nAll outputs are under %s/ (overlay, restored images, tracks + video, change masks).\n' "$OUT"
+printf '\nAll outputs are under %s/ (overlay, restored images, tracks + video, change masks, land-cover maps).\n' "$OUT"

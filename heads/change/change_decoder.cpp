@@ -1,69 +1,11 @@
 #include "heads/change/change_decoder.h"
 
-#include "backbones/layers.h"
-#include "backbones/vss_block.h"
 #include "core/error.h"
+#include "heads/change/decoder_blocks.h"
 
 #include <torch/torch.h>
 
 namespace vss::change {
-
-// nn.Sequential(Conv2d 1×1, Permute, VSSBlock, Permute): keys 0 and 2. Channel-last maps.
-class STBlockImpl : public torch::nn::Module {
- public:
-  STBlockImpl(int64_t in_channels, int64_t channels, double drop_path, const VSSMOptions& o) {
-    conv_ = register_module("0", Conv(in_channels, channels, 1, 1, 0, 1, true));
-    block_ = register_module("2", VSSBlock(channels, drop_path, o));
-  }
-  at::Tensor forward(const at::Tensor& x) { return block_->forward(conv_->forward_channel_last(x)); }
-
- private:
-  Conv conv_{nullptr};
-  VSSBlock block_{nullptr};
-};
-
-// nn.Sequential(Conv2d 1×1 with bias, BatchNorm2d, ReLU): keys 0 and 1.
-class FuseLayerImpl : public torch::nn::Module {
- public:
-  FuseLayerImpl(int64_t in_channels, int64_t channels) {
-    conv_ = register_module("0", Conv(in_channels, channels, 1, 1, 0, 1, true));
-    bn_ = register_module("1", ChannelNorm("bn", channels));
-  }
-  at::Tensor forward(const at::Tensor& x) { return at::relu(bn_->forward(conv_->forward_channel_last(x))); }
-
- private:
-  Conv conv_{nullptr};
-  ChannelNorm bn_{nullptr};
-};
-
-// torchvision-style basic block without downsampling: conv1, bn1, conv2, bn2 (convs 3×3, no bias).
-class ResBlockImpl : public torch::nn::Module {
- public:
-  explicit ResBlockImpl(int64_t channels) {
-    conv1_ = register_module("conv1", Conv(channels, channels, 3, 1, 1, 1, false));
-    bn1_ = register_module("bn1", ChannelNorm("bn", channels));
-    conv2_ = register_module("conv2", Conv(channels, channels, 3, 1, 1, 1, false));
-    bn2_ = register_module("bn2", ChannelNorm("bn", channels));
-  }
-  at::Tensor forward(const at::Tensor& x) {
-    const auto h = at::relu(bn1_->forward(conv1_->forward_channel_last(x)));
-    return at::relu(bn2_->forward(conv2_->forward_channel_last(h)) + x);
-  }
-
- private:
-  Conv conv1_{nullptr}, conv2_{nullptr};
-  ChannelNorm bn1_{nullptr}, bn2_{nullptr};
-};
-
-namespace {
-
-// Bilinear (align_corners false, as F.interpolate's default) resize of a channel-last map.
-at::Tensor resize_like(const at::Tensor& x, const at::Tensor& like) {
-  const auto nchw = at::upsample_bilinear2d(x.permute({0, 3, 1, 2}), {like.size(1), like.size(2)}, false);
-  return nchw.permute({0, 2, 3, 1});
-}
-
-}  // namespace
 
 ChangeDecoderImpl::ChangeDecoderImpl(const std::vector<int64_t>& encoder_dims, const VSSMOptions& o, int64_t channels,
                                      double drop_path) {
@@ -83,7 +25,7 @@ ChangeDecoderImpl::ChangeDecoderImpl(const std::vector<int64_t>& encoder_dims, c
   }
   for (int64_t s = scales; s >= 1; --s)
     fuse_layers_[s - 1] =
-        register_module("fuse_layer_" + std::to_string(s), std::make_shared<FuseLayerImpl>(5 * channels, channels));
+        register_module("fuse_layer_" + std::to_string(s), std::make_shared<ConvBnReluImpl>(5 * channels, channels));
   for (int64_t s = scales - 1; s >= 1; --s)
     smooth_layers_[s - 1] =
         register_module("smooth_layer_" + std::to_string(s), std::make_shared<ResBlockImpl>(channels));

@@ -23,7 +23,7 @@
 namespace vss::change {
 
 class STBlockImpl;
-class FuseLayerImpl;
+class ConvBnReluImpl;
 class ResBlockImpl;
 
 class ChangeDecoderImpl : public torch::nn::Module {
@@ -37,7 +37,7 @@ class ChangeDecoderImpl : public torch::nn::Module {
 
  private:
   std::vector<std::array<std::shared_ptr<STBlockImpl>, 3>> st_blocks_;  // [scale][branch]
-  std::vector<std::shared_ptr<FuseLayerImpl>> fuse_layers_;
+  std::vector<std::shared_ptr<ConvBnReluImpl>> fuse_layers_;
   std::vector<std::shared_ptr<ResBlockImpl>> smooth_layers_;  // scales 1..S-1
 };
 TORCH_MODULE(ChangeDecoder);

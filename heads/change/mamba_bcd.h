@@ -12,6 +12,7 @@
 //     decoder: {channels: 128, drop_path: 0.1}                              # the defaults
 #include "backbones/layers.h"
 #include "backbones/vssm.h"
+#include "heads/change/bitemporal_encoder.h"
 #include "heads/change/change_decoder.h"
 
 #include <memory>
@@ -34,10 +35,6 @@ TORCH_MODULE(MambaBCD);
 
 // The `model:` node above; errors name the YAML key.
 MambaBCD make_mamba_bcd(const Config& node);
-
-// MambaCD's input: RGB [..., 3, H, W] in 0..255 (uint8 or float) -> float32 normalised with
-// the ImageNet mean (123.675, 116.28, 103.53) and std (58.395, 57.12, 57.375).
-at::Tensor normalize_input(const at::Tensor& rgb);
 
 // MambaBCD's training loss: cross-entropy + 0.75 · Lovász-softmax of the softmax, both
 // ignoring label 255. logits [B, 2, H, W], labels [B, H, W] int64.

@@ -60,9 +60,27 @@ TEST(OfficialConfig, STMambaBCDKeywordsBecomeTheEncoderAndV3nozIsV05noz) {
   EXPECT_EQ(official_model_config("mambabcd", Config::parse("{}")).get<int64_t>("decoder.channels"), 128);
 }
 
+TEST(OfficialConfig, STMambaSCDKeywordsAsSTMambaBCDsPlusTheClassCount) {
+  const Config node = official_model_config(
+      "mambascd",
+      Config::parse(R"({"output_cd": 2, "output_clf": 5, "pretrained": null, "num_classes": 1000, "depths": [1, 1, 1, 1],
+                        "dims": 16, "forward_type": "v3noz"})"),
+      32);
+  EXPECT_EQ(node.get<std::string>("type"), "mamba_scd");
+  EXPECT_EQ(node.get<int64_t>("semantic_classes"), 5);
+  EXPECT_EQ(node.get<int64_t>("decoder.channels"), 32);
+  EXPECT_FALSE(node.has("encoder.output_cd"));
+  EXPECT_FALSE(node.has("encoder.output_clf"));
+  EXPECT_EQ(vssm_options_from_config(node["encoder"]).ssm.forward_type, "v05_noz");
+  // Our change head is binary: another output_cd is named, in the official config.
+  const std::string error =
+      error_of([] { official_model_config("mambascd", Config::parse("output_cd: 3\n", "scd.yml")); });
+  EXPECT_NE(error.find("scd.yml:1: output_cd: the change head must have 2 outputs"), std::string::npos) << error;
+}
+
 TEST(OfficialConfig, WhatOursDoesNotSupportIsNamed) {
-  EXPECT_NE(error_of([] { official_model_config("mambascd", Config::parse("{}")); })
-                .find("unknown official model kind 'mambascd'"),
+  EXPECT_NE(error_of([] { official_model_config("mambabda", Config::parse("{}")); })
+                .find("unknown official model kind 'mambabda'"),
             std::string::npos);
   // Errors point into the official config, on one line.
   const std::string unsupported = error_of([] {

@@ -1,0 +1,183 @@
+#include "engine/semantic_change_task.h"
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/seed.h"
+#include "datasets/second_folder.h"
+#include "datasets/synthetic_semantic_change.h"
+#include "engine/change_task.h"
+#include "heads/change/change_inference.h"
+#include "heads/change/mamba_scd.h"
+#include "heads/change/semantic_change_metrics.h"
+
+#include <torch/torch.h>
+
+#include <optional>
+
+namespace vss {
+namespace {
+
+// The pairs of one split: read from a folder (or generated) once and kept, or generated on the
+// fly from (seed, index) for training on synthetic data.
+struct SemanticPairSet {
+  std::vector<cd::SemanticChangePair> stored;
+  std::vector<std::string> names;
+  std::optional<cd::SyntheticSemanticChangeOptions> generator;
+  int64_t generated = 0;
+
+  int64_t size() const { return generator ? generated : static_cast<int64_t>(stored.size()); }
+  cd::SemanticChangePair at(int64_t i) const {
+    return generator ? cd::make_synthetic_semantic_change(*generator, i) : stored[i];
+  }
+};
+
+SemanticPairSet generated_semantic_split(const Config& data, const std::string& split, bool keep) {
+  cd::SyntheticSemanticChangeOptions o;
+  o.height = o.width = data.get_or<int64_t>("image_size", o.height);
+  if (o.height < 8) data["image_size"].fail("must be >= 8");
+  o.regions = data.get_or<double>("regions", o.regions);
+  o.illumination = data.get_or<double>("illumination", o.illumination);
+  o.noise = data.get_or<double>("noise", o.noise);
+  for (const char* key : {"regions", "illumination", "noise"})
+    if (data.get_or<double>(key, 0) < 0) data[key].fail("must be >= 0 (0: off)");
+  const Config node = data[split];
+  node.check_keys({"num", "seed"});
+  o.seed = static_cast<uint64_t>(node.get<int64_t>("seed"));
+  const int64_t num = node.get<int64_t>("num");
+  if (num < 1) node["num"].fail("must be >= 1 (the " + split + " split is empty)");
+  SemanticPairSet set;
+  if (!keep) {
+    set.generator = o;
+    set.generated = num;
+    return set;
+  }
+  for (int64_t i = 0; i < num; ++i) {
+    set.stored.push_back(cd::make_synthetic_semantic_change(o, i));
+    set.names.push_back("generated pair " + std::to_string(i));
+  }
+  return set;
+}
+
+SemanticPairSet semantic_folder_split(const Config& data, const std::string& split_key, int64_t classes) {
+  const std::filesystem::path root = data.get<std::string>("root");
+  const std::string split = data.get<std::string>(split_key);
+  const std::string list = data.get_or<std::string>(split_key + "_list", "");
+  cd::SemanticChangeSplit found;
+  try {
+    found = cd::find_semantic_change_split(root / split, list);
+  } catch (const Error& e) {
+    data[split_key].fail(e.what());
+  }
+  for (const auto& line : found.skipped) log::warn((root / split).string(), ": skipped ", line);
+  if (found.pairs.empty()) data[split_key].fail("no complete pair in " + (root / split).string());
+  SemanticPairSet set;
+  int64_t disagreeing_pairs = 0, disagreeing_pixels = 0;
+  Progress bar(static_cast<int64_t>(found.pairs.size()), "load " + split, {.unit = "pair"});
+  for (const auto& files : found.pairs) {
+    set.stored.push_back(cd::read_semantic_change_pair(files, classes));
+    if (const int64_t n = cd::count_change_label_disagreements(set.stored.back()); n > 0)
+      ++disagreeing_pairs, disagreeing_pixels += n;
+    set.names.push_back(files.paths[2]);
+    bar.advance();
+  }
+  bar.finish();
+  if (disagreeing_pairs > 0)
+    log::warn((root / split).string(), ": in ", disagreeing_pairs, " pair(s) the change map disagrees with the land-cover ",
+              "maps on ", disagreeing_pixels, " pixel(s) (used as they are)");
+  return set;
+}
+
+class SemanticChangeTask : public Task {
+ public:
+  SemanticChangeTask(const Config& node, const Config& root, c10::Device device)
+      : model_(change::make_mamba_scd(root["model"])), device_(device) {
+    eval_ = read_change_eval(node);
+
+    const Config data = root["data"];
+    const auto type = data.get<std::string>("type");
+    const std::vector<std::string> augment_keys{"crop", "hflip", "vflip", "rotate", "swap"};
+    auto keys = [&](std::vector<std::string> own) {
+      own.insert(own.end(), augment_keys.begin(), augment_keys.end());
+      return own;
+    };
+    if (type == "synthetic_semantic_change") {
+      if (model_->semantic_classes() != cd::kSecondClasses)
+        root["model"]["semantic_classes"].fail("generated pairs have SECOND's 7 classes");
+      data.check_keys(keys({"type", "image_size", "regions", "illumination", "noise", "train", "val"}));
+      train_ = generated_semantic_split(data, "train", /*keep=*/false);
+      val_ = generated_semantic_split(data, "val", /*keep=*/true);
+    } else if (type == "second_folder") {
+      data.check_keys(keys({"type", "root", "train", "val", "train_list", "val_list"}));
+      train_ = semantic_folder_split(data, "train", model_->semantic_classes());
+      val_ = semantic_folder_split(data, "val", model_->semantic_classes());
+    } else {
+      data["type"].fail("unknown semantic change data '" + type + "' (known: second_folder, synthetic_semantic_change)");
+    }
+    augment_ = read_change_augment(data);
+    if (augment_.crop == 0 && !train_.generator) {
+      std::vector<std::vector<int64_t>> sizes;
+      for (const auto& p : train_.stored) sizes.push_back(p.a.sizes().vec());
+      require_one_size_without_crop(data, sizes, train_.names);
+    }
+    model_->to(device_);
+  }
+
+  torch::nn::Module& model() override { return *model_; }
+  int64_t train_size() const override { return train_.size(); }
+
+  Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
+    std::vector<at::Tensor> dates, labels;
+    for (size_t k = 0; k < indices.size(); ++k) {
+      AugmentRng rng(mix_seed(seed, k));
+      const cd::SemanticChangePair p = cd::augment_semantic_change_pair(train_.at(indices[k]), augment_, rng);
+      dates.push_back(torch::stack({p.a, p.b}));
+      labels.push_back(torch::stack({p.change, p.label1, p.label2}));
+    }
+    // uint8 dates [B, 2, 3, h, w]; labels [B, 3, h, w]: change, label1, label2.
+    return {torch::stack(dates), torch::stack(labels).to(torch::kLong)};
+  }
+
+  at::Tensor loss(const Batch& batch) override {
+    const change::SemanticChangeLogits logits = model_->forward(change::normalize_input(batch.inputs.select(1, 0)),
+                                                                change::normalize_input(batch.inputs.select(1, 1)));
+    return change::mamba_scd_loss(logits, batch.targets.select(1, 0), batch.targets.select(1, 1),
+                                  batch.targets.select(1, 2));
+  }
+
+  double evaluate() override {
+    torch::NoGradGuard no_grad;
+    const bool was_training = model_->is_training();
+    model_->eval();
+    change::SemanticConfusion confusion(model_->semantic_classes());
+    for_each_eval_batch<cd::SemanticChangePair>(
+        val_.stored, eval_.batch_size, [&](int64_t start, int64_t end, const at::Tensor& pre, const at::Tensor& post) {
+          const auto maps = change::semantic_change_maps(
+              change::semantic_change_logits(*model_, pre.to(device_), post.to(device_), eval_.inference));
+          for (int64_t i = start; i < end; ++i) {
+            confusion.add_map(maps.label1[i - start].cpu(), val_.stored[i].label1, val_.names[i]);
+            confusion.add_map(maps.label2[i - start].cpu(), val_.stored[i].label2, val_.names[i]);
+          }
+        });
+    model_->train(was_training);
+    return change::semantic_change_metrics(confusion).sek;
+  }
+
+  std::string metric_name() const override { return "val_sek"; }
+
+ private:
+  change::MambaSCD model_;
+  c10::Device device_;
+  ChangeEvalOptions eval_;
+  cd::ChangeAugmentOptions augment_;
+  SemanticPairSet train_, val_;
+};
+
+}  // namespace
+
+std::shared_ptr<Task> make_semantic_change_task(const Config& node, const Config& root, c10::Device device) {
+  return std::make_shared<SemanticChangeTask>(node, root, device);
+}
+
+}  // namespace vss
