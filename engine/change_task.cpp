@@ -18,18 +18,10 @@
 namespace vss {
 namespace {
 
-// The pairs of one split: read from a folder (or generated) once and kept, or generated on the
-// fly from (seed, index) for training on synthetic data.
-struct PairSet {
-  std::vector<cd::ChangePair> stored;
-  std::vector<std::string> names;
-  std::optional<cd::SyntheticChangeOptions> generator;
-  int64_t generated = 0;
-
-  int64_t size() const { return generator ? generated : static_cast<int64_t>(stored.size()); }
-  cd::ChangePair at(int64_t i) const { return generator ? cd::make_synthetic_change(*generator, i) : stored[i]; }
-  std::string name(int64_t i) const { return generator ? "generated pair " + std::to_string(i) : names[i]; }
-};
+cd::ChangePair generate_change_pair(const cd::SyntheticChangeOptions& o, int64_t i) {
+  return cd::make_synthetic_change(o, i);
+}
+using PairSet = PairSplit<cd::ChangePair, cd::SyntheticChangeOptions, generate_change_pair>;
 
 cd::SyntheticChangeOptions read_generator(const Config& data, const Config& split) {
   cd::SyntheticChangeOptions o;
@@ -59,20 +51,10 @@ cd::SyntheticChangeOptions read_generator(const Config& data, const Config& spli
 
 PairSet generated_split(const Config& data, const std::string& split, bool keep) {
   const Config node = data[split];
-  PairSet set;
   const cd::SyntheticChangeOptions o = read_generator(data, node);
   const int64_t num = node.get<int64_t>("num");
   if (num < 1) node["num"].fail("must be >= 1 (the " + split + " split is empty)");
-  if (!keep) {
-    set.generator = o;
-    set.generated = num;
-    return set;
-  }
-  for (int64_t i = 0; i < num; ++i) {
-    set.stored.push_back(cd::make_synthetic_change(o, i));
-    set.names.push_back("generated pair " + std::to_string(i));
-  }
-  return set;
+  return generated_pairs<PairSet>(o, num, keep);
 }
 
 PairSet folder_split(const Config& data, const std::string& split_key) {
@@ -123,11 +105,7 @@ class ChangeTask : public Task {
       data["type"].fail("unknown change data '" + type + "' (known: change_folder, synthetic_change)");
     }
     augment_ = read_change_augment(data);
-    if (augment_.crop == 0 && !train_.generator) {
-      std::vector<std::vector<int64_t>> sizes;
-      for (const auto& p : train_.stored) sizes.push_back(p.a.sizes().vec());
-      require_one_size_without_crop(data, sizes, train_.names);
-    }
+    require_one_size_without_crop(data, augment_, train_);
     model_->to(device_);
   }
 

@@ -21,6 +21,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,10 +38,46 @@ struct ChangeEvalOptions {
 };
 ChangeEvalOptions read_change_eval(const Config& task);
 
-// without a crop every training pair must have one size, or batches cannot be stacked: an
-// error on `data` naming the first two files that differ (sizes[i] is pair i's);
+// the pairs of one split: read from a folder (or generated) once and kept, or generated on the
+// fly from (seed, index) by `make` for training on synthetic data;
+template <class Pair, class Generator, Pair (*make)(const Generator&, int64_t)>
+struct PairSplit {
+  std::vector<Pair> stored;
+  std::vector<std::string> names;
+  std::optional<Generator> generator;
+  int64_t generated = 0;
+
+  int64_t size() const { return generator ? generated : static_cast<int64_t>(stored.size()); }
+  Pair at(int64_t i) const { return generator ? make(*generator, i) : stored[i]; }
+  std::string name(int64_t i) const { return generator ? "generated pair " + std::to_string(i) : names[i]; }
+};
+
+// a generated split of `num` pairs: kept (validation) or generated on the fly (training);
+template <class Split, class Generator>
+Split generated_pairs(const Generator& o, int64_t num, bool keep) {
+  Split on_the_fly;
+  on_the_fly.generator = o;
+  on_the_fly.generated = num;
+  if (!keep) return on_the_fly;
+  Split kept;
+  for (int64_t i = 0; i < num; ++i) {
+    kept.stored.push_back(on_the_fly.at(i));
+    kept.names.push_back(on_the_fly.name(i));
+  }
+  return kept;
+}
+
+// without a crop every stored training pair must have one size, or batches cannot be stacked:
+// an error on `data` naming the first two files that differ;
 void require_one_size_without_crop(const Config& data, const std::vector<std::vector<int64_t>>& sizes,
                                    const std::vector<std::string>& names);
+template <class Split>
+void require_one_size_without_crop(const Config& data, const cd::ChangeAugmentOptions& augment, const Split& train) {
+  if (augment.crop != 0 || train.generator) return;
+  std::vector<std::vector<int64_t>> sizes;
+  for (const auto& p : train.stored) sizes.push_back(p.a.sizes().vec());
+  require_one_size_without_crop(data, sizes, train.names);
+}
 
 // validation in batches of consecutive pairs of one size (a pair has dates .a and .b):
 // f(begin, end, pre [n, 3, H, W], post) for each batch [begin, end).

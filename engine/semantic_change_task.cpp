@@ -19,19 +19,8 @@
 namespace vss {
 namespace {
 
-// The pairs of one split: read from a folder (or generated) once and kept, or generated on the
-// fly from (seed, index) for training on synthetic data.
-struct SemanticPairSet {
-  std::vector<cd::SemanticChangePair> stored;
-  std::vector<std::string> names;
-  std::optional<cd::SyntheticSemanticChangeOptions> generator;
-  int64_t generated = 0;
-
-  int64_t size() const { return generator ? generated : static_cast<int64_t>(stored.size()); }
-  cd::SemanticChangePair at(int64_t i) const {
-    return generator ? cd::make_synthetic_semantic_change(*generator, i) : stored[i];
-  }
-};
+using SemanticPairSet =
+    PairSplit<cd::SemanticChangePair, cd::SyntheticSemanticChangeOptions, cd::make_synthetic_semantic_change>;
 
 SemanticPairSet generated_semantic_split(const Config& data, const std::string& split, bool keep) {
   cd::SyntheticSemanticChangeOptions o;
@@ -47,17 +36,7 @@ SemanticPairSet generated_semantic_split(const Config& data, const std::string& 
   o.seed = static_cast<uint64_t>(node.get<int64_t>("seed"));
   const int64_t num = node.get<int64_t>("num");
   if (num < 1) node["num"].fail("must be >= 1 (the " + split + " split is empty)");
-  SemanticPairSet set;
-  if (!keep) {
-    set.generator = o;
-    set.generated = num;
-    return set;
-  }
-  for (int64_t i = 0; i < num; ++i) {
-    set.stored.push_back(cd::make_synthetic_semantic_change(o, i));
-    set.names.push_back("generated pair " + std::to_string(i));
-  }
-  return set;
+  return generated_pairs<SemanticPairSet>(o, num, keep);
 }
 
 SemanticPairSet semantic_folder_split(const Config& data, const std::string& split_key, int64_t classes) {
@@ -116,11 +95,7 @@ class SemanticChangeTask : public Task {
       data["type"].fail("unknown semantic change data '" + type + "' (known: second_folder, synthetic_semantic_change)");
     }
     augment_ = read_change_augment(data);
-    if (augment_.crop == 0 && !train_.generator) {
-      std::vector<std::vector<int64_t>> sizes;
-      for (const auto& p : train_.stored) sizes.push_back(p.a.sizes().vec());
-      require_one_size_without_crop(data, sizes, train_.names);
-    }
+    require_one_size_without_crop(data, augment_, train_);
     model_->to(device_);
   }
 
