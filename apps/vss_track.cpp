@@ -272,7 +272,7 @@ int run_track(const std::vector<std::string>& args) {
                    "Tracks objects through MOTChallenge-style sequences: ByteTrack association with the Kalman or "
                    "the Mamba motion predictor (MTP). Writes OUT/<seq>.txt (10 columns); with --gt prints HOTA, "
                    "MOTA, IDF1, ... as TrackEval. Other commands: eval, make-data, export-mtp (see <command> --help).");
-  auto& seqs = p.multi("--seq", "DIR", "a sequence folder (seqinfo.ini, det/det.txt); repeatable");
+  auto& seqs = p.multi("--seq", "DIR", "a sequence folder (seqinfo.ini, det/det.txt)");
   auto& data = p.option("--data", "DIR", "", "a split: every <seq>/seqinfo.ini under DIR");
   auto& seqmap = p.option("--seqmap", "FILE", "", "with --data: the sequences to run (first line 'name')");
   auto& det = p.option("--det", "FILE", "", "detections (10 columns); alone, or instead of a sequence's det/det.txt");

@@ -24,7 +24,7 @@ namespace {
 int run(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-train", "Trains a model from a YAML config; --resume continues a run bit-for-bit.");
   auto& config = p.option("--config", "FILE", "", "training YAML (configs/train/*.yaml); default with --resume: the run's config.yaml");
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   auto& resume = p.option("--resume", "RUN_DIR", "", "continue the run in RUN_DIR from its last checkpoint");
   auto& work_dir = p.option("--work-dir", "DIR", "", "run directory (default: runs/<config name>)");
   auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where to train");

@@ -27,7 +27,7 @@ int run_change_bench(const std::vector<std::string>& args) {
               "Times MambaBCD change detection on random image pairs (pairs/s, whole images or tiles) and reports its "
               "peak memory.");
   auto& config = p.option("--config", "FILE", "", "change YAML (configs/change/*.yaml: a training config or a bare model)", true);
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   RunOptionParser run_options(p, "256", "16");
   auto& tile = p.option("--tile", "N", "0", "N x N windows (0: the whole image in one pass)");
   auto& tile_stride = p.option("--tile-stride", "N", "0", "window step (0: N)");

@@ -23,7 +23,7 @@ int run_model_bench(const std::vector<std::string>& args) {
   ArgParser p("vss-bench model",
               "Times a backbone's forward pass (images/s) and reports its peak memory.");
   auto& config = p.option("--config", "FILE", "", "backbone YAML (e.g. configs/backbones/vmamba_tiny.yaml)", true);
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   RunOptionParser run_options(p, "224", "128");
   auto& json = p.flag("--json", "print JSON instead of a table");
   if (int rc = p.parse(args); rc >= 0) return rc;

@@ -30,7 +30,7 @@ int run_restore_bench(const std::vector<std::string>& args) {
               "Times a MambaIR / MaIR restoration network (ms per pass, output megapixels/s) and reports its peak "
               "memory; --unfused for the unfused scan path.");
   auto& config = p.option("--config", "FILE", "", "restoration YAML (configs/restore/*.yaml or a training config)", true);
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   RunOptionParser run_options(p, "256", "1");
   auto& unfused = p.flag("--unfused", "model.fused_scan=false: flatten -> scan -> merge (the restoration default)");
   auto& fused = p.flag("--fused", "model.fused_scan=true: the fused plan scan, for comparison");

@@ -30,7 +30,7 @@ int run_seg_bench(const std::vector<std::string>& args) {
               "Times a segmentor on random images (images/s, whole or sliding-window inference) and reports its peak "
               "memory.");
   auto& config = p.option("--config", "FILE", "", "segmentor YAML (configs/seg/*.yaml: a training config or a bare model)", true);
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   RunOptionParser run_options(p, "512", "8");
   auto& mode = p.option("--mode", "whole|slide", "whole", "inference mode");
   auto& crop = p.option("--crop", "N", "512", "slide window size");

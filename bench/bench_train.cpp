@@ -79,7 +79,7 @@ int run_train_bench(const std::vector<std::string>& args) {
   ArgParser p("vss-bench train", "Times full training steps (images/s) and reports their peak memory.");
   auto& config = p.option("--config", "FILE", "",
                           "backbone YAML (a classifier) or a training config with `task:`", true);
-  auto& sets = p.multi("--set", "key=value", "override a config key (repeatable)");
+  auto& sets = p.multi("--set", "key=value", "override a config key");
   RunOptionParser run_options(p, "224", "128");
   auto& optimizer_yaml = p.option("--optimizer", "YAML", "{type: adamw, lr: 0.001, weight_decay: 0.05}",
                                   "the classifier's optimizer (engine/optimizer.h); a training config has its own");
