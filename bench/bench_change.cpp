@@ -1,10 +1,12 @@
 // vss-bench change: change detection throughput (image pairs/s) and peak memory of a MambaBCD
-// config, as vss-change runs it: uint8 dates on the device -> normalised -> logits (the whole
-// image, or --tile windows, --tile-batch per pass, averaged as mmseg's slide inference) ->
-// thresholded mask. Random weights (speed does not depend on them), eval mode, InferenceMode;
+// or MambaSCD config (the model's `type` picks), as vss-change runs it: uint8 dates on the
+// device -> normalised -> logits (the whole image, or --tile windows, --tile-batch per pass,
+// averaged as mmseg's slide inference) -> thresholded mask (semantic: change mask and the two
+// land-cover maps). Random weights (speed does not depend on them), eval mode, InferenceMode;
 // bf16 is CUDA autocast. Time: median of --repeat calls after --warmup (CUDA events on a GPU).
 //   vss-bench change --config configs/change/mambabcd_tiny.yaml --res 256 --batch 16 --dtype bf16
 //   vss-bench change --config configs/change/mambabcd_tiny.yaml --res 1024 --batch 1 --tile 256 --dtype bf16
+//   vss-bench change --config configs/change/mambascd_tiny.yaml --res 512 --batch 8 --dtype bf16
 #include "bench/bench_command.h"
 #include "bench/bench_setup.h"
 #include "core/cli.h"
@@ -12,11 +14,14 @@
 #include "core/error.h"
 #include "heads/change/change_inference.h"
 #include "heads/change/mamba_bcd.h"
+#include "heads/change/mamba_scd.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 
 namespace vss::bench {
@@ -24,7 +29,7 @@ namespace {
 
 int run_change_bench(const std::vector<std::string>& args) {
   ArgParser p("vss-bench change",
-              "Times MambaBCD change detection on random image pairs (pairs/s, whole images or tiles) and reports its "
+              "Times MambaBCD / MambaSCD change detection on random image pairs (pairs/s, whole images or tiles) and reports its "
               "peak memory.");
   auto& config = p.option("--config", "FILE", "", "change YAML (configs/change/*.yaml: a training config or a bare model)", true);
   auto& sets = p.multi("--set", "key=value", "override a config key");
@@ -49,7 +54,23 @@ int run_change_bench(const std::vector<std::string>& args) {
   Config cfg = Config::load(config.str());
   for (const auto& s : sets.values) cfg.apply_override(s);
   torch::manual_seed(0);
-  change::MambaBCD model = change::make_mamba_bcd(cfg.has("model") ? cfg["model"] : cfg);
+  const Config& node = cfg.has("model") ? cfg["model"] : cfg;
+  const bool semantic = node.has("type") && node.get<std::string>("type") == "mamba_scd";
+  std::shared_ptr<torch::nn::Module> model;
+  std::function<void(const at::Tensor&, const at::Tensor&)> detect_pairs;
+  if (semantic) {
+    change::MambaSCD scd = change::make_mamba_scd(node);
+    model = scd.ptr();
+    detect_pairs = [scd, inference](const at::Tensor& pre, const at::Tensor& post) mutable {
+      change::semantic_change_maps(change::semantic_change_logits(*scd, pre, post, inference));
+    };
+  } else {
+    change::MambaBCD bcd = change::make_mamba_bcd(node);
+    model = bcd.ptr();
+    detect_pairs = [bcd, inference](const at::Tensor& pre, const at::Tensor& post) mutable {
+      change::change_mask(change::change_logits(*bcd, pre, post, inference));
+    };
+  }
   model->to(dev);
   model->eval();
   int64_t params = 0;
@@ -59,13 +80,13 @@ int run_change_bench(const std::vector<std::string>& args) {
   const auto bytes = torch::TensorOptions().dtype(torch::kByte).device(dev);
   const at::Tensor pre = torch::randint(0, 256, {run->batch, 3, run->height, run->width}, bytes);
   const at::Tensor post = torch::randint(0, 256, {run->batch, 3, run->height, run->width}, bytes);
-  auto detect = [&] { change::change_mask(change::change_logits(*model, pre, post, inference)); };
+  auto detect = [&] { detect_pairs(pre, post); };
   const Timing timing = time_run(*run, detect);
   const double ms = timing.ms, peak = timing.peak_mib;
   const double pairs_per_s = static_cast<double>(run->batch) / (ms / 1e3);
 
   if (json) {
-    nlohmann::json j{{"config", config.str()}, {"overrides", sets.values}, {"params", params},
+    nlohmann::json j{{"config", config.str()}, {"semantic", semantic}, {"overrides", sets.values}, {"params", params},
                      {"H", run->height},       {"W", run->width},          {"batch", run->batch},
                      {"tile", inference.tile}, {"tile_stride", inference.stride > 0 ? inference.stride : inference.tile},
                      {"tile_batch", inference.tile_batch}, {"dtype", run->dtype}, {"device", dev.str()},

@@ -81,6 +81,9 @@ if has change; then
   bench $B change --config $C --res 256 --batch 16 --dtype fp32
   bench $B change --config $C --res 1024 --batch 1 --tile 256 --dtype bf16
   bench $B change --config configs/change/awmambabcd_tiny.yaml --res 256 --batch 16 --dtype bf16
+  bench $B change --config configs/change/mambascd_tiny.yaml --res 512 --batch 8 --dtype bf16
+  bench $B change --config configs/change/mambascd_tiny.yaml --res 512 --batch 8 --dtype fp32
+  bench $B change --config configs/change/awmambascd_tiny.yaml --res 512 --batch 8 --dtype bf16
 fi
 
 if has track; then
