@@ -1,5 +1,6 @@
 #include "backbones/layers.h"
 
+#include "kernels/depthwise_conv.h"
 #include "kernels/layer_norm.h"
 
 #include <ATen/autocast_mode.h>
@@ -45,6 +46,18 @@ at::Tensor ConvImpl::forward(const at::Tensor& x) {
 
 at::Tensor ConvImpl::forward_in_autocast_dtype(const at::Tensor& x) {
   return at::conv2d(x, weight, bias, stride_, padding_, 1, groups_);
+}
+
+bool ConvImpl::depthwise_op_takes(const at::Tensor& x) const {
+  const int64_t k = weight.size(2);
+  return groups_ == weight.size(0) && weight.size(1) == 1 && stride_ == 1 && k % 2 == 1 && k <= 7 &&
+         padding_ == k / 2 && x.is_cuda() && x.scalar_type() != at::kDouble;
+}
+
+at::Tensor ConvImpl::forward_depthwise(const at::Tensor& x, bool silu) {
+  std::optional<at::Tensor> b;
+  if (bias.defined()) b = bias;
+  return depthwise_conv2d(x, weight, b, silu);
 }
 
 at::Tensor ConvImpl::forward_channel_last(const at::Tensor& x) {

@@ -35,6 +35,13 @@ class ConvImpl : public torch::nn::Module {
   at::Tensor forward_in_autocast_dtype(const at::Tensor& x);
   // [B, H, W, C] -> [B, H', W', C'] through a channels_last view (no layout copies).
   at::Tensor forward_channel_last(const at::Tensor& x);
+  // Whether this is a depthwise "same" convolution (groups = channels, stride 1, padding k/2,
+  // odd k <= 7) and x a CUDA map of 16 or 32 bits: what forward_depthwise takes.
+  bool depthwise_op_takes(const at::Tensor& x) const;
+  // vss::depthwise_conv2d (kernels/depthwise_conv.h, with its own backward) in x's dtype with
+  // float32 weights, SiLU fused when `silu`: ATen's depthwise backward kernels are slow, and
+  // no faster in bf16 than in float32.
+  at::Tensor forward_depthwise(const at::Tensor& x, bool silu);
   at::Tensor weight, bias;
 
  private:

@@ -134,19 +134,27 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
       u = depthwise_conv2d_channels_last(u, conv2d->weight, bias, fused_silu);
     }
     if (!fused_silu) u = apply_activation(o.act, u);
-  } else if (sequence && at::autocast::is_autocast_enabled(x.device().type())) {
-    // Training on the sequence path, whose sequences are in the autocast dtype anyway: u in
-    // that dtype from the start. bmm reads the tokens transposed where they lie (at::matmul
-    // would copy them), and the conv runs in that dtype: no float32 round trip, half the bytes.
-    const at::ScalarType half = at::autocast::get_autocast_dtype(x.device().type());
-    u = at::bmm(w_x.to(half).expand({B, Dn_, o.d_model}), tokens.to(half).transpose(1, 2))
-            .view({B, Dn_, H, W});
-    if (conv2d) u = conv2d->forward_in_autocast_dtype(u);
-    u = apply_activation(o.act, u);
   } else {
-    u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
-    if (conv2d) u = conv2d->forward(u);
-    u = apply_activation(o.act, u);
+    const bool autocast_sequence = sequence && at::autocast::is_autocast_enabled(x.device().type());
+    if (autocast_sequence) {
+      // Training on the sequence path, whose sequences are in the autocast dtype anyway: u in
+      // that dtype from the start. bmm reads the tokens transposed where they lie (at::matmul
+      // would copy them), and the conv runs in that dtype: no float32 round trip, half the bytes.
+      const at::ScalarType half = at::autocast::get_autocast_dtype(x.device().type());
+      u = at::bmm(w_x.to(half).expand({B, Dn_, o.d_model}), tokens.to(half).transpose(1, 2))
+              .view({B, Dn_, H, W});
+    } else {
+      u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
+    }
+    // On CUDA the conv runs as vss::depthwise_conv2d, SiLU fused (layers.h).
+    const bool own_conv = conv2d && conv2d->depthwise_op_takes(u);
+    const bool fused_silu = own_conv && o.act == "silu";
+    if (own_conv) {
+      u = conv2d->forward_depthwise(u, fused_silu);
+    } else if (conv2d) {
+      u = autocast_sequence ? conv2d->forward_in_autocast_dtype(u) : conv2d->forward(u);
+    }
+    if (!fused_silu) u = apply_activation(o.act, u);
   }
 
   // Per-direction projections in image layout (the fused scans). Δ_k =

@@ -4,16 +4,15 @@
 
 namespace vss {
 
-int64_t check_depthwise_conv_args(const at::Tensor& x, const at::Tensor& weight,
-                                  const std::optional<at::Tensor>& bias) {
-  constexpr const char* op = "vss::depthwise_conv2d_channels_last";
+int64_t check_depthwise_conv_args(const char* op, const at::Tensor& x, const at::Tensor& weight,
+                                  const std::optional<at::Tensor>& bias, bool channel_first) {
   TORCH_CHECK(x.defined() && weight.defined(), op, ": x and weight must be defined tensors");
-  TORCH_CHECK(x.dim() == 4 && x.numel() > 0, op, ": x must have shape [B, H, W, C] (non-empty), got ",
-              x.sizes());
+  TORCH_CHECK(x.dim() == 4 && x.numel() > 0, op, ": x must have shape ",
+              channel_first ? "[B, C, H, W]" : "[B, H, W, C]", " (non-empty), got ", x.sizes());
   const at::ScalarType t = x.scalar_type();
   TORCH_CHECK(t == at::kFloat || t == at::kHalf || t == at::kBFloat16 || t == at::kDouble, op,
               ": x must be float32, float16, bfloat16 or float64, got ", t);
-  const int64_t C = x.size(3);
+  const int64_t C = x.size(channel_first ? 1 : 3);
   TORCH_CHECK(weight.dim() == 4 && weight.size(0) == C && weight.size(1) == 1 &&
                   weight.size(2) == weight.size(3) && weight.size(2) % 2 == 1,
               op, ": weight must have shape [", C, ", 1, k, k] with odd k (x's C = ", C,
@@ -32,6 +31,17 @@ int64_t check_depthwise_conv_args(const at::Tensor& x, const at::Tensor& weight,
                 ", got ", bias->device());
   }
   return weight.size(2);
+}
+
+int64_t check_depthwise_conv_backward_args(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& weight,
+                                           const std::optional<at::Tensor>& bias) {
+  constexpr const char* op = "vss::depthwise_conv2d_backward";
+  const int64_t k = check_depthwise_conv_args(op, x, weight, bias, /*channel_first=*/true);
+  TORCH_CHECK(dy.defined() && dy.sizes() == x.sizes(), op, ": dy must have x's shape ", x.sizes(), ", got ",
+              dy.defined() ? dy.sizes() : at::IntArrayRef{});
+  TORCH_CHECK(at::isFloatingType(dy.scalar_type()), op, ": dy must be floating, got ", dy.scalar_type());
+  TORCH_CHECK(dy.device() == x.device(), op, ": dy must be on x's device ", x.device(), ", got ", dy.device());
+  return k;
 }
 
 }  // namespace vss

@@ -1,8 +1,14 @@
-// CUDA kernel of vss::depthwise_conv2d_channels_last (kernels/depthwise_conv.h). A thread owns
-// one channel of kRun consecutive pixels of a row: it keeps its k×k weights in registers and
-// slides a window of kRun + k - 1 inputs along each of the k input rows, so it loads each
-// input once per row instead of k times; consecutive threads take consecutive channels, so
-// every load and store of a warp is one contiguous run of the channel-last map.
+// CUDA kernels of kernels/depthwise_conv.h.
+// Channel-first (vss::depthwise_conv2d and its backward): a block owns a tile of one (b, c)
+// plane, staged in shared memory with its halo, so each input is read from memory once; the
+// backward stages x with a 2-pixel-wider halo, recomputes the pre-activation where SiLU was
+// fused, and writes dx and its tile's dweight / dbias sums to a slot of its own (summed by a
+// reduction afterwards in a fixed order: no atomics, the same bits every run).
+// Channel-last (vss::depthwise_conv2d_channels_last): a thread owns one channel of kRun
+// consecutive pixels of a row: it keeps its k×k weights in registers and slides a window of
+// kRun + k - 1 inputs along each of the k input rows, so it loads each input once per row
+// instead of k times; consecutive threads take consecutive channels, so every load and store
+// of a warp is one contiguous run of the channel-last map.
 #include "kernels/cuda_element.cuh"
 #include "kernels/depthwise_conv_checks.h"
 #include "kernels/selective_scan_cuda_dispatch.cuh"
@@ -13,10 +19,142 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/library.h>
 
+#include <algorithm>
+#include <type_traits>
+
 namespace vss::cuda {
 namespace {
 
-constexpr int kRun = 8;  // output pixels a thread computes along W
+constexpr int kRun = 8;  // output pixels a thread computes along W (channel-last)
+constexpr int kPlaneThreads = 256;
+
+// How the channel-first kernels cut an H×W plane: tiles of th×tw outputs, about 2048 each
+// (a few outputs a thread), whole rows where W is at most 128, at most 256 rows.
+struct PlaneTiles {
+  int th, tw, tiles_w, count;
+};
+
+PlaneTiles plane_tiles(int64_t H, int64_t W) {
+  const int64_t tw = W <= 128 ? W : 64;
+  const int64_t cuts = std::max((H * tw + 2047) / 2048, (H + 255) / 256);
+  const int64_t th = (H + cuts - 1) / cuts;
+  const int64_t tiles_w = (W + tw - 1) / tw;
+  return {static_cast<int>(th), static_cast<int>(tw), static_cast<int>(tiles_w),
+          static_cast<int>(((H + th - 1) / th) * tiles_w)};
+}
+
+__device__ __forceinline__ float silu_of(float p) { return p / (1.f + __expf(-p)); }
+
+// Stages rows [h0 - halo, h0 + rows + halo) × columns [w0 - halo, w0 + cols + halo) of a plane
+// as float, zero outside the image.
+template <typename T>
+__device__ void stage_tile(const T* __restrict__ plane, int64_t H, int64_t W, int h0, int w0, int rows, int cols,
+                           int halo, float* tile) {
+  const int sw = cols + 2 * halo, n = (rows + 2 * halo) * sw;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const int64_t hh = h0 - halo + i / sw, ww = w0 - halo + i % sw;
+    tile[i] = hh >= 0 && hh < H && ww >= 0 && ww < W ? to_float(plane[hh * W + ww]) : 0.f;
+  }
+}
+
+template <typename T, int K>
+__global__ void __launch_bounds__(kPlaneThreads) depthwise_conv_cf_kernel(
+    const T* __restrict__ x, const float* __restrict__ weight, const float* __restrict__ bias, T* __restrict__ y,
+    int64_t C, int64_t H, int64_t W, PlaneTiles tiles, bool silu) {
+  extern __shared__ float xs[];  // the input tile with a K/2 halo
+  constexpr int P = K / 2;
+  const int64_t c = blockIdx.y, plane_offset = (int64_t{blockIdx.z} * C + c) * H * W;
+  const int h0 = (blockIdx.x / tiles.tiles_w) * tiles.th, w0 = (blockIdx.x % tiles.tiles_w) * tiles.tw;
+  const int rows = static_cast<int>(H - h0 < tiles.th ? H - h0 : tiles.th);
+  const int cols = static_cast<int>(W - w0 < tiles.tw ? W - w0 : tiles.tw), sw = cols + 2 * P;
+  stage_tile(x + plane_offset, H, W, h0, w0, rows, cols, P, xs);
+  float wk[K * K];
+#pragma unroll
+  for (int j = 0; j < K * K; ++j) wk[j] = weight[c * K * K + j];
+  const float b0 = bias ? bias[c] : 0.f;
+  __syncthreads();
+  for (int i = threadIdx.x; i < rows * cols; i += blockDim.x) {
+    const int r = i / cols, q = i % cols;
+    float acc = b0;
+#pragma unroll
+    for (int di = 0; di < K; ++di)
+#pragma unroll
+      for (int dj = 0; dj < K; ++dj) acc += wk[di * K + dj] * xs[(r + di) * sw + q + dj];
+    y[plane_offset + (h0 + r) * W + w0 + q] = from_float<T>(silu ? silu_of(acc) : acc);
+  }
+}
+
+// dx of the tile, and the tile's sums of dweight (K·K) and dbias into partial[slot][K·K + 1],
+// slot = (c, b, tile).
+template <typename T, int K>
+__global__ void __launch_bounds__(kPlaneThreads) depthwise_conv_cf_backward_kernel(
+    const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ weight,
+    const float* __restrict__ bias, T* __restrict__ dx, float* __restrict__ partial, int64_t B, int64_t C,
+    int64_t H, int64_t W, PlaneTiles tiles, bool silu) {
+  extern __shared__ float smem[];
+  constexpr int P = K / 2, S = K * K + 1;
+  __shared__ float warp_sums[kPlaneThreads / 32][S];
+  const int64_t b = blockIdx.z, c = blockIdx.y, plane_offset = (b * C + c) * H * W;
+  const int h0 = (blockIdx.x / tiles.tiles_w) * tiles.th, w0 = (blockIdx.x % tiles.tiles_w) * tiles.tw;
+  const int rows = static_cast<int>(H - h0 < tiles.th ? H - h0 : tiles.th);
+  const int cols = static_cast<int>(W - w0 < tiles.tw ? W - w0 : tiles.tw);
+  // x with a 2P halo (the pre-activations of g's halo need P more), g = dL/d(pre-activation)
+  // with a P halo (dx at the tile's edge needs g beyond it).
+  const int xw = cols + 4 * P, gw = cols + 2 * P, g_rows = rows + 2 * P;
+  float* xs = smem;
+  float* gs = smem + (rows + 4 * P) * xw;
+  stage_tile(x + plane_offset, H, W, h0, w0, rows, cols, 2 * P, xs);
+  stage_tile(dy + plane_offset, H, W, h0, w0, rows, cols, P, gs);
+  float wk[K * K];
+#pragma unroll
+  for (int j = 0; j < K * K; ++j) wk[j] = weight[c * K * K + j];
+  __syncthreads();
+  if (silu) {  // d silu(p)/dp = s (1 + p (1 - s)), s = sigmoid(p)
+    const float b0 = bias ? bias[c] : 0.f;
+    for (int i = threadIdx.x; i < g_rows * gw; i += blockDim.x) {
+      const int a = i / gw, q = i % gw;
+      float p = b0;
+#pragma unroll
+      for (int di = 0; di < K; ++di)
+#pragma unroll
+        for (int dj = 0; dj < K; ++dj) p += wk[di * K + dj] * xs[(a + di) * xw + q + dj];
+      const float s = 1.f / (1.f + __expf(-p));
+      gs[i] *= s * (1.f + p * (1.f - s));
+    }
+    __syncthreads();
+  }
+  float sums[S];
+#pragma unroll
+  for (int j = 0; j < S; ++j) sums[j] = 0.f;
+  for (int i = threadIdx.x; i < rows * cols; i += blockDim.x) {
+    const int r = i / cols, q = i % cols;
+    // dx(h, w) = Σ w[di][dj] g(h - di + P, w - dj + P); dweight[di][dj] += g(h, w) x(h + di - P, w + dj - P).
+    float acc = 0.f;
+    const float g = gs[(r + P) * gw + q + P];
+#pragma unroll
+    for (int di = 0; di < K; ++di)
+#pragma unroll
+      for (int dj = 0; dj < K; ++dj) {
+        acc += wk[di * K + dj] * gs[(r + 2 * P - di) * gw + q + 2 * P - dj];
+        sums[di * K + dj] += g * xs[(r + di + P) * xw + q + dj + P];
+      }
+    sums[K * K] += g;
+    dx[plane_offset + (h0 + r) * W + w0 + q] = from_float<T>(acc);
+  }
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+#pragma unroll
+  for (int j = 0; j < S; ++j) {
+    float v = sums[j];
+    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0) warp_sums[warp][j] = v;
+  }
+  __syncthreads();
+  if (threadIdx.x < S) {
+    float total = 0.f;
+    for (int w = 0; w < kPlaneThreads / 32; ++w) total += warp_sums[w][threadIdx.x];
+    partial[((c * B + b) * gridDim.x + blockIdx.x) * S + threadIdx.x] = total;
+  }
+}
 
 template <typename T, int K>
 __global__ void __launch_bounds__(256) depthwise_conv_cl_kernel(
@@ -57,25 +195,107 @@ __global__ void __launch_bounds__(256) depthwise_conv_cl_kernel(
 #pragma unroll
   for (int o = 0; o < kRun; ++o) {
     if (w0 + o >= W) break;
-    const float v = silu ? acc[o] / (1.f + __expf(-acc[o])) : acc[o];
+    const float v = silu ? silu_of(acc[o]) : acc[o];
     out[(w0 + o) * C] = from_float<T>(v);
   }
+}
+
+template <typename Launch>
+void dispatch_kernel_size(int64_t k, Launch&& launch) {
+  switch (k) {
+    case 1: return launch(std::integral_constant<int, 1>{});
+    case 3: return launch(std::integral_constant<int, 3>{});
+    case 5: return launch(std::integral_constant<int, 5>{});
+    default: return launch(std::integral_constant<int, 7>{});
+  }
+}
+
+void check_cuda_kernel_args(const char* op, const at::Tensor& x, const at::Tensor& weight, int64_t k) {
+  TORCH_CHECK(x.scalar_type() != at::kDouble, op, ": float64 is CPU-only, got x of dtype float64 on ", x.device());
+  TORCH_CHECK(k <= 7, op, ": the CUDA kernel takes k <= 7, got weight ", weight.sizes());
+}
+
+void check_plane_grid(int64_t B, int64_t C) {  // a grid's y and z dimensions
+  TORCH_CHECK(B <= 65535 && C <= 65535, "vss::depthwise_conv2d (CUDA): at most 65535 images and channels, got x of ",
+              B, " images and ", C, " channels");
+}
+
+at::Tensor float_or_undefined(const std::optional<at::Tensor>& t) {
+  return t.has_value() && t->defined() ? t->to(at::kFloat).contiguous() : at::Tensor();
+}
+
+at::Tensor depthwise_conv2d_cuda(const at::Tensor& x_in, const at::Tensor& weight_in,
+                                 const std::optional<at::Tensor>& bias_in, bool silu) {
+  constexpr const char* op = "vss::depthwise_conv2d";
+  const int64_t k = check_depthwise_conv_args(op, x_in, weight_in, bias_in, /*channel_first=*/true);
+  check_cuda_kernel_args(op, x_in, weight_in, k);
+  const c10::cuda::CUDAGuard guard(x_in.device());
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor weight = weight_in.to(at::kFloat).contiguous(), bias = float_or_undefined(bias_in);
+  at::Tensor y = at::empty_like(x);
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  check_plane_grid(B, C);
+  const PlaneTiles tiles = plane_tiles(H, W);
+  const dim3 grid(tiles.count, static_cast<unsigned>(C), static_cast<unsigned>(B));
+  auto stream = c10::cuda::getCurrentCUDAStream();
+  dispatch_in_out(x.scalar_type(), at::kFloat, [&](auto in_t, auto) {
+    using T = typename decltype(in_t)::type;
+    dispatch_kernel_size(k, [&](auto k_t) {
+      constexpr int K = decltype(k_t)::value;
+      const size_t smem = sizeof(float) * (tiles.th + K - 1) * (tiles.tw + K - 1);
+      depthwise_conv_cf_kernel<T, K><<<grid, kPlaneThreads, smem, stream>>>(
+          cptr<T>(x), cptr<float>(weight), cptr<float>(bias), mptr<T>(y), C, H, W, tiles, silu);
+    });
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+  return y;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> depthwise_conv2d_backward_cuda(const at::Tensor& dy_in,
+                                                                              const at::Tensor& x_in,
+                                                                              const at::Tensor& weight_in,
+                                                                              const std::optional<at::Tensor>& bias_in,
+                                                                              bool silu) {
+  const int64_t k = check_depthwise_conv_backward_args(dy_in, x_in, weight_in, bias_in);
+  check_cuda_kernel_args("vss::depthwise_conv2d_backward", x_in, weight_in, k);
+  const c10::cuda::CUDAGuard guard(x_in.device());
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor dy = dy_in.to(x.scalar_type()).contiguous();  // autocast may hand back another dtype
+  const at::Tensor weight = weight_in.to(at::kFloat).contiguous(), bias = float_or_undefined(bias_in);
+  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  check_plane_grid(B, C);
+  const PlaneTiles tiles = plane_tiles(H, W);
+  at::Tensor dx = at::empty_like(x);
+  at::Tensor partial = at::empty({C, B * tiles.count, k * k + 1}, x.options().dtype(at::kFloat));
+  const dim3 grid(tiles.count, static_cast<unsigned>(C), static_cast<unsigned>(B));
+  auto stream = c10::cuda::getCurrentCUDAStream();
+  dispatch_in_out(x.scalar_type(), at::kFloat, [&](auto in_t, auto) {
+    using T = typename decltype(in_t)::type;
+    dispatch_kernel_size(k, [&](auto k_t) {
+      constexpr int K = decltype(k_t)::value, P = K / 2;
+      const size_t smem = sizeof(float) * ((tiles.th + 4 * P) * (tiles.tw + 4 * P) +
+                                           (tiles.th + 2 * P) * (tiles.tw + 2 * P));
+      depthwise_conv_cf_backward_kernel<T, K><<<grid, kPlaneThreads, smem, stream>>>(
+          cptr<T>(dy), cptr<T>(x), cptr<float>(weight), cptr<float>(bias), mptr<T>(dx), mptr<float>(partial), B,
+          C, H, W, tiles, silu);
+    });
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+  const at::Tensor sums = partial.sum(1);  // [C, k·k + 1]
+  const at::Tensor dweight = sums.narrow(1, 0, k * k).reshape(weight_in.sizes()).to(weight_in.scalar_type());
+  const at::Tensor dbias = bias.defined() ? sums.select(1, k * k).to(bias_in->scalar_type()) : at::Tensor();
+  return {dx.to(x_in.scalar_type()), dweight, dbias};
 }
 
 at::Tensor depthwise_conv2d_channels_last_cuda(const at::Tensor& x_in, const at::Tensor& weight_in,
                                                const std::optional<at::Tensor>& bias_in,
                                                bool silu) {
-  const int64_t k = check_depthwise_conv_args(x_in, weight_in, bias_in);
-  TORCH_CHECK(x_in.scalar_type() != at::kDouble,
-              "vss::depthwise_conv2d_channels_last: float64 is CPU-only, got x of dtype float64 on ",
-              x_in.device());
-  TORCH_CHECK(k <= 7, "vss::depthwise_conv2d_channels_last: the CUDA kernel takes k <= 7, got weight ",
-              weight_in.sizes());
+  constexpr const char* op = "vss::depthwise_conv2d_channels_last";
+  const int64_t k = check_depthwise_conv_args(op, x_in, weight_in, bias_in, /*channel_first=*/false);
+  check_cuda_kernel_args(op, x_in, weight_in, k);
   const c10::cuda::CUDAGuard guard(x_in.device());
   const at::Tensor x = x_in.contiguous();
-  const at::Tensor weight = weight_in.to(at::kFloat).contiguous();
-  const at::Tensor bias =
-      bias_in.has_value() && bias_in->defined() ? bias_in->to(at::kFloat).contiguous() : at::Tensor();
+  const at::Tensor weight = weight_in.to(at::kFloat).contiguous(), bias = float_or_undefined(bias_in);
   at::Tensor y = at::empty_like(x);
   const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
   const int64_t runs = (W + kRun - 1) / kRun, threads = B * H * runs * C;
@@ -83,16 +303,11 @@ at::Tensor depthwise_conv2d_channels_last_cuda(const at::Tensor& x_in, const at:
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(x.scalar_type(), at::kFloat, [&](auto in_t, auto) {
     using T = typename decltype(in_t)::type;
-    auto launch = [&](auto kernel) {
-      kernel<<<blocks, 256, 0, stream>>>(cptr<T>(x), cptr<float>(weight), cptr<float>(bias),
-                                         mptr<T>(y), B, H, W, C, runs, silu);
-    };
-    switch (k) {
-      case 1: launch(depthwise_conv_cl_kernel<T, 1>); break;
-      case 3: launch(depthwise_conv_cl_kernel<T, 3>); break;
-      case 5: launch(depthwise_conv_cl_kernel<T, 5>); break;
-      default: launch(depthwise_conv_cl_kernel<T, 7>); break;
-    }
+    dispatch_kernel_size(k, [&](auto k_t) {
+      constexpr int K = decltype(k_t)::value;
+      depthwise_conv_cl_kernel<T, K><<<blocks, 256, 0, stream>>>(cptr<T>(x), cptr<float>(weight), cptr<float>(bias),
+                                                                 mptr<T>(y), B, H, W, C, runs, silu);
+    });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
   return y;
@@ -102,5 +317,7 @@ at::Tensor depthwise_conv2d_channels_last_cuda(const at::Tensor& x_in, const at:
 }  // namespace vss::cuda
 
 TORCH_LIBRARY_IMPL(vss, CUDA, m) {
+  m.impl("depthwise_conv2d", &vss::cuda::depthwise_conv2d_cuda);
+  m.impl("depthwise_conv2d_backward", &vss::cuda::depthwise_conv2d_backward_cuda);
   m.impl("depthwise_conv2d_channels_last", &vss::cuda::depthwise_conv2d_channels_last_cuda);
 }

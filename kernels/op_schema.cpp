@@ -26,6 +26,12 @@ TORCH_LIBRARY(vss, m) {
       "selective_scan_plan_channels_last(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, "
       "Tensor? D, Tensor? delta_bias, Tensor index, Tensor? merge_weight=None, "
       "bool delta_softplus=False, ScalarType? out_dtype=None) -> Tensor");
+  // kernels/depthwise_conv.h; autograd in depthwise_conv_autograd.cpp (the backward recomputes
+  // the pre-activation from x, so the forward saves x only).
+  m.def("depthwise_conv2d(Tensor x, Tensor weight, Tensor? bias=None, bool silu=False) -> Tensor");
+  m.def(
+      "depthwise_conv2d_backward(Tensor dy, Tensor x, Tensor weight, Tensor? bias, bool silu) "
+      "-> (Tensor dx, Tensor dweight, Tensor dbias)");
   // Inference only (no autograd kernel): kernels/depthwise_conv.h.
   m.def(
       "depthwise_conv2d_channels_last(Tensor x, Tensor weight, Tensor? bias=None, "

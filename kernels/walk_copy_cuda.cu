@@ -1,12 +1,19 @@
 // CUDA kernels of vss::walk_flatten / vss::walk_merge (kernels/walk_copy.h).
 //
-// A block takes one kTile × kTile tile of one (b, c) plane. Flatten reads the tile once into
+// Maps of up to kMaxPlaneTokens tokens (every VMamba stage up to 440² inputs): a block takes
+// whole planes, a few thousand tokens, staged in shared memory, and moves vectors of V tokens
+// (16 bytes where H and W allow) between memory and shared memory: a row walk is the plane in
+// order or reversed; for a column walk the lanes of a warp take V-token runs of neighbouring
+// columns, so their shared-memory accesses hit consecutive banks and each lane's global access
+// is one V-token run of the sequence. Merge sums the walks in a float32 plane in shared memory,
+// in walk order (the same bits every run), and writes the map once.
+//
+// Larger maps: a block takes one kTile × kTile tile of one (b, c) plane. Flatten reads the tile once into
 // shared memory and writes it to every direction's sequence: the row walks straight (a warp
 // writes part of a map row, which is a contiguous run of the sequence, ascending or descending),
 // the column walks from the transposed tile (a warp writes part of a map column, contiguous in
 // a column walk). Merge reads each direction's tile the same ways round, sums in float32
-// registers and writes the map once. kTile is 32, or 16 for maps no larger than 16×16 (VMamba's
-// last stages), where a 32×32 tile would leave most threads idle.
+// registers and writes the map once.
 #include "kernels/cuda_element.cuh"
 #include "kernels/selective_scan_cuda_dispatch.cuh"
 #include "kernels/walk_copy_checks.h"
@@ -16,10 +23,15 @@
 #include <torch/library.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
 namespace vss::cuda {
 namespace {
 
 constexpr int kMaxWalks = 8;
+constexpr int kTile = 32;     // the tile kernels' tile: kTile × kTile tokens
 constexpr int kTileRows = 8;  // threadIdx.y: a thread handles kTile / kTileRows tile rows
 
 struct WalkList {
@@ -35,7 +47,7 @@ __device__ __forceinline__ bool reversed(int8_t w) {
 }
 
 // Grid (B·C planes, W tiles, H tiles), block (kTile, kTileRows).
-template <typename T, int kTile>
+template <typename T>
 __global__ void walk_flatten_kernel(const T* __restrict__ x, T* __restrict__ out, WalkList walks, int64_t C,
                                     int H, int W) {
   __shared__ T tile[kTile][kTile + 1];
@@ -63,7 +75,7 @@ __global__ void walk_flatten_kernel(const T* __restrict__ x, T* __restrict__ out
   }
 }
 
-template <typename T, int kTile>
+template <typename T>
 __global__ void walk_merge_kernel(const T* __restrict__ y, T* __restrict__ out, WalkList walks, int64_t C,
                                   int H, int W) {
   __shared__ float tile[kTile][kTile + 1];
@@ -114,6 +126,115 @@ __global__ void walk_merge_kernel(const T* __restrict__ y, T* __restrict__ out, 
   }
 }
 
+constexpr int kPlaneThreads = 256;
+constexpr int64_t kMaxPlaneTokens = 12288;  // a float32 plane group in 48 KiB of shared memory
+constexpr int64_t kPlaneGroupTokens = 4096;  // tokens a block stages
+
+// V tokens moved as one access.
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Run {
+  T v[V];
+};
+
+// The group of planes a block owns: planes [first, first + count) of the B·C planes.
+struct PlaneGroup {
+  int64_t first;
+  int count;
+};
+
+__device__ __forceinline__ PlaneGroup plane_group(int64_t planes, int per_block) {
+  const int64_t first = int64_t{blockIdx.x} * per_block;
+  return {first, static_cast<int>(planes - first < per_block ? planes - first : per_block)};
+}
+
+// Where run r of a plane lies: its first token `pos` along walk `w` (not reversed) and its
+// first cell `cell` in the map with the cell step `step` between its V tokens. Row walks: runs
+// in order along the plane. Column walks: consecutive r take neighbouring columns at one
+// height (conflict-free shared memory), a run goes down a column (H is a multiple of V).
+template <int V>
+__device__ __forceinline__ void locate_run(bool columns, int r, int H, int W, int& pos, int& cell, int& step) {
+  if (!columns) {
+    pos = r * V, cell = r * V, step = 1;
+    return;
+  }
+  const int w = r % W, h = (r / W) * V;
+  pos = w * H + h, cell = h * W + w, step = W;
+}
+
+template <typename T, int V>
+__global__ void __launch_bounds__(kPlaneThreads) walk_flatten_plane_kernel(
+    const T* __restrict__ x, T* __restrict__ out, WalkList walks, int64_t planes, int64_t C, int H, int W,
+    int per_block) {
+  extern __shared__ float smem[];  // (16-byte aligned, as dynamic shared memory starts)
+  T* staged = reinterpret_cast<T*>(smem);  // [count][L]
+  const int L = H * W, runs = L / V;
+  const PlaneGroup group = plane_group(planes, per_block);
+  const Run<T, V>* src = reinterpret_cast<const Run<T, V>*>(x + group.first * L);
+  for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x)
+    reinterpret_cast<Run<T, V>*>(staged)[i] = src[i];
+  __syncthreads();
+  for (int k = 0; k < walks.count; ++k) {
+    const bool columns = by_columns(walks.walk[k]), back = reversed(walks.walk[k]);
+    for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x) {
+      const int g = i / runs;
+      int pos, cell, step;
+      locate_run<V>(columns, i % runs, H, W, pos, cell, step);
+      Run<T, V> run;
+      if (columns) {
+#pragma unroll
+        for (int j = 0; j < V; ++j) run.v[j] = staged[g * L + cell + j * step];
+      } else {
+        run = *reinterpret_cast<const Run<T, V>*>(staged + g * L + cell);
+      }
+      if (back) {
+#pragma unroll
+        for (int j = 0; j < V / 2; ++j) {
+          const T t = run.v[j];
+          run.v[j] = run.v[V - 1 - j];
+          run.v[V - 1 - j] = t;
+        }
+      }
+      const int64_t plane = group.first + g, b = plane / C, c = plane % C;
+      T* seq = out + ((b * walks.count + k) * C + c) * L;
+      *reinterpret_cast<Run<T, V>*>(seq + (back ? L - V - pos : pos)) = run;
+    }
+  }
+}
+
+template <typename T, int V>
+__global__ void __launch_bounds__(kPlaneThreads) walk_merge_plane_kernel(
+    const T* __restrict__ y, T* __restrict__ out, WalkList walks, int64_t planes, int64_t C, int H, int W,
+    int per_block) {
+  extern __shared__ float sums[];  // [count][L]
+  const int L = H * W, runs = L / V;
+  const PlaneGroup group = plane_group(planes, per_block);
+  for (int k = 0; k < walks.count; ++k) {
+    const bool columns = by_columns(walks.walk[k]), back = reversed(walks.walk[k]);
+    for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x) {
+      const int g = i / runs;
+      int pos, cell, step;
+      locate_run<V>(columns, i % runs, H, W, pos, cell, step);
+      const int64_t plane = group.first + g, b = plane / C, c = plane % C;
+      const T* seq = y + ((b * walks.count + k) * C + c) * L;
+      const Run<T, V> run = *reinterpret_cast<const Run<T, V>*>(seq + (back ? L - V - pos : pos));
+      float* dst = sums + g * L + cell;
+#pragma unroll
+      for (int j = 0; j < V; ++j) {
+        const float v = to_float(run.v[back ? V - 1 - j : j]);
+        dst[j * step] = k == 0 ? v : dst[j * step] + v;
+      }
+    }
+    __syncthreads();  // a cell's walks come from different threads
+  }
+  Run<T, V>* dst = reinterpret_cast<Run<T, V>*>(out + group.first * L);
+  for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x) {
+    Run<T, V> run;
+#pragma unroll
+    for (int j = 0; j < V; ++j) run.v[j] = from_float<T>(sums[i * V + j]);  // (runs of 4+ floats: vector reads)
+    dst[i] = run;
+  }
+}
+
 WalkList walk_list(const std::vector<Walk>& walks, const char* op) {
   TORCH_CHECK(walks.size() <= kMaxWalks, "vss::", op, " (CUDA): at most ", kMaxWalks, " walks, got ",
               walks.size());
@@ -123,19 +244,51 @@ WalkList walk_list(const std::vector<Walk>& walks, const char* op) {
   return list;
 }
 
-// Calls f(Type<T>{}, tile) for the element type of t and the map's tile size.
+// Calls f(Type<T>{}) for the element type of t.
 template <typename F>
-void dispatch(at::ScalarType t, int64_t H, int64_t W, const char* op, F&& f) {
-  const auto with_tile = [&](auto type) {
-    if (H <= 16 && W <= 16) f(type, std::integral_constant<int, 16>{});
-    else f(type, std::integral_constant<int, 32>{});
-  };
+void dispatch(at::ScalarType t, const char* op, F&& f) {
   switch (t) {
-    case at::kFloat: return with_tile(Type<float>{});
-    case at::kHalf: return with_tile(Type<__half>{});
-    case at::kBFloat16: return with_tile(Type<__nv_bfloat16>{});
+    case at::kFloat: return f(Type<float>{});
+    case at::kHalf: return f(Type<__half>{});
+    case at::kBFloat16: return f(Type<__nv_bfloat16>{});
     default: TORCH_CHECK(false, "vss::", op, " (CUDA): float32, float16 or bfloat16 tensors only, got ", t);
   }
+}
+
+// The tokens a plane kernel moves at once: 16 bytes where H and W are multiples of it (a run
+// stays in one row and, for column walks, in one column) and the input is aligned to it,
+// fewer otherwise. (Outputs come from at::empty: aligned.)
+int run_tokens(int64_t H, int64_t W, size_t element_bytes, const void* input) {
+  int v = static_cast<int>(16 / element_bytes);
+  while (v > 1 && (H % v != 0 || W % v != 0 || reinterpret_cast<uintptr_t>(input) % (v * element_bytes) != 0)) v /= 2;
+  return v;
+}
+
+// Launches a plane kernel with the run width of the map: f(Type<T>{}, V).
+template <typename F>
+void dispatch_plane(const at::Tensor& input, int64_t H, int64_t W, const char* op, F&& f) {
+  const auto with_run = [&](auto type) {
+    using T = typename decltype(type)::type;
+    switch (run_tokens(H, W, sizeof(T), input.const_data_ptr())) {
+      case 8: return f(type, std::integral_constant<int, 8>{});
+      case 4: return f(type, std::integral_constant<int, 4>{});
+      case 2: return f(type, std::integral_constant<int, 2>{});
+      default: return f(type, std::integral_constant<int, 1>{});
+    }
+  };
+  switch (input.scalar_type()) {
+    case at::kFloat: return with_run(Type<float>{});
+    case at::kHalf: return with_run(Type<__half>{});
+    case at::kBFloat16: return with_run(Type<__nv_bfloat16>{});
+    default:
+      TORCH_CHECK(false, "vss::", op, " (CUDA): float32, float16 or bfloat16 tensors only, got ", input.scalar_type());
+  }
+}
+
+// Planes a block stages, and the blocks.
+std::pair<int, unsigned> plane_blocks(int64_t planes, int64_t L) {
+  const int per_block = static_cast<int>(std::max<int64_t>(1, std::min(planes, kPlaneGroupTokens / L)));
+  return {per_block, static_cast<unsigned>((planes + per_block - 1) / per_block)};
 }
 
 dim3 grid_of(int64_t planes, int64_t H, int64_t W, int tile, const char* op) {
@@ -154,10 +307,21 @@ at::Tensor walk_flatten_cuda(const at::Tensor& x_in, at::IntArrayRef codes) {
   const WalkList list = walk_list(walks, "walk_flatten");
   at::Tensor out = at::empty({B, list.count, C, H * W}, x.options());
   if (out.numel() == 0) return out;
-  dispatch(x.scalar_type(), H, W, "walk_flatten", [&](auto type, auto tile) {
+  if (H * W <= kMaxPlaneTokens) {
+    const auto [per_block, blocks] = plane_blocks(B * C, H * W);
+    dispatch_plane(x, H, W, "walk_flatten", [&](auto type, auto run) {
+      using T = typename decltype(type)::type;
+      constexpr int V = decltype(run)::value;
+      walk_flatten_plane_kernel<T, V><<<blocks, kPlaneThreads, sizeof(T) * per_block * H * W,
+                                        at::cuda::getCurrentCUDAStream()>>>(
+          cptr<T>(x), mptr<T>(out), list, B * C, C, static_cast<int>(H), static_cast<int>(W), per_block);
+    });
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return out;
+  }
+  dispatch(x.scalar_type(), "walk_flatten", [&](auto type) {
     using T = typename decltype(type)::type;
-    constexpr int kTile = decltype(tile)::value;
-    walk_flatten_kernel<T, kTile><<<grid_of(B * C, H, W, kTile, "walk_flatten"), dim3(kTile, kTileRows), 0,
+    walk_flatten_kernel<T><<<grid_of(B * C, H, W, kTile, "walk_flatten"), dim3(kTile, kTileRows), 0,
                                     at::cuda::getCurrentCUDAStream()>>>(cptr<T>(x), mptr<T>(out), list, C,
                                                                         static_cast<int>(H), static_cast<int>(W));
   });
@@ -173,10 +337,21 @@ at::Tensor walk_merge_cuda(const at::Tensor& y_in, at::IntArrayRef codes, int64_
   const WalkList list = walk_list(walks, "walk_merge");
   at::Tensor out = at::empty({B, C, H, W}, y.options());
   if (out.numel() == 0) return out;
-  dispatch(y.scalar_type(), H, W, "walk_merge", [&](auto type, auto tile) {
+  if (H * W <= kMaxPlaneTokens) {
+    const auto [per_block, blocks] = plane_blocks(B * C, H * W);
+    dispatch_plane(y, H, W, "walk_merge", [&](auto type, auto run) {
+      using T = typename decltype(type)::type;
+      constexpr int V = decltype(run)::value;
+      walk_merge_plane_kernel<T, V><<<blocks, kPlaneThreads, sizeof(float) * per_block * H * W,
+                                      at::cuda::getCurrentCUDAStream()>>>(
+          cptr<T>(y), mptr<T>(out), list, B * C, C, static_cast<int>(H), static_cast<int>(W), per_block);
+    });
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return out;
+  }
+  dispatch(y.scalar_type(), "walk_merge", [&](auto type) {
     using T = typename decltype(type)::type;
-    constexpr int kTile = decltype(tile)::value;
-    walk_merge_kernel<T, kTile><<<grid_of(B * C, H, W, kTile, "walk_merge"), dim3(kTile, kTileRows), 0,
+    walk_merge_kernel<T><<<grid_of(B * C, H, W, kTile, "walk_merge"), dim3(kTile, kTileRows), 0,
                                   at::cuda::getCurrentCUDAStream()>>>(cptr<T>(y), mptr<T>(out), list, C,
                                                                       static_cast<int>(H), static_cast<int>(W));
   });

@@ -1,6 +1,6 @@
 // vss::walk_flatten / vss::walk_merge on CUDA against their CPU reference (kernels/walk_copy.h):
-// every walk alone and VMamba's four together, maps that fill 16- and 32-wide tiles partly
-// (one token, one row, one column, 14×14, 33×65), every dtype; flatten exact, merge within the
+// every walk alone and VMamba's four together, the plane kernels' runs of every width and
+// groups of planes, the tile kernels' ragged tiles, every dtype, a misaligned input; flatten exact, merge within the
 // float32 sums' rounding. Runs on the GPU, and on the CUDA emulator (tests/emulation) where
 // there is none.
 #include "kernels/walk_copy.h"
@@ -23,7 +23,14 @@ const std::vector<std::vector<Walk>> kWalkLists{
     {Walk::kColumnsReversed},
     {Walk::kRowsReversed, Walk::kColumns, Walk::kColumns}};
 
-const std::vector<std::vector<int64_t>> kMaps{{1, 1}, {1, 37}, {40, 1}, {14, 14}, {5, 7}, {33, 65}};
+// Plane kernels (up to 12288 tokens) with runs of 8, 4, 2 and 1 tokens, one token, a row, a
+// column, odd sizes; the tile kernels past 12288 tokens (a ragged last tile).
+const std::vector<std::vector<int64_t>> kMaps{{1, 1},   {1, 37},  {40, 1},   {14, 14},  {5, 7},
+                                              {33, 65}, {56, 56}, {28, 28},  {7, 7},    {16, 24},
+                                              {96, 128}, {111, 112}};
+
+// Small maps on many planes: a block stages several, across images.
+int64_t channels_for(const std::vector<int64_t>& map) { return map[0] * map[1] <= 64 ? 37 : 3; }
 
 std::string label(const std::vector<int64_t>& map, size_t list, at::ScalarType t) {
   return std::to_string(map[0]) + "x" + std::to_string(map[1]) + " walks #" + std::to_string(list) + " " +
@@ -36,7 +43,7 @@ TEST(cuda_walk_copy, flatten_is_the_cpu_copy_exactly) {
   for (const auto& map : kMaps)
     for (size_t l = 0; l < kWalkLists.size(); ++l)
       for (auto t : {torch::kFloat, torch::kBFloat16, torch::kHalf}) {
-        const auto x = torch::randn({2, 3, map[0], map[1]}).to(t);
+        const auto x = torch::randn({2, channels_for(map), map[0], map[1]}).to(t);
         const auto want = vss::walk_flatten(x.to(torch::kDouble), kWalkLists[l]).to(t);
         const auto got = vss::walk_flatten(x.to(kGpu), kWalkLists[l]);
         ASSERT_EQ(got.scalar_type(), t);
@@ -51,7 +58,7 @@ TEST(cuda_walk_copy, merge_matches_the_cpu_sum) {
     for (size_t l = 0; l < kWalkLists.size(); ++l)
       for (auto t : {torch::kFloat, torch::kBFloat16}) {
         const auto K = static_cast<int64_t>(kWalkLists[l].size());
-        const auto y = torch::randn({2, K, 3, map[0] * map[1]}).to(t);
+        const auto y = torch::randn({2, K, channels_for(map), map[0] * map[1]}).to(t);
         // Exact sums of the (rounded) inputs; ours rounds a float32 sum once.
         const auto exact = vss::walk_merge(y.to(torch::kDouble), kWalkLists[l], map[0], map[1]);
         const auto got = vss::walk_merge(y.to(kGpu), kWalkLists[l], map[0], map[1]);
@@ -62,6 +69,22 @@ TEST(cuda_walk_copy, merge_matches_the_cpu_sum) {
                   tolerance)
             << label(map, l, t);
       }
+}
+
+TEST(cuda_walk_copy, misaligned_inputs_take_narrower_runs) {
+  REQUIRE_GPU();
+  torch::manual_seed(32);
+  const auto& cross = kWalkLists[0];
+  // A contiguous 56x56 map starting one element past the storage's start: not 16-byte aligned.
+  const auto storage = torch::randn({1 + 2 * 3 * 56 * 56}).to(torch::kBFloat16);
+  const auto x = storage.narrow(0, 1, 2 * 3 * 56 * 56).view({2, 3, 56, 56});
+  EXPECT_TRUE(torch::equal(vss::walk_flatten(storage.to(kGpu).narrow(0, 1, x.numel()).view(x.sizes()), cross).cpu(),
+                           vss::walk_flatten(x.to(torch::kDouble), cross).to(torch::kBFloat16)));
+  const auto y_storage = torch::randn({1 + 2 * 4 * 3 * 56 * 56});
+  const auto y = y_storage.narrow(0, 1, 2 * 4 * 3 * 56 * 56).view({2, 4, 3, 56 * 56});
+  const auto got = vss::walk_merge(y_storage.to(kGpu).narrow(0, 1, y.numel()).view(y.sizes()), cross, 56, 56);
+  const auto exact = vss::walk_merge(y.to(torch::kDouble), cross, 56, 56);
+  EXPECT_LE((got.cpu().to(torch::kDouble) - exact).abs().max().item<double>(), 1e-5);
 }
 
 TEST(cuda_walk_copy, bad_inputs_are_one_line_errors) {
