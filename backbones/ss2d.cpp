@@ -178,8 +178,10 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
   if (sequence) {
     // As the official SS2D (v05): x_proj then the rank-R dt_proj on each direction's sequence
     // (at Dn = 192, R = 6: 8x fewer multiply-adds than the folded product, forward and
-    // backward), the sequences and projections in the autocast dtype (half the bytes of every
-    // copy and of the scan's reads); the scan's output, state and sums stay float32.
+    // backward), the sequences, projections and the scan's output in the autocast dtype (half
+    // the bytes of every copy, of the scan's reads and writes, of the merge and of out_norm's
+    // reads, and of their gradients: the official v05's "oflex" output); the scan's state and
+    // sums stay float32, the merge sums in float32.
     const at::ScalarType seq_st = at::autocast::is_autocast_enabled(x.device().type())
                                       ? at::autocast::get_autocast_dtype(x.device().type())
                                       : st;
@@ -188,7 +190,7 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     const at::Tensor dts = at::matmul(dt_projs_weight, x_dbl.narrow(2, 0, R_)).to(seq_st);  // [B, K, Dn, L]
     const at::Tensor Bs = x_dbl.narrow(2, R_, N_).contiguous(), Cs = x_dbl.narrow(2, R_ + N_, N_).contiguous();
     y = std::get<0>(selective_scan(xs.reshape({B, K_ * Dn_, L}), dts.reshape({B, K_ * Dn_, L}), A, Bs, Cs, D,
-                                   delta_bias, /*delta_softplus=*/true, /*return_last_state=*/false, st));
+                                   delta_bias, /*delta_softplus=*/true, /*return_last_state=*/false, seq_st));
     y = merge_walks(y.view({B, K_, Dn_, L}), plan);  // [B, Dn, H, W]
   } else if (channel_last) {
     const at::Tensor u_tokens = u.to(st).reshape({B, L, Dn_});
