@@ -18,6 +18,7 @@ from collections import defaultdict
 CATEGORIES = [
     ("scan backward", r"scan.*bwd|bwd.*scan|plan_bwd"),
     ("scan forward", r"scan|plan_cl|plan_fwd"),
+    ("walk flatten / merge", r"walk_flatten|walk_merge"),
     ("GEMM (cuBLAS / CUTLASS)", r"gemm|cutlass|nvjet|xmma|sm90_|cublas"),
     ("convolution", r"conv|depthwise|cudnn|implicit|winograd|fft"),
     ("LayerNorm", r"layer_norm|layernorm|LayerNorm|channel_norm"),
