@@ -1,9 +1,10 @@
 // CUDA kernels of kernels/depthwise_conv.h.
-// Channel-first (vss::depthwise_conv2d and its backward): a block owns a tile of one (b, c)
-// plane, staged in shared memory with its halo, so each input is read from memory once; the
-// backward stages x with a 2-pixel-wider halo, recomputes the pre-activation where SiLU was
-// fused, and writes dx and its tile's dweight / dbias sums to a slot of its own (summed by a
-// reduction afterwards in a fixed order: no atomics, the same bits every run).
+// Channel-first (vss::depthwise_conv2d and its backward): a block (or, for small planes, a
+// warp) owns a tile of one (b, c) plane, staged in shared memory with its halo, so each input
+// is read from memory once; the backward stages x with a 2-pixel-wider halo, recomputes the
+// pre-activation where SiLU was fused, and writes dx and its tile's dweight / dbias sums to a
+// slot of its own (summed by a reduction afterwards in a fixed order: no atomics, the same
+// bits every run).
 // Channel-last (vss::depthwise_conv2d_channels_last): a thread owns one channel of kRun
 // consecutive pixels of a row: it keeps its k×k weights in registers and slides a window of
 // kRun + k - 1 inputs along each of the k input rows, so it loads each input once per row
@@ -20,18 +21,19 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 
 namespace vss::cuda {
 namespace {
 
 constexpr int kRun = 8;  // output pixels a thread computes along W (channel-last)
-constexpr int kPlaneThreads = 256;
+constexpr int kBlockThreads = 256;
 
 // How the channel-first kernels cut an H×W plane: tiles of th×tw outputs, about 2048 each
 // (a few outputs a thread), whole rows where W is at most 128, at most 256 rows.
 struct PlaneTiles {
-  int th, tw, tiles_w, count;
+  int th, tw, tiles_w, per_plane;
 };
 
 PlaneTiles plane_tiles(int64_t H, int64_t W) {
@@ -43,75 +45,121 @@ PlaneTiles plane_tiles(int64_t H, int64_t W) {
           static_cast<int>(((H + th - 1) / th) * tiles_w)};
 }
 
-__device__ __forceinline__ float silu_of(float p) { return p / (1.f + __expf(-p)); }
+// One tile's place. A tile is worked by a group of Group threads: the whole block (large
+// planes), or one warp (planes of a few hundred pixels, VMamba's late stages, where a block a
+// plane would leave most threads idle); a group syncs only itself.
+struct Tile {
+  int64_t b, c, plane_offset;
+  int index, h0, w0, rows, cols;  // index: the tile's number within its plane
+};
 
-// Stages rows [h0 - halo, h0 + rows + halo) × columns [w0 - halo, w0 + cols + halo) of a plane
-// as float, zero outside the image.
-template <typename T>
-__device__ void stage_tile(const T* __restrict__ plane, int64_t H, int64_t W, int h0, int w0, int rows, int cols,
-                           int halo, float* tile) {
-  const int sw = cols + 2 * halo, n = (rows + 2 * halo) * sw;
-  for (int i = threadIdx.x; i < n; i += blockDim.x) {
-    const int64_t hh = h0 - halo + i / sw, ww = w0 - halo + i % sw;
-    tile[i] = hh >= 0 && hh < H && ww >= 0 && ww < W ? to_float(plane[hh * W + ww]) : 0.f;
+template <int Group>
+__device__ __forceinline__ bool locate_tile(const PlaneTiles& t, int64_t B, int64_t C, int64_t H, int64_t W,
+                                            Tile& tile) {
+  const int64_t id = int64_t{blockIdx.x} * (kBlockThreads / Group) + threadIdx.x / Group;
+  if (id >= B * C * t.per_plane) return false;
+  const int64_t plane = id / t.per_plane;
+  tile.index = static_cast<int>(id % t.per_plane);
+  tile.b = plane / C, tile.c = plane % C, tile.plane_offset = plane * H * W;
+  tile.h0 = (tile.index / t.tiles_w) * t.th, tile.w0 = (tile.index % t.tiles_w) * t.tw;
+  tile.rows = static_cast<int>(H - tile.h0 < t.th ? H - tile.h0 : t.th);
+  tile.cols = static_cast<int>(W - tile.w0 < t.tw ? W - tile.w0 : t.tw);
+  return true;
+}
+
+template <int Group>
+__device__ __forceinline__ void sync_group() {
+  if constexpr (Group == 32) {
+    __syncwarp();
+  } else {
+    __syncthreads();
   }
 }
 
-template <typename T, int K>
-__global__ void __launch_bounds__(kPlaneThreads) depthwise_conv_cf_kernel(
+__device__ __forceinline__ float silu_of(float p) { return p / (1.f + __expf(-p)); }
+
+// Stages rows [h0 - halo, h0 + rows + halo) × columns [w0 - halo, w0 + cols + halo) of a plane
+// as float, zero outside the image. kBatch loads in flight per thread: a loop that stored each
+// load before issuing the next would wait out the memory latency once per element.
+template <typename T, int Group>
+__device__ void stage_tile(const T* __restrict__ plane, int64_t H, int64_t W, const Tile& t, int halo,
+                           float* tile) {
+  constexpr int kBatch = 8;
+  const int sw = t.cols + 2 * halo, n = (t.rows + 2 * halo) * sw;
+  for (int base = threadIdx.x % Group; base < n; base += Group * kBatch) {
+    float v[kBatch];
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      const int i = base + u * Group;
+      const int64_t hh = t.h0 - halo + i / sw, ww = t.w0 - halo + i % sw;
+      v[u] = i < n && hh >= 0 && hh < H && ww >= 0 && ww < W ? to_float(plane[hh * W + ww]) : 0.f;
+    }
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u)
+      if (base + u * Group < n) tile[base + u * Group] = v[u];
+  }
+}
+
+// Shared-memory floats of one tile: the forward's input with a K/2 halo; the backward's input
+// with a K-1 halo and gradient with a K/2 halo.
+constexpr int64_t forward_tile_floats(const PlaneTiles& t, int K) { return int64_t{t.th + K - 1} * (t.tw + K - 1); }
+constexpr int64_t backward_tile_floats(const PlaneTiles& t, int K) {
+  return int64_t{t.th + 2 * (K - 1)} * (t.tw + 2 * (K - 1)) + forward_tile_floats(t, K);
+}
+
+template <typename T, int K, int Group>
+__global__ void __launch_bounds__(kBlockThreads) depthwise_conv_cf_kernel(
     const T* __restrict__ x, const float* __restrict__ weight, const float* __restrict__ bias, T* __restrict__ y,
-    int64_t C, int64_t H, int64_t W, PlaneTiles tiles, bool silu) {
-  extern __shared__ float xs[];  // the input tile with a K/2 halo
+    int64_t B, int64_t C, int64_t H, int64_t W, PlaneTiles tiles, bool silu) {
+  extern __shared__ float smem[];
   constexpr int P = K / 2;
-  const int64_t c = blockIdx.y, plane_offset = (int64_t{blockIdx.z} * C + c) * H * W;
-  const int h0 = (blockIdx.x / tiles.tiles_w) * tiles.th, w0 = (blockIdx.x % tiles.tiles_w) * tiles.tw;
-  const int rows = static_cast<int>(H - h0 < tiles.th ? H - h0 : tiles.th);
-  const int cols = static_cast<int>(W - w0 < tiles.tw ? W - w0 : tiles.tw), sw = cols + 2 * P;
-  stage_tile(x + plane_offset, H, W, h0, w0, rows, cols, P, xs);
+  Tile t;
+  if (!locate_tile<Group>(tiles, B, C, H, W, t)) return;  // (only whole warps of a last block)
+  float* xs = smem + (threadIdx.x / Group) * forward_tile_floats(tiles, K);  // the input tile with a P halo
+  const int sw = t.cols + 2 * P, lane = threadIdx.x % Group;
+  stage_tile<T, Group>(x + t.plane_offset, H, W, t, P, xs);
   float wk[K * K];
 #pragma unroll
-  for (int j = 0; j < K * K; ++j) wk[j] = weight[c * K * K + j];
-  const float b0 = bias ? bias[c] : 0.f;
-  __syncthreads();
-  for (int i = threadIdx.x; i < rows * cols; i += blockDim.x) {
-    const int r = i / cols, q = i % cols;
+  for (int j = 0; j < K * K; ++j) wk[j] = weight[t.c * K * K + j];
+  const float b0 = bias ? bias[t.c] : 0.f;
+  sync_group<Group>();
+  for (int i = lane; i < t.rows * t.cols; i += Group) {
+    const int r = i / t.cols, q = i % t.cols;
     float acc = b0;
 #pragma unroll
     for (int di = 0; di < K; ++di)
 #pragma unroll
       for (int dj = 0; dj < K; ++dj) acc += wk[di * K + dj] * xs[(r + di) * sw + q + dj];
-    y[plane_offset + (h0 + r) * W + w0 + q] = from_float<T>(silu ? silu_of(acc) : acc);
+    y[t.plane_offset + (t.h0 + r) * W + t.w0 + q] = from_float<T>(silu ? silu_of(acc) : acc);
   }
 }
 
 // dx of the tile, and the tile's sums of dweight (K·K) and dbias into partial[slot][K·K + 1],
-// slot = (c, b, tile).
-template <typename T, int K>
-__global__ void __launch_bounds__(kPlaneThreads) depthwise_conv_cf_backward_kernel(
+// slot = (c, b, tile in the plane).
+template <typename T, int K, int Group>
+__global__ void __launch_bounds__(kBlockThreads) depthwise_conv_cf_backward_kernel(
     const T* __restrict__ dy, const T* __restrict__ x, const float* __restrict__ weight,
     const float* __restrict__ bias, T* __restrict__ dx, float* __restrict__ partial, int64_t B, int64_t C,
     int64_t H, int64_t W, PlaneTiles tiles, bool silu) {
   extern __shared__ float smem[];
   constexpr int P = K / 2, S = K * K + 1;
-  __shared__ float warp_sums[kPlaneThreads / 32][S];
-  const int64_t b = blockIdx.z, c = blockIdx.y, plane_offset = (b * C + c) * H * W;
-  const int h0 = (blockIdx.x / tiles.tiles_w) * tiles.th, w0 = (blockIdx.x % tiles.tiles_w) * tiles.tw;
-  const int rows = static_cast<int>(H - h0 < tiles.th ? H - h0 : tiles.th);
-  const int cols = static_cast<int>(W - w0 < tiles.tw ? W - w0 : tiles.tw);
+  __shared__ float warp_sums[kBlockThreads / 32][S];
+  Tile t;
+  if (!locate_tile<Group>(tiles, B, C, H, W, t)) return;  // (only whole warps of a last block)
   // x with a 2P halo (the pre-activations of g's halo need P more), g = dL/d(pre-activation)
   // with a P halo (dx at the tile's edge needs g beyond it).
-  const int xw = cols + 4 * P, gw = cols + 2 * P, g_rows = rows + 2 * P;
-  float* xs = smem;
-  float* gs = smem + (rows + 4 * P) * xw;
-  stage_tile(x + plane_offset, H, W, h0, w0, rows, cols, 2 * P, xs);
-  stage_tile(dy + plane_offset, H, W, h0, w0, rows, cols, P, gs);
+  const int xw = t.cols + 4 * P, gw = t.cols + 2 * P, g_rows = t.rows + 2 * P, lane = threadIdx.x % Group;
+  float* xs = smem + (threadIdx.x / Group) * backward_tile_floats(tiles, K);
+  float* gs = xs + (t.rows + 4 * P) * xw;
+  stage_tile<T, Group>(x + t.plane_offset, H, W, t, 2 * P, xs);
+  stage_tile<T, Group>(dy + t.plane_offset, H, W, t, P, gs);
   float wk[K * K];
 #pragma unroll
-  for (int j = 0; j < K * K; ++j) wk[j] = weight[c * K * K + j];
-  __syncthreads();
+  for (int j = 0; j < K * K; ++j) wk[j] = weight[t.c * K * K + j];
+  sync_group<Group>();
   if (silu) {  // d silu(p)/dp = s (1 + p (1 - s)), s = sigmoid(p)
-    const float b0 = bias ? bias[c] : 0.f;
-    for (int i = threadIdx.x; i < g_rows * gw; i += blockDim.x) {
+    const float b0 = bias ? bias[t.c] : 0.f;
+    for (int i = lane; i < g_rows * gw; i += Group) {
       const int a = i / gw, q = i % gw;
       float p = b0;
 #pragma unroll
@@ -121,13 +169,13 @@ __global__ void __launch_bounds__(kPlaneThreads) depthwise_conv_cf_backward_kern
       const float s = 1.f / (1.f + __expf(-p));
       gs[i] *= s * (1.f + p * (1.f - s));
     }
-    __syncthreads();
+    sync_group<Group>();
   }
   float sums[S];
 #pragma unroll
   for (int j = 0; j < S; ++j) sums[j] = 0.f;
-  for (int i = threadIdx.x; i < rows * cols; i += blockDim.x) {
-    const int r = i / cols, q = i % cols;
+  for (int i = lane; i < t.rows * t.cols; i += Group) {
+    const int r = i / t.cols, q = i % t.cols;
     // dx(h, w) = Σ w[di][dj] g(h - di + P, w - dj + P); dweight[di][dj] += g(h, w) x(h + di - P, w + dj - P).
     float acc = 0.f;
     const float g = gs[(r + P) * gw + q + P];
@@ -139,20 +187,29 @@ __global__ void __launch_bounds__(kPlaneThreads) depthwise_conv_cf_backward_kern
         sums[di * K + dj] += g * xs[(r + di + P) * xw + q + dj + P];
       }
     sums[K * K] += g;
-    dx[plane_offset + (h0 + r) * W + w0 + q] = from_float<T>(acc);
+    dx[t.plane_offset + (t.h0 + r) * W + t.w0 + q] = from_float<T>(acc);
   }
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  float* slot = partial + ((t.c * B + t.b) * tiles.per_plane + t.index) * S;
+  const int lane32 = threadIdx.x % 32, warp = threadIdx.x / 32;
 #pragma unroll
   for (int j = 0; j < S; ++j) {
     float v = sums[j];
     for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    if (lane == 0) warp_sums[warp][j] = v;
+    if (lane32 == 0) {
+      if constexpr (Group == 32) {
+        slot[j] = v;
+      } else {
+        warp_sums[warp][j] = v;
+      }
+    }
   }
-  __syncthreads();
-  if (threadIdx.x < S) {
-    float total = 0.f;
-    for (int w = 0; w < kPlaneThreads / 32; ++w) total += warp_sums[w][threadIdx.x];
-    partial[((c * B + b) * gridDim.x + blockIdx.x) * S + threadIdx.x] = total;
+  if constexpr (Group != 32) {
+    __syncthreads();
+    if (threadIdx.x < S) {
+      float total = 0.f;
+      for (int w = 0; w < kBlockThreads / 32; ++w) total += warp_sums[w][threadIdx.x];
+      slot[threadIdx.x] = total;
+    }
   }
 }
 
@@ -215,9 +272,21 @@ void check_cuda_kernel_args(const char* op, const at::Tensor& x, const at::Tenso
   TORCH_CHECK(k <= 7, op, ": the CUDA kernel takes k <= 7, got weight ", weight.sizes());
 }
 
-void check_plane_grid(int64_t B, int64_t C) {  // a grid's y and z dimensions
-  TORCH_CHECK(B <= 65535 && C <= 65535, "vss::depthwise_conv2d (CUDA): at most 65535 images and channels, got x of ",
-              B, " images and ", C, " channels");
+// Launches f(Group, blocks, shared bytes): a warp a tile where a tile is a few hundred pixels
+// and eight tiles fit the default 48 KiB of shared memory, else a block a tile.
+template <typename F>
+void with_tile_group(const PlaneTiles& tiles, int64_t planes, int64_t tile_floats, F&& f) {
+  const int64_t count = planes * tiles.per_plane;
+  constexpr int64_t kWarps = kBlockThreads / 32;
+  if (int64_t{tiles.th} * tiles.tw <= 512 && kWarps * tile_floats * 4 <= 48 * 1024) {
+    TORCH_CHECK((count + kWarps - 1) / kWarps <= std::numeric_limits<int32_t>::max(),
+                "vss::depthwise_conv2d (CUDA): too many planes: ", planes);
+    f(std::integral_constant<int, 32>{}, static_cast<unsigned>((count + kWarps - 1) / kWarps),
+      static_cast<size_t>(kWarps * tile_floats * 4));
+  } else {
+    TORCH_CHECK(count <= std::numeric_limits<int32_t>::max(), "vss::depthwise_conv2d (CUDA): too many tiles: ", count);
+    f(std::integral_constant<int, kBlockThreads>{}, static_cast<unsigned>(count), static_cast<size_t>(tile_floats * 4));
+  }
 }
 
 at::Tensor float_or_undefined(const std::optional<at::Tensor>& t) {
@@ -234,17 +303,17 @@ at::Tensor depthwise_conv2d_cuda(const at::Tensor& x_in, const at::Tensor& weigh
   const at::Tensor weight = weight_in.to(at::kFloat).contiguous(), bias = float_or_undefined(bias_in);
   at::Tensor y = at::empty_like(x);
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-  check_plane_grid(B, C);
   const PlaneTiles tiles = plane_tiles(H, W);
-  const dim3 grid(tiles.count, static_cast<unsigned>(C), static_cast<unsigned>(B));
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(x.scalar_type(), at::kFloat, [&](auto in_t, auto) {
     using T = typename decltype(in_t)::type;
     dispatch_kernel_size(k, [&](auto k_t) {
       constexpr int K = decltype(k_t)::value;
-      const size_t smem = sizeof(float) * (tiles.th + K - 1) * (tiles.tw + K - 1);
-      depthwise_conv_cf_kernel<T, K><<<grid, kPlaneThreads, smem, stream>>>(
-          cptr<T>(x), cptr<float>(weight), cptr<float>(bias), mptr<T>(y), C, H, W, tiles, silu);
+      with_tile_group(tiles, B * C, forward_tile_floats(tiles, K), [&](auto group_t, unsigned blocks, size_t smem) {
+        constexpr int Group = decltype(group_t)::value;
+        depthwise_conv_cf_kernel<T, K, Group><<<blocks, kBlockThreads, smem, stream>>>(
+            cptr<T>(x), cptr<float>(weight), cptr<float>(bias), mptr<T>(y), B, C, H, W, tiles, silu);
+      });
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
@@ -263,21 +332,20 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> depthwise_conv2d_backward_cuda(co
   const at::Tensor dy = dy_in.to(x.scalar_type()).contiguous();  // autocast may hand back another dtype
   const at::Tensor weight = weight_in.to(at::kFloat).contiguous(), bias = float_or_undefined(bias_in);
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-  check_plane_grid(B, C);
   const PlaneTiles tiles = plane_tiles(H, W);
   at::Tensor dx = at::empty_like(x);
-  at::Tensor partial = at::empty({C, B * tiles.count, k * k + 1}, x.options().dtype(at::kFloat));
-  const dim3 grid(tiles.count, static_cast<unsigned>(C), static_cast<unsigned>(B));
+  at::Tensor partial = at::empty({C, B * tiles.per_plane, k * k + 1}, x.options().dtype(at::kFloat));
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(x.scalar_type(), at::kFloat, [&](auto in_t, auto) {
     using T = typename decltype(in_t)::type;
     dispatch_kernel_size(k, [&](auto k_t) {
-      constexpr int K = decltype(k_t)::value, P = K / 2;
-      const size_t smem = sizeof(float) * ((tiles.th + 4 * P) * (tiles.tw + 4 * P) +
-                                           (tiles.th + 2 * P) * (tiles.tw + 2 * P));
-      depthwise_conv_cf_backward_kernel<T, K><<<grid, kPlaneThreads, smem, stream>>>(
-          cptr<T>(dy), cptr<T>(x), cptr<float>(weight), cptr<float>(bias), mptr<T>(dx), mptr<float>(partial), B,
-          C, H, W, tiles, silu);
+      constexpr int K = decltype(k_t)::value;
+      with_tile_group(tiles, B * C, backward_tile_floats(tiles, K), [&](auto group_t, unsigned blocks, size_t smem) {
+        constexpr int Group = decltype(group_t)::value;
+        depthwise_conv_cf_backward_kernel<T, K, Group><<<blocks, kBlockThreads, smem, stream>>>(
+            cptr<T>(dy), cptr<T>(x), cptr<float>(weight), cptr<float>(bias), mptr<T>(dx), mptr<float>(partial), B,
+            C, H, W, tiles, silu);
+      });
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });

@@ -129,6 +129,9 @@ __global__ void walk_merge_kernel(const T* __restrict__ y, T* __restrict__ out, 
 constexpr int kPlaneThreads = 256;
 constexpr int64_t kMaxPlaneTokens = 12288;  // a float32 plane group in 48 KiB of shared memory
 constexpr int64_t kPlaneGroupTokens = 4096;  // tokens a block stages
+// Loads a thread issues before it uses the first: a loop that used each load before issuing
+// the next would wait out the memory latency once per run.
+constexpr int kLoadBatch = 4;
 
 // V tokens moved as one access.
 template <typename T, int V>
@@ -170,8 +173,16 @@ __global__ void __launch_bounds__(kPlaneThreads) walk_flatten_plane_kernel(
   const int L = H * W, runs = L / V;
   const PlaneGroup group = plane_group(planes, per_block);
   const Run<T, V>* src = reinterpret_cast<const Run<T, V>*>(x + group.first * L);
-  for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x)
-    reinterpret_cast<Run<T, V>*>(staged)[i] = src[i];
+  const int n = group.count * runs;
+  for (int base = threadIdx.x; base < n; base += blockDim.x * kLoadBatch) {
+    Run<T, V> loaded[kLoadBatch];
+#pragma unroll
+    for (int u = 0; u < kLoadBatch; ++u)
+      if (base + u * blockDim.x < n) loaded[u] = src[base + u * blockDim.x];
+#pragma unroll
+    for (int u = 0; u < kLoadBatch; ++u)
+      if (base + u * blockDim.x < n) reinterpret_cast<Run<T, V>*>(staged)[base + u * blockDim.x] = loaded[u];
+  }
   __syncthreads();
   for (int k = 0; k < walks.count; ++k) {
     const bool columns = by_columns(walks.walk[k]), back = reversed(walks.walk[k]);
@@ -210,18 +221,31 @@ __global__ void __launch_bounds__(kPlaneThreads) walk_merge_plane_kernel(
   const PlaneGroup group = plane_group(planes, per_block);
   for (int k = 0; k < walks.count; ++k) {
     const bool columns = by_columns(walks.walk[k]), back = reversed(walks.walk[k]);
-    for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x) {
-      const int g = i / runs;
-      int pos, cell, step;
-      locate_run<V>(columns, i % runs, H, W, pos, cell, step);
-      const int64_t plane = group.first + g, b = plane / C, c = plane % C;
-      const T* seq = y + ((b * walks.count + k) * C + c) * L;
-      const Run<T, V> run = *reinterpret_cast<const Run<T, V>*>(seq + (back ? L - V - pos : pos));
-      float* dst = sums + g * L + cell;
+    const int n = group.count * runs;
+    for (int base = threadIdx.x; base < n; base += blockDim.x * kLoadBatch) {
+      Run<T, V> loaded[kLoadBatch];
+      int cells[kLoadBatch], step = 1;
 #pragma unroll
-      for (int j = 0; j < V; ++j) {
-        const float v = to_float(run.v[back ? V - 1 - j : j]);
-        dst[j * step] = k == 0 ? v : dst[j * step] + v;
+      for (int u = 0; u < kLoadBatch; ++u) {
+        const int i = base + u * blockDim.x;
+        if (i >= n) break;
+        const int g = i / runs;
+        int pos;
+        locate_run<V>(columns, i % runs, H, W, pos, cells[u], step);
+        cells[u] += g * L;
+        const int64_t plane = group.first + g, b = plane / C, c = plane % C;
+        const T* seq = y + ((b * walks.count + k) * C + c) * L;
+        loaded[u] = *reinterpret_cast<const Run<T, V>*>(seq + (back ? L - V - pos : pos));
+      }
+#pragma unroll
+      for (int u = 0; u < kLoadBatch; ++u) {
+        if (base + u * blockDim.x >= n) break;
+        float* dst = sums + cells[u];
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+          const float v = to_float(loaded[u].v[back ? V - 1 - j : j]);
+          dst[j * step] = k == 0 ? v : dst[j * step] + v;
+        }
       }
     }
     __syncthreads();  // a cell's walks come from different threads

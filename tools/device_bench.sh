@@ -123,11 +123,12 @@ fi
 if has train-profile; then
   stamp train-profile
   # Every kernel of one VMamba-T training step (bf16, 224² b128) with its duration, for
-  # tools/kernel_breakdown.py: where a step's time goes.
+  # tools/kernel_breakdown.py: where a step's time goes (the second step: the first creates
+  # the optimizer's state).
   NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null)
   timeout 240 "$NCU" --clock-control none --metrics gpu__time_duration.sum --csv --page raw \
-    $B train --config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --dtype bf16 --repeat 1 --warmup 0 \
+    $B train --config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --dtype bf16 --repeat 1 --warmup 1 \
     >"$OUT/train_kernels.csv" 2>>"$LOG" || echo "FAILED: train-profile" | tee -a "$LOG"
-  "$PY" tools/kernel_breakdown.py "$OUT/train_kernels.csv" | tee -a "$LOG"
+  "$PY" tools/kernel_breakdown.py "$OUT/train_kernels.csv" --skip-first-step | tee -a "$LOG"
 fi
 stamp done

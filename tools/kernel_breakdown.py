@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Where a GPU run's time goes, from Nsight Compute's per-kernel durations.
 
-usage: kernel_breakdown.py NCU.csv [--top N]
+usage: kernel_breakdown.py NCU.csv [--top N] [--skip-first-step]
 
 NCU.csv is `ncu --metrics gpu__time_duration.sum --csv --page raw <program>` (one row per
 kernel launch; the program's own output before the table is skipped). Prints the summed
 time per category (the scan forward / backward, GEMMs, norms, elementwise, optimizer, ...)
-as a markdown table, then the N kernels that take the most time.
+as a markdown table, then the N kernels that take the most time. --skip-first-step drops
+every kernel up to the end of the first optimizer step (a warm-up step: the optimizer's state
+is created there, hundreds of tiny fills no later step has).
 """
 import argparse
 import csv
@@ -55,13 +57,34 @@ def category(name):
     return "other"
 
 
+def after_first_step(rows):
+    """The rows after the first optimizer step: its kernels and the fills between them that
+    create the optimizer's state."""
+    optimizer = dict(CATEGORIES)["optimizer"]
+    step = optimizer + "|FillFunctor"
+    seen = False
+    out = []
+    for name, ms in rows:
+        if out or (seen and not re.search(step, name)):
+            out.append((name, ms))
+        elif re.search(optimizer, name):
+            seen = True
+    if not seen:
+        sys.exit("kernel_breakdown.py: --skip-first-step: no optimizer kernel in the profile")
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("csv")
     p.add_argument("--top", type=int, default=15)
+    p.add_argument("--skip-first-step", action="store_true")
     a = p.parse_args()
+    rows = list(read_rows(a.csv))
+    if a.skip_first_step:
+        rows = after_first_step(rows)
     by_category, by_kernel, launches = defaultdict(float), defaultdict(float), defaultdict(int)
-    for name, ms in read_rows(a.csv):
+    for name, ms in rows:
         short = re.sub(r"\(.*", "", name)[:110]
         by_category[category(name)] += ms
         by_kernel[short] += ms
