@@ -78,26 +78,47 @@ __device__ __forceinline__ void sync_group() {
 
 __device__ __forceinline__ float silu_of(float p) { return p / (1.f + __expf(-p)); }
 
+// A group's threads laid over a rows × cols grid without a division per element: thread
+// (lane) takes column q0 + j·col_step of rows r0, r0 + row_step, ... Where cols exceeds the
+// group, a thread takes several columns; otherwise Group / cols rows at once (the few threads
+// past them idle).
+struct GridWalk {
+  int r0, q0, row_step, col_step;
+  bool active;
+};
+
+template <int Group>
+__device__ __forceinline__ GridWalk grid_walk(int cols) {
+  const int lane = threadIdx.x % Group;
+  const int col_step = cols < Group ? cols : Group, row_step = Group / col_step;
+  return {lane / col_step, lane % col_step, row_step, col_step, lane / col_step < row_step};
+}
+
 // Stages rows [h0 - halo, h0 + rows + halo) × columns [w0 - halo, w0 + cols + halo) of a plane
-// as float, zero outside the image. kBatch loads in flight per thread: a loop that stored each
-// load before issuing the next would wait out the memory latency once per element.
+// as float, zero outside the image. kBatch rows' loads in flight per thread: a loop that
+// stored each load before issuing the next would wait out the memory latency once per element.
 template <typename T, int Group>
 __device__ void stage_tile(const T* __restrict__ plane, int64_t H, int64_t W, const Tile& t, int halo,
                            float* tile) {
   constexpr int kBatch = 8;
-  const int sw = t.cols + 2 * halo, n = (t.rows + 2 * halo) * sw;
-  for (int base = threadIdx.x % Group; base < n; base += Group * kBatch) {
-    float v[kBatch];
+  const int sw = t.cols + 2 * halo, n_rows = t.rows + 2 * halo;
+  const GridWalk g = grid_walk<Group>(sw);
+  if (!g.active) return;
+  for (int r = g.r0; r < n_rows; r += g.row_step * kBatch)
+    for (int q = g.q0; q < sw; q += g.col_step) {
+      const int64_t ww = t.w0 - halo + q;
+      const bool column_inside = ww >= 0 && ww < W;
+      float v[kBatch];
 #pragma unroll
-    for (int u = 0; u < kBatch; ++u) {
-      const int i = base + u * Group;
-      const int64_t hh = t.h0 - halo + i / sw, ww = t.w0 - halo + i % sw;
-      v[u] = i < n && hh >= 0 && hh < H && ww >= 0 && ww < W ? to_float(plane[hh * W + ww]) : 0.f;
+      for (int u = 0; u < kBatch; ++u) {
+        const int row = r + u * g.row_step;
+        const int64_t hh = t.h0 - halo + row;
+        v[u] = row < n_rows && column_inside && hh >= 0 && hh < H ? to_float(plane[hh * W + ww]) : 0.f;
+      }
+#pragma unroll
+      for (int u = 0; u < kBatch; ++u)
+        if (r + u * g.row_step < n_rows) tile[(r + u * g.row_step) * sw + q] = v[u];
     }
-#pragma unroll
-    for (int u = 0; u < kBatch; ++u)
-      if (base + u * Group < n) tile[base + u * Group] = v[u];
-  }
 }
 
 // Shared-memory floats of one tile: the forward's input with a K/2 halo; the backward's input
@@ -116,22 +137,24 @@ __global__ void __launch_bounds__(kBlockThreads) depthwise_conv_cf_kernel(
   Tile t;
   if (!locate_tile<Group>(tiles, B, C, H, W, t)) return;  // (only whole warps of a last block)
   float* xs = smem + (threadIdx.x / Group) * forward_tile_floats(tiles, K);  // the input tile with a P halo
-  const int sw = t.cols + 2 * P, lane = threadIdx.x % Group;
+  const int sw = t.cols + 2 * P;
   stage_tile<T, Group>(x + t.plane_offset, H, W, t, P, xs);
   float wk[K * K];
 #pragma unroll
   for (int j = 0; j < K * K; ++j) wk[j] = weight[t.c * K * K + j];
   const float b0 = bias ? bias[t.c] : 0.f;
   sync_group<Group>();
-  for (int i = lane; i < t.rows * t.cols; i += Group) {
-    const int r = i / t.cols, q = i % t.cols;
-    float acc = b0;
+  const GridWalk g = grid_walk<Group>(t.cols);
+  if (!g.active) return;
+  for (int r = g.r0; r < t.rows; r += g.row_step)
+    for (int q = g.q0; q < t.cols; q += g.col_step) {
+      float acc = b0;
 #pragma unroll
-    for (int di = 0; di < K; ++di)
+      for (int di = 0; di < K; ++di)
 #pragma unroll
-      for (int dj = 0; dj < K; ++dj) acc += wk[di * K + dj] * xs[(r + di) * sw + q + dj];
-    y[t.plane_offset + (t.h0 + r) * W + t.w0 + q] = from_float<T>(silu ? silu_of(acc) : acc);
-  }
+        for (int dj = 0; dj < K; ++dj) acc += wk[di * K + dj] * xs[(r + di) * sw + q + dj];
+      y[t.plane_offset + (t.h0 + r) * W + t.w0 + q] = from_float<T>(silu ? silu_of(acc) : acc);
+    }
 }
 
 // dx of the tile, and the tile's sums of dweight (K·K) and dbias into partial[slot][K·K + 1],
@@ -148,7 +171,7 @@ __global__ void __launch_bounds__(kBlockThreads) depthwise_conv_cf_backward_kern
   if (!locate_tile<Group>(tiles, B, C, H, W, t)) return;  // (only whole warps of a last block)
   // x with a 2P halo (the pre-activations of g's halo need P more), g = dL/d(pre-activation)
   // with a P halo (dx at the tile's edge needs g beyond it).
-  const int xw = t.cols + 4 * P, gw = t.cols + 2 * P, g_rows = t.rows + 2 * P, lane = threadIdx.x % Group;
+  const int xw = t.cols + 4 * P, gw = t.cols + 2 * P, g_rows = t.rows + 2 * P;
   float* xs = smem + (threadIdx.x / Group) * backward_tile_floats(tiles, K);
   float* gs = xs + (t.rows + 4 * P) * xw;
   stage_tile<T, Group>(x + t.plane_offset, H, W, t, 2 * P, xs);
@@ -159,36 +182,40 @@ __global__ void __launch_bounds__(kBlockThreads) depthwise_conv_cf_backward_kern
   sync_group<Group>();
   if (silu) {  // d silu(p)/dp = s (1 + p (1 - s)), s = sigmoid(p)
     const float b0 = bias ? bias[t.c] : 0.f;
-    for (int i = lane; i < g_rows * gw; i += Group) {
-      const int a = i / gw, q = i % gw;
-      float p = b0;
+    const GridWalk g = grid_walk<Group>(gw);
+    if (g.active)
+      for (int a = g.r0; a < g_rows; a += g.row_step)
+        for (int q = g.q0; q < gw; q += g.col_step) {
+          float p = b0;
 #pragma unroll
-      for (int di = 0; di < K; ++di)
+          for (int di = 0; di < K; ++di)
 #pragma unroll
-        for (int dj = 0; dj < K; ++dj) p += wk[di * K + dj] * xs[(a + di) * xw + q + dj];
-      const float s = 1.f / (1.f + __expf(-p));
-      gs[i] *= s * (1.f + p * (1.f - s));
-    }
+            for (int dj = 0; dj < K; ++dj) p += wk[di * K + dj] * xs[(a + di) * xw + q + dj];
+          const float s = 1.f / (1.f + __expf(-p));
+          gs[a * gw + q] *= s * (1.f + p * (1.f - s));
+        }
     sync_group<Group>();
   }
   float sums[S];
 #pragma unroll
   for (int j = 0; j < S; ++j) sums[j] = 0.f;
-  for (int i = lane; i < t.rows * t.cols; i += Group) {
-    const int r = i / t.cols, q = i % t.cols;
-    // dx(h, w) = Σ w[di][dj] g(h - di + P, w - dj + P); dweight[di][dj] += g(h, w) x(h + di - P, w + dj - P).
-    float acc = 0.f;
-    const float g = gs[(r + P) * gw + q + P];
+  const GridWalk walk = grid_walk<Group>(t.cols);
+  if (walk.active)
+    for (int r = walk.r0; r < t.rows; r += walk.row_step)
+      for (int q = walk.q0; q < t.cols; q += walk.col_step) {
+        // dx(h, w) = Σ w[di][dj] g(h - di + P, w - dj + P); dweight[di][dj] += g(h, w) x(h + di - P, w + dj - P).
+        float acc = 0.f;
+        const float g = gs[(r + P) * gw + q + P];
 #pragma unroll
-    for (int di = 0; di < K; ++di)
+        for (int di = 0; di < K; ++di)
 #pragma unroll
-      for (int dj = 0; dj < K; ++dj) {
-        acc += wk[di * K + dj] * gs[(r + 2 * P - di) * gw + q + 2 * P - dj];
-        sums[di * K + dj] += g * xs[(r + di + P) * xw + q + dj + P];
+          for (int dj = 0; dj < K; ++dj) {
+            acc += wk[di * K + dj] * gs[(r + 2 * P - di) * gw + q + 2 * P - dj];
+            sums[di * K + dj] += g * xs[(r + di + P) * xw + q + dj + P];
+          }
+        sums[K * K] += g;
+        dx[t.plane_offset + (t.h0 + r) * W + t.w0 + q] = from_float<T>(acc);
       }
-    sums[K * K] += g;
-    dx[t.plane_offset + (t.h0 + r) * W + t.w0 + q] = from_float<T>(acc);
-  }
   float* slot = partial + ((t.c * B + t.b) * tiles.per_plane + t.index) * S;
   const int lane32 = threadIdx.x % 32, warp = threadIdx.x / 32;
 #pragma unroll

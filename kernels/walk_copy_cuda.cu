@@ -15,6 +15,7 @@
 // a column walk). Merge reads each direction's tile the same ways round, sums in float32
 // registers and writes the map once.
 #include "kernels/cuda_element.cuh"
+#include "kernels/cuda_int_divider.cuh"
 #include "kernels/selective_scan_cuda_dispatch.cuh"
 #include "kernels/walk_copy_checks.h"
 
@@ -150,30 +151,50 @@ __device__ __forceinline__ PlaneGroup plane_group(int64_t planes, int per_block)
   return {first, static_cast<int>(planes - first < per_block ? planes - first : per_block)};
 }
 
-// Where run r of a plane lies: its first token `pos` along walk `w` (not reversed) and its
-// first cell `cell` in the map with the cell step `step` between its V tokens. Row walks: runs
-// in order along the plane. Column walks: consecutive r take neighbouring columns at one
-// height (conflict-free shared memory), a run goes down a column (H is a multiple of V).
+// A plane map's sizes, and dividers for the index arithmetic (cuda_int_divider.cuh).
+struct PlaneMap {
+  int H, W, L, runs;  // runs: V-token runs a plane
+  int64_t C;
+  IntDivider by_runs, by_width, by_channels;
+};
+
+PlaneMap plane_map(int64_t H, int64_t W, int64_t C, int V) {
+  return {static_cast<int>(H), static_cast<int>(W), static_cast<int>(H * W), static_cast<int>(H * W / V), C,
+          IntDivider(H * W / V), IntDivider(W), IntDivider(C)};
+}
+
+// Where run i of a block's planes lies: its plane g in the group, its first token `pos` along
+// the walk (not reversed), its first cell `cell` in the group's shared planes, and the cell
+// step `step` between its V tokens. Row walks: runs in order along the plane. Column walks:
+// consecutive runs take neighbouring columns at one height (conflict-free shared memory), a
+// run goes down a column (H is a multiple of V).
 template <int V>
-__device__ __forceinline__ void locate_run(bool columns, int r, int H, int W, int& pos, int& cell, int& step) {
+__device__ __forceinline__ void locate_run(const PlaneMap& m, bool columns, int i, int& g, int& pos, int& cell,
+                                           int& step) {
+  g = static_cast<int>(m.by_runs.div(i));
+  const int r = i - g * m.runs;
   if (!columns) {
-    pos = r * V, cell = r * V, step = 1;
+    pos = r * V, cell = g * m.L + r * V, step = 1;
     return;
   }
-  const int w = r % W, h = (r / W) * V;
-  pos = w * H + h, cell = h * W + w, step = W;
+  const int hv = static_cast<int>(m.by_width.div(r)), w = r - hv * m.W, h = hv * V;
+  pos = w * m.H + h, cell = g * m.L + h * m.W + w, step = m.W;
+}
+
+// Where walk k's sequence of plane `plane` (= b·C + c) starts in [B, K, C, L].
+__device__ __forceinline__ int64_t sequence_offset(const PlaneMap& m, int64_t plane, int k, int walks) {
+  const int64_t b = m.by_channels.div(static_cast<uint32_t>(plane)), c = plane - b * m.C;
+  return ((b * walks + k) * m.C + c) * m.L;
 }
 
 template <typename T, int V>
 __global__ void __launch_bounds__(kPlaneThreads) walk_flatten_plane_kernel(
-    const T* __restrict__ x, T* __restrict__ out, WalkList walks, int64_t planes, int64_t C, int H, int W,
-    int per_block) {
+    const T* __restrict__ x, T* __restrict__ out, WalkList walks, int64_t planes, PlaneMap m, int per_block) {
   extern __shared__ float smem[];  // (16-byte aligned, as dynamic shared memory starts)
   T* staged = reinterpret_cast<T*>(smem);  // [count][L]
-  const int L = H * W, runs = L / V;
   const PlaneGroup group = plane_group(planes, per_block);
-  const Run<T, V>* src = reinterpret_cast<const Run<T, V>*>(x + group.first * L);
-  const int n = group.count * runs;
+  const Run<T, V>* src = reinterpret_cast<const Run<T, V>*>(x + group.first * m.L);
+  const int n = group.count * m.runs;
   for (int base = threadIdx.x; base < n; base += blockDim.x * kLoadBatch) {
     Run<T, V> loaded[kLoadBatch];
 #pragma unroll
@@ -186,16 +207,15 @@ __global__ void __launch_bounds__(kPlaneThreads) walk_flatten_plane_kernel(
   __syncthreads();
   for (int k = 0; k < walks.count; ++k) {
     const bool columns = by_columns(walks.walk[k]), back = reversed(walks.walk[k]);
-    for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x) {
-      const int g = i / runs;
-      int pos, cell, step;
-      locate_run<V>(columns, i % runs, H, W, pos, cell, step);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+      int g, pos, cell, step;
+      locate_run<V>(m, columns, i, g, pos, cell, step);
       Run<T, V> run;
       if (columns) {
 #pragma unroll
-        for (int j = 0; j < V; ++j) run.v[j] = staged[g * L + cell + j * step];
+        for (int j = 0; j < V; ++j) run.v[j] = staged[cell + j * step];
       } else {
-        run = *reinterpret_cast<const Run<T, V>*>(staged + g * L + cell);
+        run = *reinterpret_cast<const Run<T, V>*>(staged + cell);
       }
       if (back) {
 #pragma unroll
@@ -205,23 +225,20 @@ __global__ void __launch_bounds__(kPlaneThreads) walk_flatten_plane_kernel(
           run.v[V - 1 - j] = t;
         }
       }
-      const int64_t plane = group.first + g, b = plane / C, c = plane % C;
-      T* seq = out + ((b * walks.count + k) * C + c) * L;
-      *reinterpret_cast<Run<T, V>*>(seq + (back ? L - V - pos : pos)) = run;
+      T* seq = out + sequence_offset(m, group.first + g, k, walks.count);
+      *reinterpret_cast<Run<T, V>*>(seq + (back ? m.L - V - pos : pos)) = run;
     }
   }
 }
 
 template <typename T, int V>
 __global__ void __launch_bounds__(kPlaneThreads) walk_merge_plane_kernel(
-    const T* __restrict__ y, T* __restrict__ out, WalkList walks, int64_t planes, int64_t C, int H, int W,
-    int per_block) {
+    const T* __restrict__ y, T* __restrict__ out, WalkList walks, int64_t planes, PlaneMap m, int per_block) {
   extern __shared__ float sums[];  // [count][L]
-  const int L = H * W, runs = L / V;
   const PlaneGroup group = plane_group(planes, per_block);
+  const int n = group.count * m.runs;
   for (int k = 0; k < walks.count; ++k) {
     const bool columns = by_columns(walks.walk[k]), back = reversed(walks.walk[k]);
-    const int n = group.count * runs;
     for (int base = threadIdx.x; base < n; base += blockDim.x * kLoadBatch) {
       Run<T, V> loaded[kLoadBatch];
       int cells[kLoadBatch], step = 1;
@@ -229,13 +246,10 @@ __global__ void __launch_bounds__(kPlaneThreads) walk_merge_plane_kernel(
       for (int u = 0; u < kLoadBatch; ++u) {
         const int i = base + u * blockDim.x;
         if (i >= n) break;
-        const int g = i / runs;
-        int pos;
-        locate_run<V>(columns, i % runs, H, W, pos, cells[u], step);
-        cells[u] += g * L;
-        const int64_t plane = group.first + g, b = plane / C, c = plane % C;
-        const T* seq = y + ((b * walks.count + k) * C + c) * L;
-        loaded[u] = *reinterpret_cast<const Run<T, V>*>(seq + (back ? L - V - pos : pos));
+        int g, pos;
+        locate_run<V>(m, columns, i, g, pos, cells[u], step);
+        const T* seq = y + sequence_offset(m, group.first + g, k, walks.count);
+        loaded[u] = *reinterpret_cast<const Run<T, V>*>(seq + (back ? m.L - V - pos : pos));
       }
 #pragma unroll
       for (int u = 0; u < kLoadBatch; ++u) {
@@ -250,11 +264,11 @@ __global__ void __launch_bounds__(kPlaneThreads) walk_merge_plane_kernel(
     }
     __syncthreads();  // a cell's walks come from different threads
   }
-  Run<T, V>* dst = reinterpret_cast<Run<T, V>*>(out + group.first * L);
-  for (int i = threadIdx.x; i < group.count * runs; i += blockDim.x) {
+  Run<T, V>* dst = reinterpret_cast<Run<T, V>*>(out + group.first * m.L);
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
     Run<T, V> run;
 #pragma unroll
-    for (int j = 0; j < V; ++j) run.v[j] = from_float<T>(sums[i * V + j]);  // (runs of 4+ floats: vector reads)
+    for (int j = 0; j < V; ++j) run.v[j] = from_float<T>(sums[i * V + j]);
     dst[i] = run;
   }
 }
@@ -331,14 +345,14 @@ at::Tensor walk_flatten_cuda(const at::Tensor& x_in, at::IntArrayRef codes) {
   const WalkList list = walk_list(walks, "walk_flatten");
   at::Tensor out = at::empty({B, list.count, C, H * W}, x.options());
   if (out.numel() == 0) return out;
-  if (H * W <= kMaxPlaneTokens) {
+  if (H * W <= kMaxPlaneTokens && B * C < (int64_t{1} << 31)) {
     const auto [per_block, blocks] = plane_blocks(B * C, H * W);
     dispatch_plane(x, H, W, "walk_flatten", [&](auto type, auto run) {
       using T = typename decltype(type)::type;
       constexpr int V = decltype(run)::value;
       walk_flatten_plane_kernel<T, V><<<blocks, kPlaneThreads, sizeof(T) * per_block * H * W,
                                         at::cuda::getCurrentCUDAStream()>>>(
-          cptr<T>(x), mptr<T>(out), list, B * C, C, static_cast<int>(H), static_cast<int>(W), per_block);
+          cptr<T>(x), mptr<T>(out), list, B * C, plane_map(H, W, C, V), per_block);
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     return out;
@@ -361,14 +375,14 @@ at::Tensor walk_merge_cuda(const at::Tensor& y_in, at::IntArrayRef codes, int64_
   const WalkList list = walk_list(walks, "walk_merge");
   at::Tensor out = at::empty({B, C, H, W}, y.options());
   if (out.numel() == 0) return out;
-  if (H * W <= kMaxPlaneTokens) {
+  if (H * W <= kMaxPlaneTokens && B * C < (int64_t{1} << 31)) {
     const auto [per_block, blocks] = plane_blocks(B * C, H * W);
     dispatch_plane(y, H, W, "walk_merge", [&](auto type, auto run) {
       using T = typename decltype(type)::type;
       constexpr int V = decltype(run)::value;
       walk_merge_plane_kernel<T, V><<<blocks, kPlaneThreads, sizeof(float) * per_block * H * W,
                                       at::cuda::getCurrentCUDAStream()>>>(
-          cptr<T>(y), mptr<T>(out), list, B * C, C, static_cast<int>(H), static_cast<int>(W), per_block);
+          cptr<T>(y), mptr<T>(out), list, B * C, plane_map(H, W, C, V), per_block);
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     return out;
