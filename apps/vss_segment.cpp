@@ -30,9 +30,9 @@
 #include "datasets/synthetic_scenes.h"
 #include "engine/run_export.h"
 #include "engine/mixed_precision.h"
-#include "engine/seg_prediction.h"
 #include "heads/seg/palette.h"
 #include "heads/seg/seg_metrics.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 
 #include <nlohmann/json.hpp>

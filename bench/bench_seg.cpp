@@ -12,7 +12,7 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/seg_prediction.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 #include "heads/slide_inference.h"
 

@@ -9,9 +9,9 @@
 #include "datasets/image_mask_folders.h"
 #include "datasets/seg_pipeline.h"
 #include "datasets/synthetic_scenes.h"
-#include "engine/seg_prediction.h"
 #include "heads/seg/seg_losses.h"
 #include "heads/seg/seg_metrics.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 
 #include <torch/torch.h>

@@ -5,8 +5,8 @@
 #include "core/config.h"
 #include "core/remove_tree.h"
 #include "engine/mixed_precision.h"
-#include "engine/seg_prediction.h"
 #include "engine/trainer.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 #include "tests/support/test_support.h"
 

@@ -1,4 +1,4 @@
-#include "engine/seg_prediction.h"
+#include "heads/seg/seg_prediction.h"
 
 #include "core/config.h"
 #include "core/error.h"
