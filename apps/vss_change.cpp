@@ -152,7 +152,7 @@ struct SemanticScores : ScoreTable<SemanticConfusion, SemanticChangeMetrics> {
 };
 
 // Both dates' maps of one pair against its ground truth.
-SemanticConfusion pair_confusion(const vss::cd::SemanticChangePair& truth, const at::Tensor& label1,
+SemanticConfusion pair_confusion(const vss::change::SemanticChangePair& truth, const at::Tensor& label1,
                                  const at::Tensor& label2, int64_t classes, const std::string& what) {
   SemanticConfusion c(classes);
   c.add_map(label1, truth.label1, what);
@@ -190,7 +190,7 @@ void check_same_size(const std::string& path_a, const at::Tensor& a, const std::
 
 // The label1 / label2 files of a semantic root (either layout), paired by name.
 std::vector<vss::FileRole> semantic_label_roles(const std::string& root, const std::string& role) {
-  const vss::cd::SemanticLabelFolders f = vss::cd::semantic_label_folders(root);
+  const vss::change::SemanticLabelFolders f = vss::change::semantic_label_folders(root);
   return {{role + " " + f.label1.filename().string(), vss::list_images(f.label1.string())},
           {role + " " + f.label2.filename().string(), vss::list_images(f.label2.string())}};
 }
@@ -201,14 +201,14 @@ int run_semantic_eval(const std::string& gt_root, const std::string& res_root, b
   vss::FileMatching pairs = vss::match_by_name(roles);
   for (const auto& line : pairs.skipped) vss::log::warn("skipped ", line);
   if (pairs.matched.empty()) throw vss::Error("no complete pair: every name lacks a partner file (see the warnings)");
-  const int64_t classes = vss::cd::kSecondClasses;
+  const int64_t classes = vss::change::kSecondClasses;
   SemanticScores scores(classes);
   for (const auto& m : pairs.matched) {
-    vss::cd::SemanticChangePair truth;
-    truth.label1 = vss::cd::read_semantic_label(m.paths[0], classes);
-    truth.label2 = vss::cd::read_semantic_label(m.paths[1], classes);
-    const at::Tensor pred1 = vss::cd::read_semantic_label(m.paths[2], classes);
-    const at::Tensor pred2 = vss::cd::read_semantic_label(m.paths[3], classes);
+    vss::change::SemanticChangePair truth;
+    truth.label1 = vss::change::read_semantic_label(m.paths[0], classes);
+    truth.label2 = vss::change::read_semantic_label(m.paths[1], classes);
+    const at::Tensor pred1 = vss::change::read_semantic_label(m.paths[2], classes);
+    const at::Tensor pred2 = vss::change::read_semantic_label(m.paths[3], classes);
     const std::vector<const at::Tensor*> maps{&truth.label1, &truth.label2, &pred1, &pred2};
     for (size_t i = 1; i < maps.size(); ++i) check_same_size(m.paths[0], *maps[0], m.paths[i], *maps[i]);
     scores.add(m.name, pair_confusion(truth, pred1, pred2, classes, m.paths[2]));
@@ -235,8 +235,8 @@ int run_eval(const std::vector<std::string>& args) {
   const auto pairs = pair_inputs({{"gt", gt.str()}, {"res", res.str()}});
   Scores scores;
   for (const auto& m : pairs.matched) {
-    const at::Tensor label = vss::cd::read_change_mask(m.paths[0]);
-    const at::Tensor pred = vss::cd::read_change_mask(m.paths[1]);
+    const at::Tensor label = vss::change::read_change_mask(m.paths[0]);
+    const at::Tensor pred = vss::change::read_change_mask(m.paths[1]);
     check_same_size(m.paths[0], label, m.paths[1], pred);
     scores.add(m.name, vss::change::confusion_matrix(pred, label, m.paths[1]));
   }
@@ -268,7 +268,7 @@ vss::Config model_node(const vss::Config& cfg) { return cfg.has("model") ? cfg["
 void check_pairs(const std::vector<vss::MatchedFiles>& pairs) {
   vss::Progress check(static_cast<int64_t>(pairs.size()), "check", {.unit = "pair"});
   for (const auto& m : pairs) {
-    (void)vss::cd::read_change_pair(m);
+    (void)vss::change::read_change_pair(m);
     check.advance();
   }
   check.finish();
@@ -355,7 +355,7 @@ int run_binary(const RunSettings& s, const vss::Config& cfg, const std::string& 
   vss::Progress bar(static_cast<int64_t>(pairs.matched.size()), "change", {.unit = "pair"});
   for (const auto& m : pairs.matched) {
     bool grey_mix = false;
-    const vss::cd::ChangePair pair = vss::cd::read_change_pair(m, &grey_mix);  // A, B [, gt]: sizes checked
+    const vss::change::ChangePair pair = vss::change::read_change_pair(m, &grey_mix);  // A, B [, gt]: sizes checked
     if (grey_mix) vss::log::warn(m.paths[0], ", ", m.paths[1], ": one date is grey, the other colour; both used as grey");
     const at::Tensor mask = timed(s, &model_seconds, [&] {
       const at::Tensor logits = vss::change::change_logits(*model, pair.a.unsqueeze(0).to(s.device),
@@ -364,7 +364,7 @@ int run_binary(const RunSettings& s, const vss::Config& cfg, const std::string& 
     });
     pixels += mask.numel();
     vss::InterruptDeferral all_outputs;  // Ctrl-C leaves the mask and its comparison, or neither
-    vss::write_image((s.out_dir / (m.name + ".png")).string(), vss::cd::mask_to_png(mask));
+    vss::write_image((s.out_dir / (m.name + ".png")).string(), vss::change::mask_to_png(mask));
     if (with_gt) {
       vss::write_image((s.out_dir / "compare" / (m.name + ".png")).string(), comparison_map(mask, pair.label));
       scores.add(m.name, vss::change::confusion_matrix(mask, pair.label, m.paths[2]));
@@ -381,17 +381,17 @@ int run_binary(const RunSettings& s, const vss::Config& cfg, const std::string& 
 // Reads a semantic pair: dates (+ the gt's label1, label2 [, change]), sizes and values checked;
 // with `warn`, says where the dates mix grey and colour or a gt change map disagrees with its
 // land-cover maps.
-vss::cd::SemanticChangePair read_semantic_inputs(const vss::MatchedFiles& m, int64_t classes, bool warn) {
+vss::change::SemanticChangePair read_semantic_inputs(const vss::MatchedFiles& m, int64_t classes, bool warn) {
   if (m.paths.size() == 2) {
-    vss::cd::SemanticChangePair p;
+    vss::change::SemanticChangePair p;
     bool grey_mix = false;
-    std::tie(p.a, p.b) = vss::cd::read_dates(m.paths[0], m.paths[1], &grey_mix);
+    std::tie(p.a, p.b) = vss::change::read_dates(m.paths[0], m.paths[1], &grey_mix);
     if (grey_mix && warn)
       vss::log::warn(m.paths[0], ", ", m.paths[1], ": one date is grey, the other colour; both used as grey");
     return p;
   }
-  vss::cd::SemanticChangePair p = vss::cd::read_semantic_change_pair(m, classes);
-  if (const int64_t n = vss::cd::count_change_label_disagreements(p); n > 0 && warn)
+  vss::change::SemanticChangePair p = vss::change::read_semantic_change_pair(m, classes);
+  if (const int64_t n = vss::change::count_change_label_disagreements(p); n > 0 && warn)
     vss::log::warn(m.paths.back(), ": the change map disagrees with the land-cover maps on ", n, " pixel(s)");
   return p;
 }
@@ -406,12 +406,12 @@ int run_semantic(const RunSettings& s, const vss::Config& cfg, const std::string
   model->to(s.device);
   model->eval();
   const int64_t classes = model->semantic_classes();
-  const bool colour = classes == vss::cd::kSecondClasses;
+  const bool colour = classes == vss::change::kSecondClasses;
   if (!colour) vss::log::warn("no colour table for ", classes, " classes: no colour renderings");
 
   const bool with_gt = !gt_root.empty();
   if (with_gt) {
-    const vss::cd::SemanticLabelFolders gt = vss::cd::semantic_label_folders(gt_root);
+    const vss::change::SemanticLabelFolders gt = vss::change::semantic_label_folders(gt_root);
     specs.emplace_back("gt " + gt.label1.filename().string(), gt.label1.string());
     specs.emplace_back("gt " + gt.label2.filename().string(), gt.label2.string());
     if (!gt.change.empty()) specs.emplace_back("gt GT_CD", gt.change.string());
@@ -444,7 +444,7 @@ int run_semantic(const RunSettings& s, const vss::Config& cfg, const std::string
   int64_t pixels = 0;
   vss::Progress bar(static_cast<int64_t>(pairs.matched.size()), "semantic change", {.unit = "pair"});
   for (const auto& m : pairs.matched) {
-    const vss::cd::SemanticChangePair pair = read_semantic_inputs(m, classes, /*warn=*/false);  // warned above
+    const vss::change::SemanticChangePair pair = read_semantic_inputs(m, classes, /*warn=*/false);  // warned above
     const vss::change::SemanticChangeMaps maps = timed(s, &model_seconds, [&] {
       const auto logits = vss::change::semantic_change_logits(*model, pair.a.unsqueeze(0).to(s.device),
                                                               pair.b.unsqueeze(0).to(s.device), s.inference);
@@ -453,12 +453,12 @@ int run_semantic(const RunSettings& s, const vss::Config& cfg, const std::string
     });
     const at::Tensor change = maps.change[0].cpu(), label1 = maps.label1[0].cpu(), label2 = maps.label2[0].cpu();
     pixels += change.numel();
-    std::vector<std::pair<std::string, at::Tensor>> images{{"change", vss::cd::mask_to_png(change)},
+    std::vector<std::pair<std::string, at::Tensor>> images{{"change", vss::change::mask_to_png(change)},
                                                            {"label1", label1.unsqueeze(-1).contiguous()},
                                                            {"label2", label2.unsqueeze(-1).contiguous()}};
     if (colour) {
-      images.emplace_back("label1_colour", vss::cd::colour_semantic_label(label1));
-      images.emplace_back("label2_colour", vss::cd::colour_semantic_label(label2));
+      images.emplace_back("label1_colour", vss::change::colour_semantic_label(label1));
+      images.emplace_back("label2_colour", vss::change::colour_semantic_label(label2));
     }
     vss::InterruptDeferral all_outputs;  // Ctrl-C leaves all of a pair's maps, or none
     for (const auto& [sub, image] : images) vss::write_image((s.out_dir / sub / (m.name + ".png")).string(), image);
@@ -562,16 +562,16 @@ int run_make_data(const std::vector<std::string>& args) {
   std::function<void(long long, const std::string&)> write_pair;
   std::string folders = "{A,B,label}";
   if (semantic) {
-    vss::cd::SyntheticSemanticChangeOptions o;
+    vss::change::SyntheticSemanticChangeOptions o;
     o.height = o.width = side;
     o.seed = static_cast<uint64_t>(seed.as_int());
     if (clean) o.illumination = o.noise = 0;
     write_pair = [o, dir, l = layout.str()](long long i, const std::string& name) {
-      vss::cd::write_semantic_change_pair(dir, name, vss::cd::make_synthetic_semantic_change(o, i), l);
+      vss::change::write_semantic_change_pair(dir, name, vss::change::make_synthetic_semantic_change(o, i), l);
     };
     folders = layout.str() == "second" ? "{im1,im2,label1,label2}" : "{T1,T2,GT_CD,GT_T1,GT_T2}";
   } else {
-    vss::cd::SyntheticChangeOptions o;
+    vss::change::SyntheticChangeOptions o;
     o.height = o.width = side;
     o.seed = static_cast<uint64_t>(seed.as_int());
     if (clean) {
@@ -579,7 +579,7 @@ int run_make_data(const std::vector<std::string>& args) {
       o.shadows = o.vehicles = false;
     }
     write_pair = [o, dir](long long i, const std::string& name) {
-      vss::cd::write_change_pair(dir, name, vss::cd::make_synthetic_change(o, i));
+      vss::change::write_change_pair(dir, name, vss::change::make_synthetic_change(o, i));
     };
   }
   vss::Progress bar(n, "make-data", {.unit = "pair"});

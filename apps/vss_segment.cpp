@@ -30,9 +30,9 @@
 #include "datasets/synthetic_scenes.h"
 #include "engine/run_export.h"
 #include "engine/mixed_precision.h"
-#include "engine/seg_prediction.h"
 #include "heads/seg/palette.h"
 #include "heads/seg/seg_metrics.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 
 #include <nlohmann/json.hpp>
@@ -270,7 +270,7 @@ int run_segment(const std::vector<std::string>& args) {
   // Everything that can fail on bad input happens before the first output file.
   vss::Config cfg = vss::Config::load(config.str());
   for (const auto& s : sets.values) cfg.apply_override(s);
-  vss::Segmentor model = vss::make_segmentor(model_node(cfg));
+  vss::seg::Segmentor model = vss::seg::make_segmentor(model_node(cfg));
   const int64_t K = model->num_classes();
   const vss::seg::Palette colours = read_palette(palette.str(), K);
   const std::vector<std::string> names = class_names(colours, &cfg);
@@ -285,7 +285,7 @@ int run_segment(const std::vector<std::string>& args) {
   if (training_config && cfg.has("data") && cfg["data"].has("pipeline"))
     pipeline = vss::SegPipeline::from_config(cfg["data"]["pipeline"], config_ignore);
   vss::seg::InferenceOptions inference;
-  if (training_config && cfg.has("task") && cfg["task"].has("eval")) inference = vss::inference_options(cfg["task"]["eval"]);
+  if (training_config && cfg.has("task") && cfg["task"].has("eval")) inference = vss::seg::inference_options(cfg["task"]["eval"]);
   if (mode) inference.mode = mode.str();
   if (crop_hw) inference.crop_h = (*crop_hw)[0], inference.crop_w = (*crop_hw)[1];
   if (stride_hw) inference.stride_h = (*stride_hw)[0], inference.stride_w = (*stride_hw)[1];
@@ -340,7 +340,7 @@ int run_segment(const std::vector<std::string>& args) {
     at::Tensor logits;
     {
       vss::AutocastScope autocast(dev, precision.autocast);
-      logits = vss::segment_logits(*model, image.unsqueeze(0), pipeline, inference);
+      logits = vss::seg::segment_logits(*model, image.unsqueeze(0), pipeline, inference);
     }
     const at::Tensor mask = logits.argmax(1)[0].cpu();
     model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -440,7 +440,7 @@ int run_export(const std::vector<std::string>& args) {
                                        "--config).",
                                        "last", &rc);
   if (!e) return rc;
-  vss::Segmentor model = vss::make_segmentor(e->config["model"]);
+  vss::seg::Segmentor model = vss::seg::make_segmentor(e->config["model"]);
   vss::load_state(*model, e->weights.state, e->source);
   vss::save_weights(*model, e->out, {{"model", e->config["model"].dump()}, {"step", std::to_string(e->step)}});
   std::printf("%s\n", e->summary(*model).c_str());

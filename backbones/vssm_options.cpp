@@ -2,10 +2,10 @@
 
 #include "backbones/activation.h"
 #include "core/config.h"
+#include "kernels/selective_scan_checks.h"
 #include "scans/scan_strategy.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace vss {
 
@@ -31,17 +31,10 @@ std::string one_of(const Config& node, const std::string& key, const std::string
   return value;
 }
 
-// `auto` -> ceil(d_model / 16), else a positive integer.
-int64_t dt_rank_from(const Config& node, const std::string& key, int64_t d_model) {
-  if (!node.has(key) || node.get<std::string>(key) == "auto")
-    return static_cast<int64_t>(std::ceil(static_cast<double>(d_model) / 16.0));
-  return node.get_int_in_or(key, 0, 1, kMaxChannels);
-}
-
 // v05 / v2 cores with an optional `_noz` suffix (the same math; they differ only in the
 // dtype the official scan reads, and ours always reads float32); other variants are not built.
 void parse_forward_type(const Config& node, const std::string& key, SS2DOptions& o) {
-  o.forward_type = node.get_or<std::string>(key, o.forward_type);
+  o.forward_type = node.get_or<std::string>(key, "v2");
   std::string core = o.forward_type;
   o.gated = true;
   if (core.size() > 4 && core.compare(core.size() - 4, 4, "_noz") == 0) {
@@ -51,10 +44,6 @@ void parse_forward_type(const Config& node, const std::string& key, SS2DOptions&
   if (core != "v05" && core != "v2")
     node[key].fail("unsupported forward_type '" + o.forward_type +
                    "' (supported: v05, v05_noz, v2, v2_noz)");
-}
-
-std::shared_ptr<ScanStrategy> scan_from(const Config& node) {
-  return node.has("scan") ? make_scan_strategy(node["scan"]) : default_scan_strategy();
 }
 
 // A width multiplier: ratios beyond this are typos that only surface as failed allocations.
@@ -70,7 +59,8 @@ void require_rate(const Config& node, const std::string& key, double value) {
   if (value < 0 || value >= 1) node[key].fail("must be in [0, 1), got " + std::to_string(value));
 }
 
-ScanPathChoice path_choice_of(const Config& node, const std::string& key) {
+ScanPathChoice path_choice_of(const Config& node, const std::string& key, ScanPathChoice fallback) {
+  if (!node.has(key)) return fallback;
   const std::string v = one_of(node, key, "auto", {"auto", "always", "never"});
   return v == "always" ? ScanPathChoice::kAlways
          : v == "never" ? ScanPathChoice::kNever
@@ -92,6 +82,39 @@ std::shared_ptr<ScanStrategy> default_scan_strategy() {
   return make_scan_strategy(Config::parse("type: cross", "default scan"));
 }
 
+void read_ss2d_keys(const Config& node, const SS2DKeys& keys, SS2DOptions& o) {
+  if (keys.d_state) {
+    o.d_state = node.get_int_in_or(keys.d_state, o.d_state, 1, kMaxChannels);
+    if (o.d_state > kMaxCudaScanState)
+      node[keys.d_state].fail("must be at most " + std::to_string(kMaxCudaScanState) +
+                              " (the CUDA scan kernels keep the state in registers), got " + std::to_string(o.d_state));
+  }
+  if (keys.ssm_ratio) {
+    o.ssm_ratio = node.get_or<double>(keys.ssm_ratio, o.ssm_ratio);
+    if (!keys.ratio_may_be_zero && !(o.ssm_ratio > 0))
+      node[keys.ssm_ratio].fail("must be positive, got " + std::to_string(o.ssm_ratio));
+    require_ratio(node, keys.ssm_ratio, o.ssm_ratio, 0);
+  }
+  if (keys.dt_rank && node.has(keys.dt_rank) && node.get<std::string>(keys.dt_rank) != "auto")
+    o.dt_rank = node.get_int_in_or(keys.dt_rank, 0, 1, kMaxChannels);
+  if (keys.act_layer) o.act = one_of(node, keys.act_layer, o.act, activation_names());
+  if (keys.d_conv) {
+    o.d_conv = node.get_int_in_or(keys.d_conv, o.d_conv, -1, kMaxDepth);  // <= 1: no conv (official)
+    if (o.d_conv > 1 && o.d_conv % 2 == 0) node[keys.d_conv].fail("must be odd, got " + std::to_string(o.d_conv));
+  }
+  if (keys.conv_bias) o.conv_bias = node.get_or<bool>(keys.conv_bias, o.conv_bias);
+  if (keys.dropout) {
+    o.dropout = node.get_or<double>(keys.dropout, o.dropout);
+    require_rate(node, keys.dropout, o.dropout);
+  }
+  if (keys.forward_type) parse_forward_type(node, keys.forward_type, o);
+  if (keys.scan) o.scan = node.has(keys.scan) ? make_scan_strategy(node[keys.scan]) : default_scan_strategy();
+  if (keys.fused_scan) o.fused_scan = node.get_or<bool>(keys.fused_scan, o.fused_scan);
+  if (keys.channels_last_scan)
+    o.channels_last_scan = path_choice_of(node, keys.channels_last_scan, o.channels_last_scan);
+  if (keys.sequence_scan) o.sequence_scan = path_choice_of(node, keys.sequence_scan, o.sequence_scan);
+}
+
 SS2DOptions ss2d_options_from_config(const Config& node) {
   node.check_keys({"d_model", "d_state", "ssm_ratio", "dt_rank", "act_layer", "d_conv", "conv_bias",
                    "dropout", "forward_type", "channel_first", "scan", "fused_scan",
@@ -99,24 +122,13 @@ SS2DOptions ss2d_options_from_config(const Config& node) {
   SS2DOptions o;
   if (!node.has("d_model")) node.fail("missing required key 'd_model' (the layer's channels)");
   o.d_model = node.get_int_in_or("d_model", 0, 1, kMaxChannels);
-  o.d_state = node.get_int_in_or("d_state", 16, 1, kMaxChannels);
-  o.ssm_ratio = node.get_or<double>("ssm_ratio", 2.0);
-  if (!(o.ssm_ratio > 0)) node["ssm_ratio"].fail("must be positive, got " + std::to_string(o.ssm_ratio));
-  require_ratio(node, "ssm_ratio", o.ssm_ratio, 0);
-  o.dt_rank = dt_rank_from(node, "dt_rank", o.d_model);
-  o.act = one_of(node, "act_layer", "silu", activation_names());
-  o.d_conv = node.get_int_in_or("d_conv", 3, -1, kMaxDepth);  // <= 1: no conv (official)
-  if (o.d_conv > 1 && o.d_conv % 2 == 0) node["d_conv"].fail("must be odd, got " + std::to_string(o.d_conv));
-  o.conv_bias = node.get_or<bool>("conv_bias", true);
-  o.dropout = node.get_or<double>("dropout", 0.0);
-  require_rate(node, "dropout", o.dropout);
-  o.forward_type = "v2";
-  parse_forward_type(node, "forward_type", o);
+  read_ss2d_keys(node,
+                 {.d_state = "d_state", .ssm_ratio = "ssm_ratio", .dt_rank = "dt_rank", .act_layer = "act_layer",
+                  .d_conv = "d_conv", .conv_bias = "conv_bias", .dropout = "dropout", .forward_type = "forward_type",
+                  .scan = "scan", .fused_scan = "fused_scan", .channels_last_scan = "channels_last_scan",
+                  .sequence_scan = "sequence_scan"},
+                 o);
   node.get_or<bool>("channel_first", false);  // layout only: we compute channel-last inside
-  o.scan = scan_from(node);
-  o.fused_scan = node.get_or<bool>("fused_scan", true);
-  o.channels_last_scan = path_choice_of(node, "channels_last_scan");
-  o.sequence_scan = path_choice_of(node, "sequence_scan");
   return o;
 }
 
@@ -150,25 +162,14 @@ VSSMOptions vssm_options_from_config(const Config& node) {
   if (o.dims.size() != stages)
     node["dims"].fail("depths has " + std::to_string(stages) + " stages but dims has " + std::to_string(o.dims.size()));
 
-  SS2DOptions& s = o.ssm;
-  s.d_state = node.get_int_in_or("ssm_d_state", 16, 1, kMaxChannels);
-  s.ssm_ratio = node.get_or<double>("ssm_ratio", 2.0);
-  require_ratio(node, "ssm_ratio", s.ssm_ratio, 0);  // 0 removes the SS2D branch
-  if (node.has("ssm_dt_rank") && node.get<std::string>("ssm_dt_rank") != "auto")
-    s.dt_rank = node.get_int_in_or("ssm_dt_rank", 0, 1, kMaxChannels);
-  s.act = one_of(node, "ssm_act_layer", "silu", activation_names());
-  s.d_conv = node.get_int_in_or("ssm_conv", 3, -1, kMaxDepth);  // <= 1: no conv (official)
-  if (s.d_conv > 1 && s.d_conv % 2 == 0) node["ssm_conv"].fail("must be odd, got " + std::to_string(s.d_conv));
-  s.conv_bias = node.get_or<bool>("ssm_conv_bias", true);
-  s.dropout = node.get_or<double>("ssm_drop_rate", 0.0);
-  require_rate(node, "ssm_drop_rate", s.dropout);
+  read_ss2d_keys(node,
+                 {.d_state = "ssm_d_state", .ssm_ratio = "ssm_ratio", .dt_rank = "ssm_dt_rank",
+                  .act_layer = "ssm_act_layer", .d_conv = "ssm_conv", .conv_bias = "ssm_conv_bias",
+                  .dropout = "ssm_drop_rate", .forward_type = "forward_type", .scan = "scan",
+                  .fused_scan = "fused_scan", .channels_last_scan = "channels_last_scan",
+                  .sequence_scan = "sequence_scan", .ratio_may_be_zero = true},
+                 o.ssm);
   one_of(node, "ssm_init", "v0", {"v0"});
-  s.forward_type = "v2";
-  parse_forward_type(node, "forward_type", s);
-  s.scan = scan_from(node);
-  s.fused_scan = node.get_or<bool>("fused_scan", true);
-  s.channels_last_scan = path_choice_of(node, "channels_last_scan");
-  s.sequence_scan = path_choice_of(node, "sequence_scan");
 
   o.mlp_ratio = node.get_or<double>("mlp_ratio", 4.0);
   require_ratio(node, "mlp_ratio", o.mlp_ratio, 0);  // 0 removes the MLP branch

@@ -26,7 +26,7 @@ enum class ScanPathChoice { kAuto, kAlways, kNever };
 
 struct SS2DOptions {
   int64_t d_model = 96;
-  int64_t d_state = 1;
+  int64_t d_state = 16;      // the official SS2D / VSSM constructors' default (released configs say 1)
   double ssm_ratio = 2.0;
   int64_t dt_rank = 0;       // 0 = "auto": ceil(d_model / 16), resolved per layer
   std::string act = "silu";  // act_layer
@@ -68,6 +68,30 @@ struct VSSMOptions {
 
 // The default `scan:`, VMamba's cross scan.
 std::shared_ptr<ScanStrategy> default_scan_strategy();
+
+// How one config format spells the SS2D keys: the official SS2D constructor (`d_state`), the
+// official VSSM constructor (`ssm_d_state`), a restoration net (`d_state`, and no `dt_rank`).
+// Null: the format has no such key and the option keeps the value it had.
+struct SS2DKeys {
+  const char* d_state = nullptr;
+  const char* ssm_ratio = nullptr;
+  const char* dt_rank = nullptr;  // "auto" as absent (dt_rank 0: ceil(d_model / 16), per layer)
+  const char* act_layer = nullptr;
+  const char* d_conv = nullptr;
+  const char* conv_bias = nullptr;
+  const char* dropout = nullptr;
+  const char* forward_type = nullptr;  // absent: v2, the official constructors' default
+  const char* scan = nullptr;          // absent: default_scan_strategy()
+  const char* fused_scan = nullptr;
+  const char* channels_last_scan = nullptr;
+  const char* sequence_scan = nullptr;
+  bool ratio_may_be_zero = false;  // VSSM: ssm_ratio 0 removes the SS2D branch
+};
+
+// The one reader of SS2D keys: each key `keys` spells, read into `o`, whose values are the
+// defaults of absent keys. d_state is bounded by the CUDA scan kernels' limit (16), named in
+// the `file:line: key:` error here rather than at the first forward on a GPU.
+void read_ss2d_keys(const Config& node, const SS2DKeys& keys, SS2DOptions& o);
 
 // SS2D keys as in the official SS2D constructor (d_model, d_state, ssm_ratio, dt_rank,
 // d_conv, conv_bias, forward_type, channel_first, dropout, act_layer) plus `scan:` and

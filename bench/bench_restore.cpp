@@ -82,7 +82,7 @@ int run_restore_bench(const std::vector<std::string>& args) {
   const int64_t out_h = run->height * scale, out_w = run->width * scale;
   const double out_mpx = static_cast<double>(run->batch * out_h * out_w) / 1e6;
   const double mpx_per_s = out_mpx / (ms / 1e3);
-  const std::string scan = net->options().fused_scan ? "fused" : "unfused";
+  const std::string scan = net->options().ssm.fused_scan ? "fused" : "unfused";
 
   if (json) {
     nlohmann::json j{{"config", config.str()}, {"overrides", sets.values}, {"params", params},

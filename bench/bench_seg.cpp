@@ -12,7 +12,7 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "engine/seg_prediction.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 #include "heads/slide_inference.h"
 
@@ -58,7 +58,7 @@ int run_seg_bench(const std::vector<std::string>& args) {
   const bool training_config = cfg.has("model");
   if (unfused) cfg.apply_override(training_config ? "model.backbone.fused_scan=false" : "backbone.fused_scan=false");
   torch::manual_seed(0);
-  Segmentor model = make_segmentor(training_config ? cfg["model"] : cfg);
+  seg::Segmentor model = seg::make_segmentor(training_config ? cfg["model"] : cfg);
   model->to(dev);
   model->eval();
   int64_t params = 0;
@@ -72,7 +72,7 @@ int run_seg_bench(const std::vector<std::string>& args) {
   const at::Tensor images = torch::randint(0, 256, {run->batch, 3, run->height, run->width},
                                            torch::TensorOptions().dtype(torch::kByte).device(dev));
   const SegPipeline no_resize;
-  auto segment = [&] { segment_logits(*model, images, no_resize, inference).argmax(1); };
+  auto segment = [&] { seg::segment_logits(*model, images, no_resize, inference).argmax(1); };
   const Timing timing = time_run(*run, segment);
   const double ms = timing.ms, peak = timing.peak_mib;
   const double images_per_s = static_cast<double>(run->batch) / (ms / 1e3);

@@ -6,7 +6,7 @@
 
 #include <ATen/ATen.h>
 
-namespace vss::cd {
+namespace vss::change {
 namespace {
 
 namespace fs = std::filesystem;
@@ -141,4 +141,4 @@ void write_change_pair(const fs::path& split_dir, const std::string& name, const
   write_image((split_dir / "label" / file).string(), label);
 }
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace vss::cd {
+namespace vss::change {
 
 struct ChangeSplit {
   std::string layout;                // "levir" or "bit"
@@ -47,4 +47,4 @@ void write_change_pair(const std::filesystem::path& split_dir, const std::string
 // [H, W] 0/1 -> [H, W, 1] uint8 0/255, as LEVIR-CD stores masks (other values are an error).
 at::Tensor mask_to_png(const at::Tensor& mask);
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -4,7 +4,7 @@
 
 #include <ATen/ATen.h>
 
-namespace vss::cd {
+namespace vss::change {
 
 JointAugment draw_joint_augment(int64_t H, int64_t W, const ChangeAugmentOptions& o, AugmentRng& rng) {
   if (o.crop < 0) throw Error("change augmentation: crop must be >= 0, got " + std::to_string(o.crop));
@@ -38,4 +38,4 @@ ChangePair augment_change_pair(const ChangePair& pair, const ChangeAugmentOption
   return out;
 }
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-namespace vss::cd {
+namespace vss::change {
 
 struct ChangePair {
   at::Tensor a, b;   // [3, H, W] uint8 RGB: the first date (LEVIR-CD's A) and the second (B)
@@ -39,4 +39,4 @@ at::Tensor apply_joint(const at::Tensor& t, const JointAugment& a, double pad_va
 // draw_joint_augment then apply_joint to both dates and the label.
 ChangePair augment_change_pair(const ChangePair& pair, const ChangeAugmentOptions& options, AugmentRng& rng);
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -7,7 +7,7 @@
 
 #include <ATen/ATen.h>
 
-namespace vss::cd {
+namespace vss::change {
 namespace {
 
 namespace fs = std::filesystem;
@@ -167,4 +167,4 @@ void write_semantic_change_pair(const fs::path& split_dir, const std::string& na
   }
 }
 
-}  // namespace vss::cd
+}  // namespace vss::change

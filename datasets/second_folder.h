@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace vss::cd {
+namespace vss::change {
 
 // Bi-SRNet's colours of SECOND's classes: 0 no change (255,255,255), 1 water (0,0,255),
 // 2 ground (128,128,128), 3 low vegetation (0,128,0), 4 tree (0,255,0), 5 building
@@ -61,4 +61,4 @@ at::Tensor colour_semantic_label(const at::Tensor& indices);
 void write_semantic_change_pair(const std::filesystem::path& split_dir, const std::string& name,
                                 const SemanticChangePair& pair, const std::string& layout);
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -4,7 +4,7 @@
 
 #include <ATen/ATen.h>
 
-namespace vss::cd {
+namespace vss::change {
 
 SemanticChangePair augment_semantic_change_pair(const SemanticChangePair& pair, const ChangeAugmentOptions& o,
                                                 AugmentRng& rng) {
@@ -36,4 +36,4 @@ int64_t count_change_label_disagreements(const SemanticChangePair& p) {
   return valid.logical_and(agree.logical_not()).sum().item<int64_t>();
 }
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-namespace vss::cd {
+namespace vss::change {
 
 struct SemanticChangePair {
   at::Tensor a, b;            // [3, H, W] uint8 RGB: the first date (T1 / im1) and the second
@@ -28,4 +28,4 @@ SemanticChangePair augment_semantic_change_pair(const SemanticChangePair& pair, 
 // label1 or label2 = 0, or unchanged with a land-cover class (padding 255 not counted).
 int64_t count_change_label_disagreements(const SemanticChangePair& pair);
 
-}  // namespace vss::cd
+}  // namespace vss::change

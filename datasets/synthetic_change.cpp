@@ -12,7 +12,7 @@
 #include <random>
 #include <vector>
 
-namespace vss::cd {
+namespace vss::change {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -363,4 +363,4 @@ ChangePair make_synthetic_change(const SyntheticChangeOptions& o, int64_t index,
   return pair;
 }
 
-}  // namespace vss::cd
+}  // namespace vss::change

@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-namespace vss::cd {
+namespace vss::change {
 
 struct SyntheticChangeOptions {
   int64_t height = 256, width = 256;
@@ -40,4 +40,4 @@ struct SyntheticChangeInfo {
 ChangePair make_synthetic_change(const SyntheticChangeOptions& options, int64_t index,
                                  SyntheticChangeInfo* info = nullptr);
 
-}  // namespace vss::cd
+}  // namespace vss::change

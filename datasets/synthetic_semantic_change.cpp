@@ -12,7 +12,7 @@
 #include <random>
 #include <vector>
 
-namespace vss::cd {
+namespace vss::change {
 namespace land_cover {  // named: the unity build shares one anonymous namespace between files
 
 using Rng = std::mt19937_64;
@@ -158,4 +158,4 @@ SemanticChangePair make_synthetic_semantic_change(const SyntheticSemanticChangeO
   return p;
 }
 
-}  // namespace vss::cd
+}  // namespace vss::change

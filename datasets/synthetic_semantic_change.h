@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-namespace vss::cd {
+namespace vss::change {
 
 struct SyntheticSemanticChangeOptions {
   int64_t height = 256, width = 256;
@@ -24,4 +24,4 @@ struct SyntheticSemanticChangeOptions {
 // Options are checked (error naming the bad one).
 SemanticChangePair make_synthetic_semantic_change(const SyntheticSemanticChangeOptions& options, int64_t index);
 
-}  // namespace vss::cd
+}  // namespace vss::change

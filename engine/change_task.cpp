@@ -18,13 +18,13 @@
 namespace vss {
 namespace {
 
-cd::ChangePair generate_change_pair(const cd::SyntheticChangeOptions& o, int64_t i) {
-  return cd::make_synthetic_change(o, i);
+change::ChangePair generate_change_pair(const change::SyntheticChangeOptions& o, int64_t i) {
+  return change::make_synthetic_change(o, i);
 }
-using PairSet = PairSplit<cd::ChangePair, cd::SyntheticChangeOptions, generate_change_pair>;
+using PairSet = PairSplit<change::ChangePair, change::SyntheticChangeOptions, generate_change_pair>;
 
-cd::SyntheticChangeOptions read_generator(const Config& data, const Config& split) {
-  cd::SyntheticChangeOptions o;
+change::SyntheticChangeOptions read_generator(const Config& data, const Config& split) {
+  change::SyntheticChangeOptions o;
   o.height = o.width = data.get_or<int64_t>("image_size", o.height);
   if (o.height < 1) data["image_size"].fail("must be >= 1");
   o.buildings = data.get_or<double>("buildings", o.buildings);
@@ -51,7 +51,7 @@ cd::SyntheticChangeOptions read_generator(const Config& data, const Config& spli
 
 PairSet generated_split(const Config& data, const std::string& split, bool keep) {
   const Config node = data[split];
-  const cd::SyntheticChangeOptions o = read_generator(data, node);
+  const change::SyntheticChangeOptions o = read_generator(data, node);
   const int64_t num = node.get<int64_t>("num");
   if (num < 1) node["num"].fail("must be >= 1 (the " + split + " split is empty)");
   return generated_pairs<PairSet>(o, num, keep);
@@ -60,9 +60,9 @@ PairSet generated_split(const Config& data, const std::string& split, bool keep)
 PairSet folder_split(const Config& data, const std::string& split_key) {
   const std::string root = data.get<std::string>("root");
   const std::string split = data.get<std::string>(split_key);
-  cd::ChangeSplit found;
+  change::ChangeSplit found;
   try {
-    found = cd::find_change_split(root, split);
+    found = change::find_change_split(root, split);
   } catch (const Error& e) {
     data[split_key].fail(e.what());
   }
@@ -72,7 +72,7 @@ PairSet folder_split(const Config& data, const std::string& split_key) {
   Progress bar(static_cast<int64_t>(found.pairs.size()), "load " + split, {.unit = "pair"});
   for (const auto& files : found.pairs) {
     bool grey_mix = false;
-    set.stored.push_back(cd::read_change_pair(files, &grey_mix));
+    set.stored.push_back(change::read_change_pair(files, &grey_mix));
     if (grey_mix) log::warn(files.paths[0], ", ", files.paths[1], ": one date is grey, the other colour; both used as grey");
     set.names.push_back(files.paths[2]);
     bar.advance();
@@ -116,7 +116,7 @@ class ChangeTask : public Task {
     std::vector<at::Tensor> dates, labels;
     for (size_t k = 0; k < indices.size(); ++k) {
       AugmentRng rng(mix_seed(seed, k));
-      const cd::ChangePair p = cd::augment_change_pair(train_.at(indices[k]), augment_, rng);
+      const change::ChangePair p = change::augment_change_pair(train_.at(indices[k]), augment_, rng);
       dates.push_back(torch::stack({p.a, p.b}));
       labels.push_back(p.label);
     }
@@ -135,7 +135,7 @@ class ChangeTask : public Task {
     const bool was_training = model_->is_training();
     model_->eval();
     change::ConfusionMatrix cm;
-    for_each_eval_batch<cd::ChangePair>(
+    for_each_eval_batch<change::ChangePair>(
         val_.stored, eval_.batch_size, [&](int64_t start, int64_t end, const at::Tensor& pre, const at::Tensor& post) {
           const at::Tensor mask =
               change::change_mask(change::change_logits(*model_, pre.to(device_), post.to(device_), eval_.inference)).cpu();
@@ -152,14 +152,14 @@ class ChangeTask : public Task {
   change::MambaBCD model_;
   c10::Device device_;
   ChangeEvalOptions eval_;
-  cd::ChangeAugmentOptions augment_;
+  change::ChangeAugmentOptions augment_;
   PairSet train_, val_;
 };
 
 }  // namespace
 
-cd::ChangeAugmentOptions read_change_augment(const Config& data) {
-  cd::ChangeAugmentOptions o;
+change::ChangeAugmentOptions read_change_augment(const Config& data) {
+  change::ChangeAugmentOptions o;
   o.crop = data.get_or<int64_t>("crop", 0);
   if (o.crop < 0) data["crop"].fail("must be >= 0 (0: whole images)");
   o.hflip = data.get_or<bool>("hflip", false);

@@ -29,7 +29,7 @@ namespace vss {
 
 // What the binary and the semantic change tasks share:
 // the joint augmentation keys of the `data:` node (crop, hflip, vflip, rotate, swap);
-cd::ChangeAugmentOptions read_change_augment(const Config& data);
+change::ChangeAugmentOptions read_change_augment(const Config& data);
 
 // the `task:` node's type, eval_batch_size, eval_tile and eval_stride;
 struct ChangeEvalOptions {
@@ -72,7 +72,7 @@ Split generated_pairs(const Generator& o, int64_t num, bool keep) {
 void require_one_size_without_crop(const Config& data, const std::vector<std::vector<int64_t>>& sizes,
                                    const std::vector<std::string>& names);
 template <class Split>
-void require_one_size_without_crop(const Config& data, const cd::ChangeAugmentOptions& augment, const Split& train) {
+void require_one_size_without_crop(const Config& data, const change::ChangeAugmentOptions& augment, const Split& train) {
   if (augment.crop != 0 || train.generator) return;
   std::vector<std::vector<int64_t>> sizes;
   for (const auto& p : train.stored) sizes.push_back(p.a.sizes().vec());

@@ -9,9 +9,9 @@
 #include "datasets/image_mask_folders.h"
 #include "datasets/seg_pipeline.h"
 #include "datasets/synthetic_scenes.h"
-#include "engine/seg_prediction.h"
 #include "heads/seg/seg_losses.h"
 #include "heads/seg/seg_metrics.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 
 #include <torch/torch.h>
@@ -116,11 +116,11 @@ std::shared_ptr<SegDataset> make_split(const Config& data, const std::string& na
 class SegmentationTask : public Task {
  public:
   SegmentationTask(const Config& node, const Config& root, c10::Device device)
-      : model_(make_segmentor(root["model"])), device_(device) {
+      : model_(seg::make_segmentor(root["model"])), device_(device) {
     node.check_keys({"type", "ignore_index", "loss", "aux_loss_weight", "eval_batch_size", "eval", "pretrained_backbone"});
     ignore_index_ = node.get_or<int64_t>("ignore_index", 255);
-    loss_.emplace(node.has("loss") ? SegLoss::from_config(node["loss"], ignore_index_)
-                                   : SegLoss({{"cross_entropy", 1.0}}, ignore_index_));
+    loss_.emplace(node.has("loss") ? seg::SegLoss::from_config(node["loss"], ignore_index_)
+                                   : seg::SegLoss({{"cross_entropy", 1.0}}, ignore_index_));
     if (model_->has_auxiliary_head()) {
       aux_loss_weight_ = node.get_or<double>("aux_loss_weight", 0.4);
       if (!(aux_loss_weight_ >= 0)) node["aux_loss_weight"].fail("must be >= 0");
@@ -129,7 +129,7 @@ class SegmentationTask : public Task {
     }
     eval_batch_size_ = node.get_or<int64_t>("eval_batch_size", 8);
     if (eval_batch_size_ < 1) node["eval_batch_size"].fail("must be >= 1");
-    if (node.has("eval")) inference_ = inference_options(node["eval"]);
+    if (node.has("eval")) inference_ = seg::inference_options(node["eval"]);
 
     const Config data = root["data"];
     const LabelOptions labels{model_->num_classes(), ignore_index_, false, false};
@@ -205,7 +205,7 @@ class SegmentationTask : public Task {
         images.push_back(s.image);
         labels.push_back(s.label);
       }
-      const at::Tensor pred = segment_logits(*model_, torch::stack(images), pipeline_, inference_).argmax(1).cpu();
+      const at::Tensor pred = seg::segment_logits(*model_, torch::stack(images), pipeline_, inference_).argmax(1).cpu();
       metric.add(pred, torch::stack(labels));
       group.clear();
     };
@@ -224,11 +224,11 @@ class SegmentationTask : public Task {
   std::string metric_name() const override { return "mIoU"; }
 
  private:
-  Segmentor model_;
+  seg::Segmentor model_;
   c10::Device device_;
   int64_t ignore_index_ = 255, eval_batch_size_ = 8;
   double aux_loss_weight_ = 0;
-  std::optional<SegLoss> loss_;
+  std::optional<seg::SegLoss> loss_;
   seg::InferenceOptions inference_;
   SegPipeline pipeline_;
   std::shared_ptr<SegDataset> train_, val_;

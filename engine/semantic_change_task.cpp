@@ -20,10 +20,10 @@ namespace vss {
 namespace {
 
 using SemanticPairSet =
-    PairSplit<cd::SemanticChangePair, cd::SyntheticSemanticChangeOptions, cd::make_synthetic_semantic_change>;
+    PairSplit<change::SemanticChangePair, change::SyntheticSemanticChangeOptions, change::make_synthetic_semantic_change>;
 
 SemanticPairSet generated_semantic_split(const Config& data, const std::string& split, bool keep) {
-  cd::SyntheticSemanticChangeOptions o;
+  change::SyntheticSemanticChangeOptions o;
   o.height = o.width = data.get_or<int64_t>("image_size", o.height);
   if (o.height < 8) data["image_size"].fail("must be >= 8");
   o.regions = data.get_or<double>("regions", o.regions);
@@ -43,9 +43,9 @@ SemanticPairSet semantic_folder_split(const Config& data, const std::string& spl
   const std::filesystem::path root = data.get<std::string>("root");
   const std::string split = data.get<std::string>(split_key);
   const std::string list = data.get_or<std::string>(split_key + "_list", "");
-  cd::SemanticChangeSplit found;
+  change::SemanticChangeSplit found;
   try {
-    found = cd::find_semantic_change_split(root / split, list);
+    found = change::find_semantic_change_split(root / split, list);
   } catch (const Error& e) {
     data[split_key].fail(e.what());
   }
@@ -55,8 +55,8 @@ SemanticPairSet semantic_folder_split(const Config& data, const std::string& spl
   int64_t disagreeing_pairs = 0, disagreeing_pixels = 0;
   Progress bar(static_cast<int64_t>(found.pairs.size()), "load " + split, {.unit = "pair"});
   for (const auto& files : found.pairs) {
-    set.stored.push_back(cd::read_semantic_change_pair(files, classes));
-    if (const int64_t n = cd::count_change_label_disagreements(set.stored.back()); n > 0)
+    set.stored.push_back(change::read_semantic_change_pair(files, classes));
+    if (const int64_t n = change::count_change_label_disagreements(set.stored.back()); n > 0)
       ++disagreeing_pairs, disagreeing_pixels += n;
     set.names.push_back(files.paths[2]);
     bar.advance();
@@ -82,7 +82,7 @@ class SemanticChangeTask : public Task {
       return own;
     };
     if (type == "synthetic_semantic_change") {
-      if (model_->semantic_classes() != cd::kSecondClasses)
+      if (model_->semantic_classes() != change::kSecondClasses)
         root["model"]["semantic_classes"].fail("generated pairs have SECOND's 7 classes");
       data.check_keys(keys({"type", "image_size", "regions", "illumination", "noise", "train", "val"}));
       train_ = generated_semantic_split(data, "train", /*keep=*/false);
@@ -106,7 +106,7 @@ class SemanticChangeTask : public Task {
     std::vector<at::Tensor> dates, labels;
     for (size_t k = 0; k < indices.size(); ++k) {
       AugmentRng rng(mix_seed(seed, k));
-      const cd::SemanticChangePair p = cd::augment_semantic_change_pair(train_.at(indices[k]), augment_, rng);
+      const change::SemanticChangePair p = change::augment_semantic_change_pair(train_.at(indices[k]), augment_, rng);
       dates.push_back(torch::stack({p.a, p.b}));
       labels.push_back(torch::stack({p.change, p.label1, p.label2}));
     }
@@ -126,7 +126,7 @@ class SemanticChangeTask : public Task {
     const bool was_training = model_->is_training();
     model_->eval();
     change::SemanticConfusion confusion(model_->semantic_classes());
-    for_each_eval_batch<cd::SemanticChangePair>(
+    for_each_eval_batch<change::SemanticChangePair>(
         val_.stored, eval_.batch_size, [&](int64_t start, int64_t end, const at::Tensor& pre, const at::Tensor& post) {
           const auto maps = change::semantic_change_maps(
               change::semantic_change_logits(*model_, pre.to(device_), post.to(device_), eval_.inference));
@@ -145,7 +145,7 @@ class SemanticChangeTask : public Task {
   change::MambaSCD model_;
   c10::Device device_;
   ChangeEvalOptions eval_;
-  cd::ChangeAugmentOptions augment_;
+  change::ChangeAugmentOptions augment_;
   SemanticPairSet train_, val_;
 };
 

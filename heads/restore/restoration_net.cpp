@@ -1,7 +1,6 @@
 #include "heads/restore/restoration_net.h"
 
 #include "core/config.h"
-#include "scans/s_shaped_scan.h"
 #include "scans/scan_strategy.h"
 
 #include <torch/torch.h>
@@ -18,6 +17,12 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out) {
 
 bool is_power_of_two(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
 
+std::shared_ptr<ScanStrategy> mair_scan(int64_t scan_len, int64_t shift) {
+  return make_scan_strategy(Config::parse("{type: s_shaped, scan_len: " + std::to_string(scan_len) +
+                                              ", shift: " + std::to_string(shift) + "}",
+                                          "MaIR's block scan"));
+}
+
 }  // namespace
 
 RestorationNetOptions restoration_options_from_config(const Config& node) {
@@ -33,20 +38,20 @@ RestorationNetOptions restoration_options_from_config(const Config& node) {
   o.in_chans = node.get_int_in_or("in_chans", o.in_chans, 1, kMaxChannels);
   o.embed_dim = node.get_int_in_or("embed_dim", o.embed_dim, 1, kMaxChannels);
   if (node.has("depths")) o.depths = node.get_ints_in("depths", 1, kMaxDepth);
-  o.d_state = node.get_int_in_or("d_state", o.d_state, 1, kMaxChannels);
   o.mlp_ratio = node.get_or<double>("mlp_ratio", o.mlp_ratio);
-  o.ssm_ratio = node.get_or<double>("ssm_ratio", o.ssm_ratio);
+  if (!o.mair) o.ssm.ssm_ratio = o.mlp_ratio;  // MambaIR's SS2D expand; MaIR has its own ssm_ratio
+  read_ss2d_keys(node,
+                 o.mair ? SS2DKeys{.d_state = "d_state", .ssm_ratio = "ssm_ratio", .fused_scan = "fused_scan"}
+                        : SS2DKeys{.d_state = "d_state", .scan = "scan", .fused_scan = "fused_scan"},
+                 o.ssm);
   o.scan_len = node.get_int_in_or("scan_len", o.scan_len, 2, kMaxChannels);  // odd blocks shift by scan_len / 2
   o.upscale = node.get_int_in_or("upscale", o.upscale, 1, 16);
   o.upsampler = node.get_or<std::string>("upsampler", o.upsampler);
   if (o.upsampler.empty()) o.upsampler = "none";
   o.img_range = node.get_or<double>("img_range", o.img_range);
-  o.fused_scan = node.get_or<bool>("fused_scan", o.fused_scan);
-  if (node.has("scan")) o.scan = make_scan_strategy(node["scan"]);
 
   if (o.depths.empty()) node["depths"].fail("needs at least one residual group");
   if (!(o.mlp_ratio > 0 && o.mlp_ratio <= 64)) node["mlp_ratio"].fail("must be in (0, 64]");
-  if (!(o.ssm_ratio > 0 && o.ssm_ratio <= 64)) node["ssm_ratio"].fail("must be in (0, 64]");
   if (!(o.img_range > 0)) node["img_range"].fail("must be positive");
   if (node.has("resi_connection") && node.get<std::string>("resi_connection") != "1conv")
     node["resi_connection"].fail("only '1conv' is supported (every released model uses it)");
@@ -74,17 +79,15 @@ RestorationNetImpl::RestorationNetImpl(RestorationNetOptions o) : options_(std::
     for (int64_t j = 0; j < depth; ++j) {
       RestorationBlockOptions b;
       b.mair = op.mair;
+      b.ssm = op.ssm;
       b.ssm.d_model = C;
-      b.ssm.d_state = op.d_state;
-      b.ssm.ssm_ratio = op.mair ? op.ssm_ratio : op.mlp_ratio;
       b.ssm.dt_rank = 0;  // auto: ceil(C / 16)
       b.ssm.d_conv = 3;
       b.ssm.conv_bias = true;
       b.ssm.forward_type = "v2";
       b.ssm.gated = true;
-      b.ssm.fused_scan = op.fused_scan;
       // MaIR shifts the stripes by half a stripe in every odd block of a group.
-      b.ssm.scan = op.mair ? std::make_shared<SShapedScan>(op.scan_len, j % 2 == 0 ? 0 : op.scan_len / 2) : op.scan;
+      if (op.mair) b.ssm.scan = mair_scan(op.scan_len, j % 2 == 0 ? 0 : op.scan_len / 2);
       b.light_cab = op.upsampler == "pixelshuffledirect";
       b.mlp_ratio = op.mlp_ratio;
       blocks.push_back(b);

@@ -15,7 +15,6 @@
 //   img_range: 1.0, resi_connection: 1conv, scan: {type: cross} (MambaIR), fused_scan: false.
 #include "heads/restore/residual_group.h"
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,18 +29,21 @@ struct RestorationNetOptions {
   int64_t in_chans = 3;
   int64_t embed_dim = 60;
   std::vector<int64_t> depths{6, 6, 6, 6};
-  int64_t d_state = 16;
   double mlp_ratio = 2.0;   // MambaIR: SS2D expand (d_inner = mlp_ratio·C); MaIR: MLP hidden ratio
-  double ssm_ratio = 2.0;   // MaIR: d_inner = ssm_ratio·C
   int64_t scan_len = 8;     // MaIR: s_shaped stripe width
   int64_t upscale = 1;
   std::string upsampler = "none";  // pixelshuffle | pixelshuffledirect | none
   double img_range = 1.0;
-  std::shared_ptr<ScanStrategy> scan;  // MambaIR's scan (default cross)
+  // Every block's SS2D as the YAML sets it (d_state, MaIR's ssm_ratio, MambaIR's scan,
+  // fused_scan); the net sets d_model, the fixed MambaIR / MaIR choices and MaIR's scans.
   // Unfused (flatten -> scan -> merge) by default: restoration scans full-resolution maps on
   // few channels, where the plan op's gathers along columns cost more than the K copies
   // (H200, light x4 at 270x480, bf16: 96 ms unfused, 130 ms fused; the CPU is alike).
-  bool fused_scan = false;
+  SS2DOptions ssm = [] {
+    SS2DOptions o;
+    o.fused_scan = false;
+    return o;
+  }();
 };
 
 // Unknown keys, unsupported values and impossible combinations are errors naming the key.

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 ConvModuleImpl::ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_t kernel) {
   conv = register_module("conv", Conv(in_channels, out_channels, kernel, 1, kernel / 2, 1, /*bias=*/false));
@@ -22,4 +22,4 @@ at::Tensor resize_bilinear(const at::Tensor& x, int64_t height, int64_t width) {
              .align_corners(false));
 }
 
-}  // namespace vss
+}  // namespace vss::seg

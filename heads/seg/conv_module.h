@@ -7,7 +7,7 @@
 
 #include <torch/nn/modules/batchnorm.h>
 
-namespace vss {
+namespace vss::seg {
 
 class ConvModuleImpl : public torch::nn::Module {
  public:
@@ -23,4 +23,4 @@ TORCH_MODULE(ConvModule);
 // same size.
 at::Tensor resize_bilinear(const at::Tensor& x, int64_t height, int64_t width);
 
-}  // namespace vss
+}  // namespace vss::seg

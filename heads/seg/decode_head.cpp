@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 void DecodeHead::register_cls_seg(int64_t channels, int64_t num_classes, double dropout) {
   dropout_ = dropout;
@@ -40,4 +40,4 @@ void check_features(const std::string& head, const std::vector<at::Tensor>& feat
   throw Error(head + ": expected feature maps " + want + ", got " + (got.empty() ? "none" : got));
 }
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -7,8 +7,10 @@
 #include <vector>
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 class DecodeHead : public torch::nn::Module {
  public:
@@ -35,4 +37,4 @@ double read_dropout(const Config& node, double fallback);
 void check_features(const std::string& head, const std::vector<at::Tensor>& features,
                     const std::vector<int64_t>& channels);
 
-}  // namespace vss
+}  // namespace vss::seg

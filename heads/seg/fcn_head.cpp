@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 FCNHeadImpl::FCNHeadImpl(FCNHeadOptions options) : options_(std::move(options)) {
   const auto& o = options_;
@@ -44,4 +44,4 @@ std::shared_ptr<DecodeHead> make_fcn_head(const Config& node, const std::vector<
   return std::make_shared<FCNHeadImpl>(o);
 }
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -6,8 +6,10 @@
 #include "heads/seg/decode_head.h"
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 struct FCNHeadOptions {
   int64_t in_index = 2;
@@ -33,4 +35,4 @@ class FCNHeadImpl : public DecodeHead {
 std::shared_ptr<DecodeHead> make_fcn_head(const Config& node, const std::vector<int64_t>& in_channels,
                                           int64_t num_classes);
 
-}  // namespace vss
+}  // namespace vss::seg

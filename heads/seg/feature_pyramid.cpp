@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 std::vector<ConvModule> register_conv_list(torch::nn::Module& owner, const std::string& name,
                                            const std::vector<int64_t>& in_channels, int64_t out_channels,
@@ -25,4 +25,4 @@ void resize_to_finest(std::vector<at::Tensor>& levels) {
   for (size_t i = 1; i < levels.size(); ++i) levels[i] = resize_bilinear(levels[i], levels[0].size(2), levels[0].size(3));
 }
 
-}  // namespace vss
+}  // namespace vss::seg

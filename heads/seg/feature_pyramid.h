@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace vss {
+namespace vss::seg {
 
 // `name`.{i} = ConvModule(in_channels[i] -> out_channels, kernel).
 std::vector<ConvModule> register_conv_list(torch::nn::Module& owner, const std::string& name,
@@ -19,4 +19,4 @@ void add_top_down(std::vector<at::Tensor>& levels);
 // Resizes every level to the size of levels[0].
 void resize_to_finest(std::vector<at::Tensor>& levels);
 
-}  // namespace vss
+}  // namespace vss::seg

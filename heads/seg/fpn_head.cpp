@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 FPNHeadImpl::FPNHeadImpl(FPNHeadOptions options) : options_(std::move(options)) {
   const auto& o = options_;
@@ -38,4 +38,4 @@ std::shared_ptr<DecodeHead> make_fpn_head(const Config& node, const std::vector<
   return std::make_shared<FPNHeadImpl>(o);
 }
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -8,8 +8,10 @@
 #include "heads/seg/decode_head.h"
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 struct FPNHeadOptions {
   std::vector<int64_t> in_channels;
@@ -33,4 +35,4 @@ class FPNHeadImpl : public DecodeHead {
 std::shared_ptr<DecodeHead> make_fpn_head(const Config& node, const std::vector<int64_t>& in_channels,
                                           int64_t num_classes);
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 void check_labels(const at::Tensor& labels, int64_t num_classes, int64_t ignore_index) {
   const at::Tensor bad = labels.ne(ignore_index).logical_and(labels.lt(0).logical_or(labels.ge(num_classes)));
@@ -79,4 +79,4 @@ at::Tensor SegLoss::operator()(const at::Tensor& logits, const at::Tensor& label
   return total;
 }
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -19,8 +19,10 @@
 #include <vector>
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 at::Tensor seg_cross_entropy(const at::Tensor& logits, const at::Tensor& labels, int64_t ignore_index,
                              bool avg_non_ignore = true);
@@ -51,4 +53,4 @@ class SegLoss {
   int64_t ignore_index_;
 };
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -12,7 +12,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 namespace {
 
 // Decode heads by the model's `type:`; each factory reads model.decode_head.
@@ -126,4 +126,4 @@ Segmentor make_segmentor(const Config& model) {
   return Segmentor(backbone, head, aux, num_classes, in_channels, mean, std);
 }
 
-}  // namespace vss
+}  // namespace vss::seg

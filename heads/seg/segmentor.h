@@ -26,8 +26,10 @@
 #include <vector>
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 class SegmentorImpl : public torch::nn::Module {
  public:
@@ -66,4 +68,4 @@ TORCH_MODULE(Segmentor);
 
 Segmentor make_segmentor(const Config& model_node);
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <numeric>
 
-namespace vss {
+namespace vss::seg {
 namespace {
 
 // Crops (or zero-pads, bottom / right) a channel-last map to h x w: the encoder rounded odd
@@ -94,4 +94,4 @@ std::shared_ptr<DecodeHead> make_unet_decoder(const Config& node, const VSSMOpti
   return std::make_shared<UNetDecoderImpl>(o);
 }
 
-}  // namespace vss
+}  // namespace vss::seg

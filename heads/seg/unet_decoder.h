@@ -14,8 +14,10 @@
 #include "heads/seg/decode_head.h"
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 // Linear C_in -> scale²·C_out (no bias), pixel shuffle by `scale`, LayerNorm(C_out); keys
 // `expand.weight`, `norm.weight`, `norm.bias`.
@@ -60,4 +62,4 @@ class UNetDecoderImpl : public DecodeHead {
 std::shared_ptr<DecodeHead> make_unet_decoder(const Config& node, const VSSMOptions& encoder,
                                               const std::vector<int64_t>& in_channels, int64_t num_classes);
 
-}  // namespace vss
+}  // namespace vss::seg

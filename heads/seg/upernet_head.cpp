@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 UPerHeadImpl::UPerHeadImpl(UPerHeadOptions options) : options_(std::move(options)) {
   const auto& o = options_;
@@ -62,4 +62,4 @@ std::shared_ptr<DecodeHead> make_upernet_head(const Config& node, const std::vec
   return std::make_shared<UPerHeadImpl>(o);
 }
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -10,8 +10,10 @@
 #include "heads/seg/decode_head.h"
 
 namespace vss {
-
 class Config;
+}
+
+namespace vss::seg {
 
 struct UPerHeadOptions {
   std::vector<int64_t> in_channels;  // the backbone's feature channels, finest first
@@ -40,4 +42,4 @@ class UPerHeadImpl : public DecodeHead {
 std::shared_ptr<DecodeHead> make_upernet_head(const Config& node, const std::vector<int64_t>& in_channels,
                                               int64_t num_classes);
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -48,7 +48,7 @@ class SegmentApp : public ::testing::Test {
     config_ = (dir_ / "tiny.yaml").string();
     std::ofstream(config_) << c.dump();
     torch::manual_seed(2);
-    Segmentor model = make_segmentor(c["model"]);
+    seg::Segmentor model = seg::make_segmentor(c["model"]);
     weights_ = (dir_ / "random.safetensors").string();
     save_weights(*model, weights_);
   }

@@ -164,6 +164,22 @@ TEST(vssm_config, bad_configs_give_one_line_errors) {
   EXPECT_NE(error_of([&] { build(bad("ssm_ratio: 1e9\n")); }).find("ssm_ratio: must be in"), std::string::npos);
 }
 
+// The CUDA scan kernels hold at most 16 states per channel: a larger d_state is named where the
+// YAML says it, in both spellings, not at the first forward on a GPU.
+TEST(vssm_config, d_state_beyond_the_cuda_kernels_is_named_in_the_yaml) {
+  const std::string limit = "must be at most 16 (the CUDA scan kernels keep the state in registers), got 17";
+  EXPECT_EQ(error_of([] {
+              build(Config::parse("type: vssm\ndepths: [1]\ndims: [4]\nssm_d_state: 17\n", "big_state.yaml"));
+            }),
+            "big_state.yaml:4: ssm_d_state: " + limit);
+  EXPECT_EQ(error_of([] { ss2d_options_from_config(Config::parse("d_model: 8\nd_state: 17\n", "ss2d.yaml")); }),
+            "ss2d.yaml:2: d_state: " + limit);
+  EXPECT_EQ(ss2d_options_from_config(Config::parse("d_model: 8\nd_state: 16\n", "ss2d.yaml")).d_state, 16);
+  // One default, the official constructors': 16.
+  EXPECT_EQ(ss2d_options_from_config(Config::parse("d_model: 8\n", "ss2d.yaml")).d_state, 16);
+  EXPECT_EQ(SS2DOptions{}.d_state, 16);
+}
+
 TEST(vssm_config, channels_last_scan_rule) {
   SS2DOptions o;
   o.d_model = 96;

@@ -5,8 +5,8 @@
 #include "core/config.h"
 #include "core/remove_tree.h"
 #include "engine/mixed_precision.h"
-#include "engine/seg_prediction.h"
 #include "engine/trainer.h"
+#include "heads/seg/seg_prediction.h"
 #include "heads/seg/segmentor.h"
 #include "tests/support/test_support.h"
 
@@ -29,7 +29,7 @@ Config model_config() {
 TEST(SegmentationCuda, LogitsMatchTheCpuWholeAndSlide) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   torch::manual_seed(1);
-  Segmentor cpu = make_segmentor(model_config()), gpu = make_segmentor(model_config());
+  seg::Segmentor cpu = seg::make_segmentor(model_config()), gpu = seg::make_segmentor(model_config());
   load_state(*gpu, model_state(*cpu), "the CPU model");
   cpu->eval();
   gpu->to(torch::kCUDA);
@@ -42,13 +42,13 @@ TEST(SegmentationCuda, LogitsMatchTheCpuWholeAndSlide) {
   slide.crop_h = slide.crop_w = 32;
   slide.stride_h = slide.stride_w = 21;
   for (const auto* o : {&whole, &slide}) {
-    const at::Tensor a = segment_logits(*cpu, images, none, *o);
-    const at::Tensor b = segment_logits(*gpu, images, none, *o).cpu();
+    const at::Tensor a = seg::segment_logits(*cpu, images, none, *o);
+    const at::Tensor b = seg::segment_logits(*gpu, images, none, *o).cpu();
     EXPECT_LT(max_abs_diff(a, b), 1e-3 * std::max(1.0, a.abs().max().item<double>())) << o->mode;
     at::Tensor bf;
     {
       AutocastScope autocast(c10::Device("cuda"), at::kBFloat16);
-      bf = segment_logits(*gpu, images, none, *o).cpu();
+      bf = seg::segment_logits(*gpu, images, none, *o).cpu();
     }
     EXPECT_TRUE(torch::isfinite(bf).all().item<bool>());
     EXPECT_GT(bf.argmax(1).eq(a.argmax(1)).to(torch::kFloat).mean().item<float>(), 0.9) << o->mode;

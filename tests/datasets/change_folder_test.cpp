@@ -17,10 +17,10 @@ namespace vss::test {
 namespace {
 
 namespace fs = std::filesystem;
-using cd::find_change_split;
-using cd::read_change_mask;
-using cd::read_change_pair;
-using cd::read_dates;
+using change::find_change_split;
+using change::read_change_mask;
+using change::read_change_pair;
+using change::read_dates;
 
 // [H, W, 3] uint8 with distinct values per pixel and channel.
 at::Tensor colour_image(int64_t H, int64_t W, int64_t salt) {
@@ -193,11 +193,11 @@ TEST_F(ChangeFolder, EmptyFolderAndDuplicateStemsAreErrors) {
 }
 
 TEST_F(ChangeFolder, WrittenPairsReadBack) {
-  cd::ChangePair p;
+  change::ChangePair p;
   p.a = colour_image(3, 5, 4).permute({2, 0, 1}).contiguous();
   p.b = colour_image(3, 5, 9).permute({2, 0, 1}).contiguous();
   p.label = (torch::arange(15).reshape({3, 5}).remainder(3) == 0).to(torch::kByte);
-  cd::write_change_pair(dir_ / "test", "s", p);
+  change::write_change_pair(dir_ / "test", "s", p);
   const auto split = find_change_split(dir_, "test");
   ASSERT_EQ(split.pairs.size(), 1u);
   const auto q = read_change_pair(split.pairs[0]);
@@ -206,7 +206,7 @@ TEST_F(ChangeFolder, WrittenPairsReadBack) {
   EXPECT_TRUE(torch::equal(q.label, p.label));
   EXPECT_EQ(read_image((dir_ / "test" / "label" / "s.png").string(), ImageMode::kUnchanged).max().item<int>(), 255);
   p.label[0][0] = 7;
-  EXPECT_THROW(cd::write_change_pair(dir_ / "test", "bad", p), Error);
+  EXPECT_THROW(change::write_change_pair(dir_ / "test", "bad", p), Error);
 }
 
 }  // namespace

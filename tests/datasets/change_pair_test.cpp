@@ -14,9 +14,9 @@
 namespace vss::test {
 namespace {
 
-using cd::augment_change_pair;
-using cd::ChangeAugmentOptions;
-using cd::ChangePair;
+using change::augment_change_pair;
+using change::ChangeAugmentOptions;
+using change::ChangePair;
 
 int64_t label_of(int64_t row, int64_t col) { return (row * 3 + col * 5) % 7 < 3 ? 1 : 0; }
 

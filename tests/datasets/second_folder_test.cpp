@@ -82,34 +82,34 @@ TEST_F(SecondFolder, OriginalLayoutReadsColourLabelsThroughTheTable) {
   write_second(dir_ / "test", "b", 5, 7);
   write_second(dir_ / "test", "a", 6, 4);
   fs::remove(dir_ / "test/im2/b.png");
-  const auto split = cd::find_semantic_change_split(dir_ / "test");
+  const auto split = change::find_semantic_change_split(dir_ / "test");
   EXPECT_EQ(split.layout, "second");
   ASSERT_EQ(split.pairs.size(), 1u);
   ASSERT_EQ(split.skipped.size(), 1u);
   EXPECT_NE(split.skipped[0].find("b: only in im1, label1, label2 (no im2)"), std::string::npos) << split.skipped[0];
-  const auto p = cd::read_semantic_change_pair(split.pairs[0]);
+  const auto p = change::read_semantic_change_pair(split.pairs[0]);
   EXPECT_TRUE(torch::equal(p.a, image(6, 4, 1).permute({2, 0, 1})));
   EXPECT_TRUE(torch::equal(p.label1, labels(6, 4, 1)));
   EXPECT_TRUE(torch::equal(p.label2, labels(6, 4, 2)));
   EXPECT_TRUE(torch::equal(p.change, labels(6, 4, 1).ne(0).to(torch::kByte)));  // derived: no change map in this layout
-  EXPECT_EQ(cd::count_change_label_disagreements(p), 0);
+  EXPECT_EQ(change::count_change_label_disagreements(p), 0);
   // The rendering is the table.
-  EXPECT_TRUE(torch::equal(cd::colour_semantic_label(labels(6, 4, 2)), colour_of(labels(6, 4, 2))));
+  EXPECT_TRUE(torch::equal(change::colour_semantic_label(labels(6, 4, 2)), colour_of(labels(6, 4, 2))));
 }
 
 TEST_F(SecondFolder, ChangeMambaLayoutWithAndWithoutGtCdAndAList) {
   write_changemamba(dir_ / "train", "x", 4, 6, /*with_cd=*/true);
   write_changemamba(dir_ / "train", "y", 3, 3, true);
-  const auto with_cd = cd::find_semantic_change_split(dir_ / "train");
+  const auto with_cd = change::find_semantic_change_split(dir_ / "train");
   EXPECT_EQ(with_cd.layout, "changemamba");
   ASSERT_EQ(with_cd.pairs.size(), 2u);
   ASSERT_EQ(with_cd.pairs[0].paths.size(), 5u);  // + GT_CD
-  const auto p = cd::read_semantic_change_pair(with_cd.pairs[0]);
+  const auto p = change::read_semantic_change_pair(with_cd.pairs[0]);
   EXPECT_TRUE(torch::equal(p.label1, labels(4, 6, 1)));
   EXPECT_TRUE(torch::equal(p.change, labels(4, 6, 1).ne(0).to(torch::kByte)));
   // A list picks and orders names (extensions optional); one missing from the folders is listed.
   std::ofstream(dir_ / "train_list.txt") << "y.png\n\n  x \nz\nx\n";
-  const auto listed = cd::find_semantic_change_split(dir_ / "train", dir_ / "train_list.txt");
+  const auto listed = change::find_semantic_change_split(dir_ / "train", dir_ / "train_list.txt");
   ASSERT_EQ(listed.pairs.size(), 2u);
   EXPECT_EQ(listed.pairs[0].name, "y");
   EXPECT_EQ(listed.pairs[1].name, "x");
@@ -117,9 +117,9 @@ TEST_F(SecondFolder, ChangeMambaLayoutWithAndWithoutGtCdAndAList) {
   EXPECT_NE(listed.skipped[0].find("z: listed in"), std::string::npos);
   // Without GT_CD the change map is derived from GT_T1.
   remove_tree(dir_ / "train" / "GT_CD");
-  const auto derived = cd::find_semantic_change_split(dir_ / "train");
+  const auto derived = change::find_semantic_change_split(dir_ / "train");
   ASSERT_EQ(derived.pairs[0].paths.size(), 4u);
-  EXPECT_TRUE(torch::equal(cd::read_semantic_change_pair(derived.pairs[0]).change, p.change));
+  EXPECT_TRUE(torch::equal(change::read_semantic_change_pair(derived.pairs[0]).change, p.change));
 }
 
 TEST_F(SecondFolder, BadLabelsAreNamedWithFileAndPixel) {
@@ -128,10 +128,10 @@ TEST_F(SecondFolder, BadLabelsAreNamedWithFileAndPixel) {
   colours[2][3][0] = 7;  // (7, g, b): in no row of the table
   const std::string label1 = (dir_ / "s/label1/p.png").string();
   write_image(label1, colours);
-  const auto split = cd::find_semantic_change_split(dir_ / "s");
+  const auto split = change::find_semantic_change_split(dir_ / "s");
   const std::string expected_colour = "(7," + std::to_string(colours[2][3][1].item<int>()) + "," +
                                       std::to_string(colours[2][3][2].item<int>()) + ")";
-  EXPECT_EQ(error_of([&] { cd::read_semantic_change_pair(split.pairs[0]); }),
+  EXPECT_EQ(error_of([&] { change::read_semantic_change_pair(split.pairs[0]); }),
             label1 + ": colour " + expected_colour + " at row 2, column 3 is not in the SECOND colour table");
 
   write_changemamba(dir_ / "c", "q", 4, 5, false);
@@ -139,41 +139,41 @@ TEST_F(SecondFolder, BadLabelsAreNamedWithFileAndPixel) {
   indices[1][4] = 9;
   const std::string gt_t2 = (dir_ / "c/GT_T2/q.png").string();
   write_image(gt_t2, indices.unsqueeze(-1));
-  EXPECT_EQ(error_of([&] { cd::read_semantic_change_pair(cd::find_semantic_change_split(dir_ / "c").pairs[0]); }),
+  EXPECT_EQ(error_of([&] { change::read_semantic_change_pair(change::find_semantic_change_split(dir_ / "c").pairs[0]); }),
             gt_t2 + ": class index 9 at row 1, column 4 (expected 0..6)");
   // Fewer classes than a label uses: named too.
   write_image(gt_t2, labels(4, 5, 2).unsqueeze(-1));
-  EXPECT_NE(error_of([&] { cd::read_semantic_label(gt_t2, 3); }).find("(expected 0..2)"), std::string::npos);
+  EXPECT_NE(error_of([&] { change::read_semantic_label(gt_t2, 3); }).find("(expected 0..2)"), std::string::npos);
 
   // A label of another size than the dates, and dates of two sizes.
   write_image((dir_ / "c/GT_T1/q.png").string(), labels(4, 6, 1).unsqueeze(-1));
-  EXPECT_NE(error_of([&] { cd::read_semantic_change_pair(cd::find_semantic_change_split(dir_ / "c").pairs[0]); })
+  EXPECT_NE(error_of([&] { change::read_semantic_change_pair(change::find_semantic_change_split(dir_ / "c").pairs[0]); })
                 .find("pair sizes differ: " + (dir_ / "c/T1/q.png").string() + " is 4x5, " +
                       (dir_ / "c/GT_T1/q.png").string() + " is 4x6"),
             std::string::npos);
   write_image((dir_ / "c/T2/q.png").string(), image(5, 5, 2));
-  EXPECT_NE(error_of([&] { cd::read_semantic_change_pair(cd::find_semantic_change_split(dir_ / "c").pairs[0]); })
+  EXPECT_NE(error_of([&] { change::read_semantic_change_pair(change::find_semantic_change_split(dir_ / "c").pairs[0]); })
                 .find("pair sizes differ"),
             std::string::npos);
   // Neither layout.
   fs::create_directories(dir_ / "empty");
-  EXPECT_NE(error_of([&] { cd::find_semantic_change_split(dir_ / "empty"); }).find("holds neither label1/"),
+  EXPECT_NE(error_of([&] { change::find_semantic_change_split(dir_ / "empty"); }).find("holds neither label1/"),
             std::string::npos);
 }
 
 TEST_F(SecondFolder, DisagreementsBetweenTheChangeMapAndTheLabelsAreCounted) {
-  cd::SemanticChangePair p;
+  change::SemanticChangePair p;
   p.change = torch::tensor({1, 1, 0, 0, 255}, torch::kByte).view({1, 5});
   p.label1 = torch::tensor({2, 0, 0, 3, 4}, torch::kByte).view({1, 5});
   p.label2 = torch::tensor({5, 4, 0, 0, 4}, torch::kByte).view({1, 5});
   // pixel 1: changed without a date-1 class; pixel 3: unchanged with one; pixel 4 is padding.
-  EXPECT_EQ(cd::count_change_label_disagreements(p), 2);
+  EXPECT_EQ(change::count_change_label_disagreements(p), 2);
 }
 
 TEST(SemanticChangeAugment, OneDrawAppliedToBothDatesAndAllThreeLabels) {
   // Date A stores each pixel's row and column; labels are functions of them; date B = 255 − A.
   const int64_t H = 11, W = 13;
-  cd::SemanticChangePair p;
+  change::SemanticChangePair p;
   p.a = torch::zeros({3, H, W}, torch::kByte);
   p.change = torch::zeros({H, W}, torch::kByte);
   p.label1 = torch::zeros({H, W}, torch::kByte);
@@ -187,14 +187,14 @@ TEST(SemanticChangeAugment, OneDrawAppliedToBothDatesAndAllThreeLabels) {
       p.label2[r][c] = (r + c * 5) % 7;
     }
   p.b = 255 - p.a;
-  cd::ChangeAugmentOptions o;
+  change::ChangeAugmentOptions o;
   o.crop = 8;
   o.hflip = o.vflip = o.rotate = o.swap = true;
   std::set<std::vector<int>> dihedral;
   std::set<bool> swaps;
   for (uint64_t seed = 0; seed < 60; ++seed) {
     AugmentRng rng(seed);
-    const auto q = cd::augment_semantic_change_pair(p, o, rng);
+    const auto q = change::augment_semantic_change_pair(p, o, rng);
     const bool swapped = q.a[2][0][0].item<int>() == 255;
     swaps.insert(swapped);
     const auto first = (swapped ? q.b : q.a).to(torch::kInt);
@@ -216,10 +216,10 @@ TEST(SemanticChangeAugment, OneDrawAppliedToBothDatesAndAllThreeLabels) {
   EXPECT_EQ(dihedral.size(), 8u);
   EXPECT_EQ(swaps.size(), 2u);
   // Smaller images are padded: images with 0, the three labels with 255.
-  cd::ChangeAugmentOptions big;
+  change::ChangeAugmentOptions big;
   big.crop = 16;
   AugmentRng rng(0);
-  const auto padded = cd::augment_semantic_change_pair(p, big, rng);
+  const auto padded = change::augment_semantic_change_pair(p, big, rng);
   EXPECT_EQ(padded.label2.size(0), 16);
   EXPECT_EQ(padded.change[15][15].item<int>(), 255);
   EXPECT_EQ(padded.label1[15][0].item<int>(), 255);

@@ -11,8 +11,8 @@
 namespace vss::test {
 namespace {
 
-using cd::make_synthetic_change;
-using cd::SyntheticChangeOptions;
+using change::make_synthetic_change;
+using change::SyntheticChangeOptions;
 
 SyntheticChangeOptions no_distractors(int64_t size, uint64_t seed) {
   SyntheticChangeOptions o;
@@ -24,7 +24,7 @@ SyntheticChangeOptions no_distractors(int64_t size, uint64_t seed) {
 }
 
 // Pixels (any channel) where the dates differ, [H, W] bool.
-at::Tensor differs(const cd::ChangePair& p) { return p.a.ne(p.b).any(0); }
+at::Tensor differs(const change::ChangePair& p) { return p.a.ne(p.b).any(0); }
 
 // The label grown by one pixel (3x3 max).
 at::Tensor dilated(const at::Tensor& label) {
@@ -54,7 +54,7 @@ TEST(SyntheticChange, PureFunctionOfSeedAndIndex) {
 TEST(SyntheticChange, WithoutDistractorsOnlyTheLabelledPixelsChange) {
   int64_t labelled = 0, labelled_and_different = 0;
   for (int64_t i = 0; i < 20; ++i) {
-    cd::SyntheticChangeInfo info;
+    change::SyntheticChangeInfo info;
     const auto p = make_synthetic_change(no_distractors(96, 7), i, &info);
     const auto diff = differs(p);
     // Outside the label (grown by the anti-aliased rim), the dates are identical.
@@ -99,7 +99,7 @@ TEST(SyntheticChange, EachDistractorChangesUnlabelledPixels) {
   o.height = o.width = 16;
   o.misregistration = 1.5;
   for (int64_t i = 0; i < 10; ++i) {
-    cd::SyntheticChangeInfo info;
+    change::SyntheticChangeInfo info;
     make_synthetic_change(o, i, &info);
     EXPECT_LE(std::abs(info.shift_x), 1.5);
     EXPECT_LE(std::abs(info.shift_y), 1.5);
@@ -125,7 +125,7 @@ TEST(SyntheticChange, ChangeStatisticsAndNoChange) {
   EXPECT_LT(changed_fraction, 0.2);
   o.change = 0;
   for (int64_t i = 0; i < 5; ++i) {
-    cd::SyntheticChangeInfo info;
+    change::SyntheticChangeInfo info;
     EXPECT_EQ(make_synthetic_change(o, i, &info).label.sum().item<int64_t>(), 0);
     EXPECT_EQ(info.built + info.demolished + info.rebuilt, 0);
     EXPECT_GT(info.unchanged, 0);

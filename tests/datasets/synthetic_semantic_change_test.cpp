@@ -13,14 +13,14 @@ namespace vss::test::synthetic_scd_tests {
 namespace {
 
 TEST(SyntheticSemanticChange, DeterministicAndConsistentLabels) {
-  cd::SyntheticSemanticChangeOptions o;
+  change::SyntheticSemanticChangeOptions o;
   o.height = 64;
   o.width = 80;
   o.seed = 5;
   int64_t changed_total = 0;
   for (int64_t i = 0; i < 6; ++i) {
-    const auto p = cd::make_synthetic_semantic_change(o, i);
-    const auto q = cd::make_synthetic_semantic_change(o, i);
+    const auto p = change::make_synthetic_semantic_change(o, i);
+    const auto q = change::make_synthetic_semantic_change(o, i);
     EXPECT_TRUE(torch::equal(p.a, q.a) && torch::equal(p.b, q.b) && torch::equal(p.label1, q.label1));
     ASSERT_EQ(p.a.sizes().vec(), (std::vector<int64_t>{3, 64, 80}));
     ASSERT_EQ(p.label2.sizes().vec(), (std::vector<int64_t>{64, 80}));
@@ -29,7 +29,7 @@ TEST(SyntheticSemanticChange, DeterministicAndConsistentLabels) {
     EXPECT_TRUE(torch::equal(changed, p.label2.ne(0)));
     EXPECT_TRUE(p.label1.masked_select(changed).ne(p.label2.masked_select(changed)).all().item<bool>());
     EXPECT_LE(p.label1.max().item<int>(), 6);
-    EXPECT_EQ(cd::count_change_label_disagreements(p), 0);
+    EXPECT_EQ(change::count_change_label_disagreements(p), 0);
     changed_total += changed.sum().item<int64_t>();
     // Changed land cover changes the picture more than illumination and noise do.
     if (changed.any().item<bool>() && changed.logical_not().any().item<bool>()) {
@@ -40,19 +40,19 @@ TEST(SyntheticSemanticChange, DeterministicAndConsistentLabels) {
   }
   EXPECT_GT(changed_total, 0);
   o.seed = 6;
-  EXPECT_FALSE(torch::equal(cd::make_synthetic_semantic_change(o, 0).a, cd::make_synthetic_semantic_change({}, 0).a));
+  EXPECT_FALSE(torch::equal(change::make_synthetic_semantic_change(o, 0).a, change::make_synthetic_semantic_change({}, 0).a));
   o.regions = 0;
-  EXPECT_EQ(cd::make_synthetic_semantic_change(o, 0).change.sum().item<int64_t>(), 0);
+  EXPECT_EQ(change::make_synthetic_semantic_change(o, 0).change.sum().item<int64_t>(), 0);
 }
 
 TEST(SyntheticSemanticChange, BadOptionsAreNamed) {
-  cd::SyntheticSemanticChangeOptions o;
+  change::SyntheticSemanticChangeOptions o;
   o.height = 4;
-  EXPECT_THROW(cd::make_synthetic_semantic_change(o, 0), Error);
+  EXPECT_THROW(change::make_synthetic_semantic_change(o, 0), Error);
   o = {};
   o.noise = -1;
   try {
-    cd::make_synthetic_semantic_change(o, 0);
+    change::make_synthetic_semantic_change(o, 0);
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("noise"), std::string::npos);

@@ -36,7 +36,7 @@ int64_t label_of(int64_t row, int64_t col) { return (row * 3 + col * 5) % 7 < 3 
 
 // LEVIR-CD layout under `root/split` with one coordinate pair of H x W named `name`.
 void write_coordinate_pair(const fs::path& root, const std::string& split, const std::string& name, int64_t H, int64_t W) {
-  cd::ChangePair p;
+  change::ChangePair p;
   p.a = torch::zeros({3, H, W}, torch::kByte);
   p.label = torch::zeros({H, W}, torch::kByte);
   for (int64_t r = 0; r < H; ++r)
@@ -47,7 +47,7 @@ void write_coordinate_pair(const fs::path& root, const std::string& split, const
       p.label[r][c] = label_of(r, c);
     }
   p.b = 255 - p.a;
-  cd::write_change_pair(root / split, name, p);
+  change::write_change_pair(root / split, name, p);
 }
 
 class ChangeTaskTest : public ::testing::Test {
@@ -116,7 +116,7 @@ TEST_F(ChangeTaskTest, ValidationF1IsThatOfTheSummedConfusionMatrix) {
   {
     torch::NoGradGuard no_grad;
     model.eval();
-    const auto p = cd::read_change_pair(cd::find_change_split(dir_, "val").pairs[0]);
+    const auto p = change::read_change_pair(change::find_change_split(dir_, "val").pairs[0]);
     const auto logits = model.forward(change::normalize_input(p.a.unsqueeze(0)), change::normalize_input(p.b.unsqueeze(0)));
     const double median = (logits.select(1, 1) - logits.select(1, 0)).median().item<double>();
     for (auto& param : model.named_parameters())
@@ -127,10 +127,10 @@ TEST_F(ChangeTaskTest, ValidationF1IsThatOfTheSummedConfusionMatrix) {
   model.eval();
   torch::NoGradGuard no_grad;
   int64_t tp = 0, fp = 0, fn = 0;
-  const auto files = cd::find_change_split(dir_, "val");
+  const auto files = change::find_change_split(dir_, "val");
   ASSERT_EQ(files.pairs.size(), 3u);
   for (const auto& m : files.pairs) {
-    const auto p = cd::read_change_pair(m);
+    const auto p = change::read_change_pair(m);
     const auto logits = model.forward(change::normalize_input(p.a.unsqueeze(0)), change::normalize_input(p.b.unsqueeze(0)));
     const auto pred = logits.argmax(1)[0];
     const auto label = p.label.to(torch::kLong);

@@ -40,7 +40,7 @@ std::shared_ptr<Task> make(const Config& c) { return make_task(c, c10::Device("c
 
 TEST(SegmentationTask, BatchesArePureFunctionsOfTheSeedAndPaddedAsMmseg) {
   const auto task = make(seg_config("{type: segmentation}", std::string(kScenes) + ", pipeline: {crop_size: [24, 28], flip_prob: 0.5}}"));
-  auto& model = dynamic_cast<SegmentorImpl&>(task->model());
+  auto& model = dynamic_cast<seg::SegmentorImpl&>(task->model());
   SyntheticScenesOptions o;
   o.size = 50;
   o.height = o.width = 20;
@@ -82,7 +82,7 @@ TEST(SegmentationTask, BatchesArePureFunctionsOfTheSeedAndPaddedAsMmseg) {
 TEST(SegmentationTask, LossIsMainPlusWeightedAuxiliaryCrossEntropy) {
   const auto task = make(seg_config("{type: segmentation, aux_loss_weight: 0.4}", std::string(kScenes) + "}",
                                     ", auxiliary_head: {in_index: 2, channels: 6}"));
-  auto& model = dynamic_cast<SegmentorImpl&>(task->model());
+  auto& model = dynamic_cast<seg::SegmentorImpl&>(task->model());
   model.eval();  // no dropout: the two forwards agree
   torch::NoGradGuard no_grad;
   Batch b = task->train_batch({0, 1}, 0);
@@ -123,7 +123,7 @@ class SegmentationFiles : public ::testing::Test {
 };
 
 // mIoU of the data set from image-by-image forwards, labels as `reduce` says.
-double reference_miou(SegmentorImpl& model, const std::vector<std::pair<fs::path, fs::path>>& files, bool reduce) {
+double reference_miou(seg::SegmentorImpl& model, const std::vector<std::pair<fs::path, fs::path>>& files, bool reduce) {
   torch::NoGradGuard no_grad;
   model.eval();
   seg::SegMetric metric(5, 255);
@@ -158,13 +158,13 @@ TEST_F(SegmentationFiles, ValidationMiouOfBothLayoutsIsThatOfTheWholeSet) {
   const Batch b = ade_task->train_batch({0}, 0);
   EXPECT_TRUE(b.targets[0][0].eq(255).all().item<bool>());
   const double ade_miou = ade_task->evaluate();
-  EXPECT_NEAR(ade_miou, reference_miou(dynamic_cast<SegmentorImpl&>(ade_task->model()), ade, true), 1e-12);
+  EXPECT_NEAR(ade_miou, reference_miou(dynamic_cast<seg::SegmentorImpl&>(ade_task->model()), ade, true), 1e-12);
 
   torch::manual_seed(4);
   const auto mask_task = make(seg_config("{type: segmentation, eval_batch_size: 2, eval: {mode: slide, crop_size: 16, stride: 11}}",
                                          "{type: image_mask_folders, root: " + (dir_ / "pairs").string() +
                                              ", train: {split: train}, val: {split: val}}"));
-  auto& model = dynamic_cast<SegmentorImpl&>(mask_task->model());
+  auto& model = dynamic_cast<seg::SegmentorImpl&>(mask_task->model());
   const double slide_miou = mask_task->evaluate();
   EXPECT_GE(slide_miou, 0.0);
   EXPECT_LE(slide_miou, 1.0);

@@ -57,15 +57,15 @@ TEST(SemanticChangeTask, BatchesCarryTheDatesAndThreeConsistentLabels) {
 TEST(SemanticChangeTask, ValidationSekIsThatOfOneMatrixOverTheSet) {
   if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
   const fs::path dir = make_temp_dir("vss_scd_task");
-  cd::SyntheticSemanticChangeOptions o;
+  change::SyntheticSemanticChangeOptions o;
   o.seed = 9;
   for (int i = 0; i < 3; ++i) {
     o.height = o.width = i < 2 ? 32 : 24;  // two sizes: batches of one size at a time
     const std::string index = std::to_string(i);
-    cd::write_semantic_change_pair(dir / "val", std::string("v").append(index), cd::make_synthetic_semantic_change(o, i),
+    change::write_semantic_change_pair(dir / "val", std::string("v").append(index), change::make_synthetic_semantic_change(o, i),
                                    "changemamba");
-    cd::write_semantic_change_pair(dir / "train", std::string("t").append(index),
-                                   cd::make_synthetic_semantic_change(o, i + 10), "second");
+    change::write_semantic_change_pair(dir / "train", std::string("t").append(index),
+                                   change::make_synthetic_semantic_change(o, i + 10), "second");
   }
   torch::manual_seed(3);
   const auto task = make_task(task_config("{type: semantic_change, eval_batch_size: 2}",
@@ -76,10 +76,10 @@ TEST(SemanticChangeTask, ValidationSekIsThatOfOneMatrixOverTheSet) {
   model.eval();
   torch::NoGradGuard no_grad;
   change::SemanticConfusion confusion(7);
-  const auto split = cd::find_semantic_change_split(dir / "val");
+  const auto split = change::find_semantic_change_split(dir / "val");
   ASSERT_EQ(split.pairs.size(), 3u);
   for (const auto& m : split.pairs) {
-    const auto p = cd::read_semantic_change_pair(m);
+    const auto p = change::read_semantic_change_pair(m);
     const auto out = model.forward(change::normalize_input(p.a.unsqueeze(0)), change::normalize_input(p.b.unsqueeze(0)));
     const auto changed = out.change.argmax(1)[0];
     confusion.add_map(out.t1.argmax(1)[0] * changed, p.label1, m.name);

@@ -158,7 +158,7 @@ TEST_F(LoaderFuzz, DamagedFilesLoadOrFailWithOneLine) {
       std::vector<std::string> paths{(pair / "A/demo.png").string(), (pair / "B/demo.png").string(),
                                      (pair / "label/demo.png").string()};
       paths[damaged_role] = file.string();
-      cd::read_change_pair({"demo", paths});
+      change::read_change_pair({"demo", paths});
     };
   };
   const std::vector<std::pair<Loader, std::string>> loaders = {

@@ -31,7 +31,7 @@ TEST(OfficialConfig, MambaIRKeysTheForwardIgnoresAreDroppedAndItsDefaultsApply) 
 TEST(OfficialConfig, MaIRDefaultsAndItsNullUpsampler) {
   const auto light = restorer("mair", "{embed_dim: 20, img_size: 64, dynamic_ids: false, batch_size: 1}");
   EXPECT_TRUE(light.mair);
-  EXPECT_DOUBLE_EQ(light.ssm_ratio, 1.5);
+  EXPECT_DOUBLE_EQ(light.ssm.ssm_ratio, 1.5);
   EXPECT_EQ(light.upsampler, "pixelshuffledirect");
   EXPECT_EQ(light.upscale, 2);
   EXPECT_EQ(light.scan_len, 8);

@@ -133,6 +133,14 @@ TEST(RestoreNet, ConfigErrorsNameTheKey) {
   Config d = Config::load(source_dir() / "configs/restore/mambair_tiny_test.yaml");
   d.apply_override("model.scan_len=4");  // a MaIR key on a MambaIR model
   EXPECT_THROW(restore::make_restoration_net(d["model"]), Error);
+  // d_state beyond the CUDA scan kernels' 16 is named in the YAML, as the backbones' is.
+  try {
+    restore::make_restoration_net(Config::parse("type: mair\nd_state: 32\n", "mair.yaml"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "mair.yaml:2: d_state: must be at most 16 (the CUDA scan kernels keep the state in registers), got 32");
+  }
 }
 
 // out[b, d] = Σ_k sigmoid(Σ_k' G[d, k, k']·mean(Y_k'[d]) + g[d, k]) · Y_k[d], written as loops.

@@ -13,7 +13,7 @@
 #include <cmath>
 #include <sstream>
 
-namespace vss {
+namespace vss::seg {
 namespace {
 
 // logits [2, 5, 7, 9] and labels with about a fifth of the pixels ignored.
@@ -107,4 +107,4 @@ TEST(SegLosses, bad_config_and_labels_are_one_line_errors) {
 }
 
 }  // namespace
-}  // namespace vss
+}  // namespace vss::seg

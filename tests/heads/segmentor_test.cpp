@@ -16,7 +16,7 @@
 
 #include <set>
 
-namespace vss {
+namespace vss::seg {
 namespace {
 
 // The tiny test backbone (configs/backbones/vss_tiny_test.yaml, dims 4, 8, 8, 16) as a dense
@@ -274,4 +274,4 @@ TEST(Segmentor, config_errors_name_the_key) {
 }
 
 }  // namespace
-}  // namespace vss
+}  // namespace vss::seg

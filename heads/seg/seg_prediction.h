@@ -9,17 +9,20 @@
 #include <ATen/core/Tensor.h>
 
 namespace vss {
+class Config;
+}
+
+namespace vss::seg {
 
 class SegmentorImpl;
-class Config;
 
 // images: [B, 3, H, W] (uint8 or float on the 0..255 scale, any device) -> float32 logits
 // [B, K, H, W] on the model's device. Call in eval mode under a no-grad / inference guard.
 at::Tensor segment_logits(SegmentorImpl& model, const at::Tensor& images, const SegPipeline& pipeline,
-                          const seg::InferenceOptions& inference);
+                          const InferenceOptions& inference);
 
 // `{mode: whole|slide, crop_size: [h, w], stride: [h, w]}` (mmseg's test_cfg; a single
 // number means square). Defaults: whole; crop 512, stride 341 for slide.
-seg::InferenceOptions inference_options(const Config& node);
+InferenceOptions inference_options(const Config& node);
 
-}  // namespace vss
+}  // namespace vss::seg

@@ -1,4 +1,4 @@
-#include "engine/seg_prediction.h"
+#include "heads/seg/seg_prediction.h"
 
 #include "core/config.h"
 #include "core/error.h"
@@ -6,10 +6,10 @@
 
 #include <torch/torch.h>
 
-namespace vss {
+namespace vss::seg {
 
 at::Tensor segment_logits(SegmentorImpl& model, const at::Tensor& images, const SegPipeline& pipeline,
-                          const seg::InferenceOptions& inference) {
+                          const InferenceOptions& inference) {
   if (images.dim() != 4) throw_shape_error("segmentation images", {-1, 3, -1, -1}, images.sizes().vec());
   const int64_t H = images.size(2), W = images.size(3);
   const c10::Device device = model.parameters().front().device();
@@ -20,13 +20,13 @@ at::Tensor segment_logits(SegmentorImpl& model, const at::Tensor& images, const 
     x = torch::stack(resized);
   }
   const at::Tensor logits =
-      seg::infer_logits([&](const at::Tensor& batch) { return model.forward(batch); }, model.normalize(x), inference);
-  return seg::resize_logits(logits, H, W);
+      infer_logits([&](const at::Tensor& batch) { return model.forward(batch); }, model.normalize(x), inference);
+  return resize_logits(logits, H, W);
 }
 
-seg::InferenceOptions inference_options(const Config& node) {
+InferenceOptions inference_options(const Config& node) {
   node.check_keys({"mode", "crop_size", "stride"});
-  seg::InferenceOptions o;
+  InferenceOptions o;
   o.mode = node.get_or<std::string>("mode", o.mode);
   if (o.mode != "whole" && o.mode != "slide") node["mode"].fail("must be whole or slide, got '" + o.mode + "'");
   auto pair = [&](const char* key, int64_t& h, int64_t& w) {
@@ -42,4 +42,4 @@ seg::InferenceOptions inference_options(const Config& node) {
   return o;
 }
 
-}  // namespace vss
+}  // namespace vss::seg
