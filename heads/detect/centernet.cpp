@@ -94,13 +94,20 @@ std::vector<std::vector<Detection>> CenterNetImpl::detect(const at::Tensor& imag
   const CenterNetOutput out = forward(x);
   auto dets = decode_centernet(clamped_sigmoid(out.heatmap.to(torch::kFloat32)), out.wh.to(torch::kFloat32),
                                out.reg.to(torch::kFloat32), options_.test);
-  for (auto& image : dets)
-    for (auto& d : image) {
+  for (auto& image : dets) {
+    std::vector<Detection> kept;
+    for (auto d : image) {
       d.x1 = std::clamp(d.x1, 0.0, static_cast<double>(W));
       d.x2 = std::clamp(d.x2, 0.0, static_cast<double>(W));
       d.y1 = std::clamp(d.y1, 0.0, static_cast<double>(H));
       d.y2 = std::clamp(d.y2, 0.0, static_cast<double>(H));
+      // A negative or sub-pixel predicted size (CenterNet does not constrain wh), or a box
+      // outside the image, is no box: COCO results and the tracker need w, h > 0, and det files
+      // keep 0.01 px.
+      if (d.x2 - d.x1 >= 1 && d.y2 - d.y1 >= 1) kept.push_back(d);
     }
+    image = std::move(kept);
+  }
   return dets;
 }
 

@@ -57,8 +57,8 @@ class CenterNetImpl : public torch::nn::Module {
   // Pixel values 0..255 (uint8 or float) [B, C, H, W] -> float32 (x - mean) / std.
   at::Tensor normalize(const at::Tensor& images) const;
   // Pixel images [B, C, H, W] (0..255; any size: padded at the bottom/right to a multiple of
-  // 32 with the mean colour) -> boxes in input pixels, clipped to the image. Runs under the
-  // caller's grad / autocast mode.
+  // 32 with the mean colour) -> boxes in input pixels, clipped to the image; boxes left less
+  // than 1 px wide or high are dropped. Runs under the caller's grad / autocast mode.
   std::vector<std::vector<Detection>> detect(const at::Tensor& images);
 
   const CenterNetOptions& options() const { return options_; }
