@@ -219,6 +219,20 @@ TEST_F(DetectApp, TracksFromAVideoFile) {
   EXPECT_EQ(report["sequences"]["clip"]["frames"], 12);
   EXPECT_TRUE(fs::exists(root_ / "video-res" / "clip.txt"));
   EXPECT_TRUE(fs::exists(root_ / "video-res" / "drawn.avi"));
+  // A truncated video: tracked up to its last good frame, with a warning naming the next one.
+  {
+    const std::string bytes = vss::test::read_bytes(video);
+    std::ofstream(root_ / "cut.avi", std::ios::binary) << bytes.substr(0, bytes.size() * 6 / 10);
+  }
+  ASSERT_EQ(run_app_command("vss-track", {"--input-video", (root_ / "cut.avi").string(), "--detector", weights_.string(),
+                                          "--out", (root_ / "cut-res").string(), "--json"},
+                            &text),
+            0)
+      << text;
+  EXPECT_NE(text.find("vss-track: warning: " + (root_ / "cut.avi").string() + ": frame "), std::string::npos) << text;
+  const int64_t cut_frames = vss::test::json_of(text)["sequences"]["cut"]["frames"];
+  EXPECT_GT(cut_frames, 0);
+  EXPECT_LT(cut_frames, 12);
   // An empty video file and a video together with --seq are one-line errors.
   std::ofstream(root_ / "empty.mp4").close();  // and a file that is no video
   EXPECT_EQ(run_app_command("vss-track", {"--input-video", (root_ / "empty.mp4").string(), "--detector",
