@@ -339,7 +339,7 @@ int run_track(const std::vector<std::string>& args) {
   auto& det = p.option("--det", "FILE", "", "detections (10 columns); alone, or instead of a sequence's det/det.txt");
   auto& frame_rate = p.option("--frame-rate", "FPS", "30", "frame rate when seqinfo.ini has none (--det alone)");
   auto& image_size = p.option("--image-size", "WxH", "", "image size for --det alone (the MTP normalises boxes by it)");
-  auto& config = p.option("--config", "FILE", "", "YAML with tracker: (ByteTrack thresholds) and motion: {type, weights}");
+  auto& config = p.option("--config", "FILE", "", "YAML with tracker: (ByteTrack thresholds), motion: {type, weights} and detector: {weights, config}");
   auto& sets = p.multi("--set", "key=value", "override a config key, e.g. tracker.match_thresh=0.9");
   auto& motion = p.option("--motion", "kalman|mtp", "", "motion model (default: the config's, else kalman)");
   auto& weights = p.option("--weights", "FILE", "", "MTP weights (vss-track export-mtp); default: the config's");
@@ -360,13 +360,11 @@ int run_track(const std::vector<std::string>& args) {
   auto& dtype = p.option("--dtype", "fp32|bf16", "", "the detector's precision (default: bf16 on CUDA, fp32 on CPU)");
   auto& json = p.flag("--json", "print JSON (fractions) instead of a table (percent)");
   if (int rc = p.parse(args); rc >= 0) return rc;
-  if (!detector && (detector_config || dtype))
-    throw vss::UsageError(std::string(detector_config ? "--detector-config" : "--dtype") + " needs --detector");
 
   MotionChoice choice;
   vss::Config cfg = config ? vss::Config::load(config.str()) : vss::Config::parse("{}", "<defaults>");
   for (const auto& s : sets.values) cfg.apply_override(s);
-  cfg.check_keys({"tracker", "motion"});
+  cfg.check_keys({"tracker", "motion", "detector"});
   const auto options = cfg.has("tracker") ? vss::track::byte_track_options(cfg["tracker"]) : vss::track::ByteTrackOptions{};
   std::string weights_path = weights.str();
   if (cfg.has("motion")) {
@@ -380,6 +378,22 @@ int run_track(const std::vector<std::string>& args) {
     }
   }
   if (motion) choice.type = motion.str();
+  // The detector: --detector / --detector-config, else the config's detector: {weights, config}
+  // (paths relative to the config file, as motion.weights).
+  std::string detector_weights = detector.str(), detector_yaml = detector_config.str();
+  if (cfg.has("detector")) {
+    const vss::Config d = cfg["detector"];
+    d.check_keys({"weights", "config"});
+    auto near_config = [&](const std::string& key) {
+      const fs::path f = d.get<std::string>(key);
+      return (f.is_relative() ? fs::path(d.file()).parent_path() / f : f).string();
+    };
+    if (detector_weights.empty() && d.has("weights")) detector_weights = near_config("weights");
+    if (detector_yaml.empty() && d.has("config")) detector_yaml = near_config("config");
+  }
+  const bool detector_on = !detector_weights.empty();
+  if (!detector_on && (detector_config || dtype))
+    throw vss::UsageError(std::string(detector_config ? "--detector-config" : "--dtype") + " needs --detector");
   try {
     choice.device = c10::Device(device.str());
     if (choice.type != "kalman" && choice.type != "mtp")
@@ -397,11 +411,11 @@ int run_track(const std::vector<std::string>& args) {
   if (choice.type == "mtp") choice.mtp = vss::track::load_mtp(weights_path);
 
   const auto inputs = find_inputs(seqs.values, data.str(), seqmap.str(), det.str(), gt.str(), frame_rate.as_double(),
-                                  image_size.str(), frames_dir.str(), static_cast<bool>(detector), input_video.str());
+                                  image_size.str(), frames_dir.str(), detector_on, input_video.str());
   std::optional<vss::detect::CenterNet> detector_model;
   vss::Precision precision;
-  if (detector) {
-    detector_model = vss::detect::load_detector(detector.str(), detector_config.str());
+  if (detector_on) {
+    detector_model = vss::detect::load_detector(detector_weights, detector_yaml);
     // Every box ByteTrack can use: down to its low threshold.
     auto test = (*detector_model)->options().test;
     test.score_threshold = std::min(test.score_threshold, options.low_thresh);
@@ -416,7 +430,7 @@ int run_track(const std::vector<std::string>& args) {
   int64_t total_frames = 0;
   double decode_seconds = 0, detect_seconds = 0;
   for (const auto& in : inputs) {
-    if (detector) continue;
+    if (detector_on) continue;
     detections.push_back(read_detections(in));
     total_frames += static_cast<int64_t>(detections.back().size());
   }
@@ -436,7 +450,7 @@ int run_track(const std::vector<std::string>& args) {
   }
   for (const auto& file : videos) vss::check_creatable(file);
   std::vector<TrackInput> decoded;  // inputs with the frame count of their video once decoded
-  if (detector) {  // every frame is detected (and checked) before the first result file is made
+  if (detector_on) {  // every frame is detected (and checked) before the first result file is made
     int64_t frames = 0;
     for (const auto& in : inputs)
       frames += in.video_in.empty() ? static_cast<int64_t>(in.frames.size())
@@ -485,7 +499,7 @@ int run_track(const std::vector<std::string>& args) {
   bool scored = false;
   std::vector<std::pair<std::string, vss::track::MotMetrics>> rows;
   for (size_t s = 0; s < inputs.size(); ++s) {
-    const TrackInput& in = detector ? decoded[s] : inputs[s];
+    const TrackInput& in = detector_on ? decoded[s] : inputs[s];
     vss::track::ByteTracker tracker(options, make_motion(choice, in), in.info.frame_rate);
     std::optional<vss::VideoWriter> writer;
     vss::track::TrackDrawer drawer;
@@ -539,10 +553,10 @@ int run_track(const std::vector<std::string>& args) {
   bar.finish();
   const double fps = total_seconds > 0 ? static_cast<double>(total_frames) / total_seconds : 0.0;
   report["fps"] = fps;
-  if (detector) {
+  if (detector_on) {
     // End to end: reading frames + the detector + association (writing is negligible).
     const double all = decode_seconds + detect_seconds + total_seconds;
-    report["detector"] = {{"weights", detector.str()},
+    report["detector"] = {{"weights", detector_weights},
                           {"decode_seconds", decode_seconds},
                           {"detect_seconds", detect_seconds},
                           {"associate_seconds", total_seconds},
@@ -558,7 +572,7 @@ int run_track(const std::vector<std::string>& args) {
     for (const auto& [name, m] : rows) print_row(name, m);
     print_row("COMBINED", vss::track::summarize(combined));
   }
-  if (detector)
+  if (detector_on)
     std::printf("detector: %.3f s reading frames, %.3f s detecting, %.3f s associating = %.1f frames/s end to end\n",
                 decode_seconds, detect_seconds, total_seconds,
                 static_cast<double>(total_frames) / std::max(1e-9, decode_seconds + detect_seconds + total_seconds));

@@ -187,6 +187,16 @@ TEST_F(DetectApp, TracksFromPixels) {
     EXPECT_TRUE(report["combined"].contains("HOTA"));
     EXPECT_TRUE(fs::exists(root_ / ("res-" + motion) / "synth-0001.txt"));
   }
+  // The bundled detector from a tracker config (configs/track/pixels_demo.yaml: detector: {weights}).
+  ASSERT_EQ(run_app_command("vss-track", {"--seq", seq_.string(), "--config",
+                                          (vss::test::source_dir() / "configs/track/pixels_demo.yaml").string(), "--out",
+                                          (root_ / "res-config").string(), "--json"},
+                            &text),
+            0)
+      << text;
+  EXPECT_NE(vss::test::json_of(text)["detector"]["weights"].get<std::string>().find("centernet_tiny.safetensors"),
+            std::string::npos);
+  EXPECT_EQ(vss::test::json_of(text)["motion"], "mtp");
   // --frames: a bare folder of images as one sequence, scored against a gt file.
   ASSERT_EQ(run_app_command("vss-track", {"--frames", (seq_ / "img1").string(), "--detector", weights_.string(), "--out",
                                           (root_ / "frames-res").string(), "--gt", (seq_ / "gt/gt.txt").string()},
