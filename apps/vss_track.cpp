@@ -10,7 +10,7 @@
 // §1.3): per sequence and COMBINED (counts summed over sequences, not ratios averaged).
 // With directories, --gt holds <seq>/gt/gt.txt (+ seqinfo.ini) and --res holds <seq>.txt,
 // as TrackEval's GT_FOLDER and tracker data folder; a seqmap picks the sequences.
-//   vss-track --frames DIR | --seq DIR ... --detector WEIGHTS [--detector-config FILE] ...
+//   vss-track --frames DIR | --input-video FILE | --seq DIR ... --detector WEIGHTS [--detector-config FILE] ...
 // runs the detector (heads/detect) on every frame first, batched, and tracks its boxes with
 // their scores instead of a det file.
 //   vss-track detect --seq DIR -o det.txt --detector WEIGHTS   caches a detector's boxes as det.txt
