@@ -205,9 +205,11 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
     if (!det.empty()) throw vss::Error("give --frames or --det, not both");
     TrackInput in;
     in.frames = vss::list_frames(frames);
-    in.name = fs::path(frames).lexically_normal().filename().string();
-    if (in.name.empty() || in.name == ".") in.name = fs::absolute(frames).lexically_normal().parent_path().filename().string();
-    if (in.name == "img1") in.name = fs::absolute(frames).lexically_normal().parent_path().filename().string();
+    // Named after the folder, or after its sequence folder for <seq>/img1 (trailing '/' allowed).
+    fs::path folder = fs::absolute(frames).lexically_normal();
+    if (folder.filename().empty()) folder = folder.parent_path();
+    in.name = folder.filename().string();
+    if (in.name == "img1" && folder.has_parent_path()) in.name = folder.parent_path().filename().string();
     in.info.name = in.name;
     in.info.frame_rate = frame_rate;
     in.info.seq_length = static_cast<int64_t>(in.frames.size());

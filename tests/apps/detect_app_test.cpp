@@ -198,7 +198,7 @@ TEST_F(DetectApp, TracksFromPixels) {
             std::string::npos);
   EXPECT_EQ(vss::test::json_of(text)["motion"], "mtp");
   // --frames: a bare folder of images as one sequence, scored against a gt file.
-  ASSERT_EQ(run_app_command("vss-track", {"--frames", (seq_ / "img1").string(), "--detector", weights_.string(), "--out",
+  ASSERT_EQ(run_app_command("vss-track", {"--frames", (seq_ / "img1").string() + "/", "--detector", weights_.string(), "--out",
                                           (root_ / "frames-res").string(), "--gt", (seq_ / "gt/gt.txt").string()},
                             &text),
             0)
