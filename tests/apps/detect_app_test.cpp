@@ -318,4 +318,22 @@ TEST_F(DetectApp, BadInputIsOneLineAndLeavesNoResults) {
   EXPECT_NE(text.find("give --images or --seq, not both"), std::string::npos) << text;
 }
 
+#ifdef VSS_BENCH_PATH
+TEST(DetectBench, TimesTheDetectorOnRandomFrames) {
+  std::string text;
+  ASSERT_EQ(vss::test::run_command(VSS_BENCH_PATH, {"detect", "--config",
+                                                    (vss::test::source_dir() / "configs/detect/centernet_tiny.yaml").string(),
+                                                    "--res", "64x96", "--batch", "2", "--repeat", "1", "--warmup", "0",
+                                                    "--device", "cpu", "--json"},
+                                    &text),
+            0)
+      << text;
+  const auto j = vss::test::json_of(text);
+  EXPECT_EQ(j["H"], 64);
+  EXPECT_EQ(j["W"], 96);
+  EXPECT_GT(j["frames_per_s"].get<double>(), 0);
+  EXPECT_EQ(j["params"], 266341);  // the bundled demo detector's size
+}
+#endif
+
 }  // namespace
