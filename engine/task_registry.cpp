@@ -1,5 +1,6 @@
 #include "engine/change_task.h"
 #include "engine/classification_task.h"
+#include "engine/detection_task.h"
 #include "engine/motion_task.h"
 #include "engine/restoration_task.h"
 #include "engine/segmentation_task.h"
@@ -13,6 +14,7 @@ Registry<Task, const Config&, c10::Device>& task_registry() {
     Registry<Task, const Config&, c10::Device> r("task");
     r.add("change", make_change_task);
     r.add("classification", make_classification_task);
+    r.add("detection", make_detection_task);
     r.add("motion", make_motion_task);
     r.add("restoration", make_restoration_task);
     r.add("segmentation", make_segmentation_task);

@@ -36,7 +36,7 @@ fi
 # --system-site-packages: a torch already installed for this python is reused, not downloaded.
 # cmake: the current release (4.x, as on the GPU machine), for the test that builds the op
 # library with it (tools/check_cmake_build.sh); the build itself uses Debian's.
-PY_PKGS=("torch==$TORCH_VERSION" numpy safetensors scipy scikit-image scikit-learn motmetrics==1.4.0 trackeval==1.3.0 "cmake>=4")
+PY_PKGS=("torch==$TORCH_VERSION" numpy safetensors scipy scikit-image scikit-learn motmetrics==1.4.0 trackeval==1.3.0 pycocotools "cmake>=4")
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating $VENV"
   python3 -m venv --system-site-packages "$VENV"
@@ -46,7 +46,7 @@ if ! "$PY" - "$TORCH_VERSION" <<'PYEOF' 2>/dev/null
 import sys, importlib
 import torch
 assert torch.__version__.split("+")[0] == sys.argv[1]
-for m in ("numpy", "safetensors", "scipy", "skimage", "sklearn", "motmetrics", "trackeval", "cmake"):
+for m in ("numpy", "safetensors", "scipy", "skimage", "sklearn", "motmetrics", "trackeval", "pycocotools", "cmake"):
     importlib.import_module(m)
 PYEOF
 then

@@ -6,6 +6,8 @@
 #                   bicubic / the noisy input          -> out/demo/restore_x2/, out/demo/denoise/
 #   3. vss-track    tracks the bundled dancer sequence with the Kalman filter and with the Mamba
 #                   motion predictor, HOTA / MOTA / IDF1 of each -> out/demo/track_*/ (+ .mp4)
+#   and vss-track from rendered frames with the bundled CenterNet-tiny detector in the loop
+#                   (Kalman vs MTP)                    -> out/demo/track_pixels_*/
 #   and vss-change on the bundled image pair           -> out/demo/change/
 #   and vss-change --semantic on the bundled SECOND-style pair -> out/demo/change_semantic/ (colour maps)
 #   and vss-classify on real handwritten digits (scikit-learn's bundled set, held-out quarter)
@@ -32,6 +34,17 @@ section "tracking: ByteTrack association with the Kalman filter" \
 section "tracking: the same with the Mamba motion predictor (and a video of its tracks)" \
   "$A/vss-track" --seq assets/track_demo/dance-0001 --out "$OUT/track_mtp" --gt auto --motion mtp \
   --weights weights/mtp_synth.safetensors --video "$OUT/track_mtp/dance-0001.mp4"
+# Tracking from pixels: a rendered held-out sequence (frames only count: its det.txt is unused),
+# the bundled CenterNet-tiny detector on every frame, then ByteTrack with each motion model.
+[ -d "$OUT/track_render/synth-0001/img1" ] || "$A/vss-track" make-data --out "$OUT/track_render" --sequences 1 \
+  --frames 150 --objects 8 --seed 77 --render --image-size 320x192 >/dev/null
+section "tracking from frames: the bundled CenterNet-tiny detector + ByteTrack with the Kalman filter" \
+  "$A/vss-track" --seq "$OUT/track_render/synth-0001" --detector weights/centernet_tiny.safetensors \
+  --out "$OUT/track_pixels_kalman" --gt auto --motion kalman
+section "tracking from frames: the same with the Mamba motion predictor (and a video of its tracks)" \
+  "$A/vss-track" --seq "$OUT/track_render/synth-0001" --detector weights/centernet_tiny.safetensors \
+  --out "$OUT/track_pixels_mtp" --gt auto --motion mtp --weights weights/mtp_synth.safetensors \
+  --video "$OUT/track_pixels_mtp/synth-0001.mp4"
 section "change detection: the bundled detector on a held-out generated pair" \
   "$A/vss-change" --a assets/change_demo/A --b assets/change_demo/B --gt assets/change_demo/label -o "$OUT/change" \
   --config configs/change/mambabcd_demo.yaml --weights weights/mambabcd_demo.safetensors

@@ -1,6 +1,6 @@
 // Every loader of user files against damaged copies of the bundled ones: YAML configs (a
 // backbone, the tracker's training config, a palette), safetensors weights (the bundled
-// tracker, loaded into its model), images (PNG, a JPEG made from a bundled PNG, a label mask),
+// tracker and detector, loaded into their models), COCO instances / results JSON, images (PNG, a JPEG made from a bundled PNG, a label mask),
 // MOTChallenge det / gt / seqinfo.ini and change pairs (one of A, B, label damaged at a time).
 // Each file is cut short at fixed and random points, has single bits flipped (anywhere, and
 // in its first 512 bytes where the headers are) and is made oversized: twice its content,
@@ -15,7 +15,9 @@
 #include "core/remove_tree.h"
 #include "core/safetensors.h"
 #include "datasets/change_folder.h"
+#include "datasets/coco_detection.h"
 #include "datasets/mot_challenge.h"
+#include "heads/detect/detector_weights.h"
 #include "heads/seg/palette.h"
 #include "heads/track/mamba_motion_predictor.h"
 #include "heads/track/mtp_weights.h"
@@ -153,6 +155,13 @@ TEST_F(LoaderFuzz, DamagedFilesLoadOrFailWithOneLine) {
         .write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
   }
 
+  // COCO instances and results, written here (the assets hold none).
+  const fs::path coco_gt = dir_ / "instances.json", coco_res = dir_ / "results.json";
+  coco::write_instances(coco_gt, {{{1, "a.jpg", 64, 48}, {2, "b.jpg", 64, 48}},
+                                  {{1, 1, 1, 1.5, 2, 10, 20, 150, false}, {2, 2, 3, 4, 5, 6, 7, 42, true}},
+                                  {{1, "person"}, {3, "car"}}});
+  coco::write_results(coco_res, {{1, 1, 1, 2, 10, 20, 0.9}, {2, 3, 4, 5, 6, 7, 0.25}});
+
   auto change_pair_with = [&](int damaged_role) {
     return [&, damaged_role](const fs::path& file) {
       std::vector<std::string> paths{(pair / "A/demo.png").string(), (pair / "B/demo.png").string(),
@@ -189,6 +198,11 @@ TEST_F(LoaderFuzz, DamagedFilesLoadOrFailWithOneLine) {
         [&](const fs::path& f) { mot::read_boxes(f, mot::FileKind::GroundTruth, seq_length); }},
        ".txt"},
       {{"seqinfo.ini", seq / "seqinfo.ini", oversized_text, [](const fs::path& f) { mot::read_seqinfo(f); }}, ".ini"},
+      {{"detector weights", src / "weights/centernet_tiny.safetensors", oversized_safetensors,
+        [](const fs::path& f) { detect::load_detector(f); }},
+       ".safetensors"},
+      {{"COCO instances", coco_gt, oversized_text, [](const fs::path& f) { coco::read_instances(f); }}, ".json"},
+      {{"COCO results", coco_res, oversized_text, [](const fs::path& f) { coco::read_results(f); }}, ".json"},
       {{"change pair, A damaged", pair / "A/demo.png", oversized_png, change_pair_with(0)}, ".png"},
       {{"change pair, B damaged", pair / "B/demo.png", oversized_png, change_pair_with(1)}, ".png"},
       {{"change pair, label damaged", pair / "label/demo.png", oversized_png, change_pair_with(2)}, ".png"},
