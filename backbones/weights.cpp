@@ -1,6 +1,7 @@
 #include "backbones/weights.h"
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/safetensors.h"
 
 #include <torch/torch.h>
@@ -104,6 +105,18 @@ WeightLoadReport load_weights(torch::nn::Module& model, const std::filesystem::p
 void save_weights(const torch::nn::Module& model, const std::filesystem::path& file,
                   const std::map<std::string, std::string>& metadata) {
   write_safetensors(file, model_state(model), metadata);
+}
+
+void load_pretrained_backbone(torch::nn::Module& backbone, const Config& node) {
+  if (!node.has("pretrained_backbone")) return;
+  const std::string file = node.get<std::string>("pretrained_backbone");
+  try {
+    const WeightLoadReport r = load_weights(backbone, file, WeightMatch::kPartial);
+    log::info("backbone from ", file, ": ", r.missing.size(), " missing, ", r.unexpected.size(), " unexpected, ",
+              r.mismatched.size(), " mismatched tensors (left as initialised / ignored)");
+  } catch (const Error& e) {
+    node["pretrained_backbone"].fail(e.what());
+  }
 }
 
 }  // namespace vss

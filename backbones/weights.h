@@ -2,6 +2,8 @@
 // Loading and saving a model's state (parameters + buffers) by the official key names,
 // from/to safetensors. Strict by default: every missing, unexpected or shape-mismatched key
 // is named, with both shapes, in one error line that starts with the source file.
+#include "core/config.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
@@ -51,5 +53,10 @@ inline WeightLoadReport load_weights(torch::nn::Module& model, const std::filesy
 NamedTensors model_state(const torch::nn::Module& model);
 void save_weights(const torch::nn::Module& model, const std::filesystem::path& file,
                   const std::map<std::string, std::string>& metadata = {});
+
+// A task's `pretrained_backbone: FILE` (node: the task's YAML node; nothing happens without
+// the key): loads FILE into `backbone` by name, keeping what does not match as initialised
+// (counts logged); a file that cannot be read is an error at the key.
+void load_pretrained_backbone(torch::nn::Module& backbone, const Config& node);
 
 }  // namespace vss

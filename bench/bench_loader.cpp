@@ -1,8 +1,8 @@
 // vss-bench loader: images/s of a training config's data loader on the CPU — what vss-train's
 // loader threads do per batch (read + decode every image, the train transform, mixup), with
 // no model — for 1, 2, 4, ... up to --threads loader threads (one intra-op thread each, as
-// DataLoader workers), and the threads a GPU training rate needs (--gpu-rate, default 1510
-// img/s: VMamba-T at 224², bf16, on one H100, bench/results/h100_2026-12-07b_train.md).
+// DataLoader workers), and the threads a GPU training rate needs (--gpu-rate, default 1677
+// img/s: VMamba-T at 224², bf16, on one H100, bench/results/h100_2026-12-07c_train.md).
 //   vss-bench loader --config configs/train/imagefolder_vmamba_tiny.yaml --batches 8 --threads 2
 #include "bench/bench_command.h"
 #include "core/cli.h"
@@ -54,7 +54,7 @@ int run_loader_bench(const std::vector<std::string>& args) {
   auto& batch = p.option("--batch", "N", "", "images per batch (default: train.batch_size)");
   auto& batches = p.option("--batches", "N", "8", "batches timed per thread count (after one warm-up batch)");
   auto& threads = p.option("--threads", "N", "2", "the most loader threads to time (1, 2, 4, ... up to N)");
-  auto& gpu_rate = p.option("--gpu-rate", "IMG/S", "1510", "training rate to feed (images/s)");
+  auto& gpu_rate = p.option("--gpu-rate", "IMG/S", "1677", "training rate to feed (images/s)");
   auto& json = p.flag("--json", "print JSON instead of a table");
   if (int rc = p.parse(args); rc >= 0) return rc;
   const int64_t num_batches = batches.as_int(1, 1 << 20), max_threads = threads.as_int(1, 1024);

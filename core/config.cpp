@@ -608,4 +608,12 @@ std::string Config::dump() const {
   return std::string(out.c_str()) + "\n";
 }
 
+std::vector<double> read_per_channel(const Config& node, const std::string& key, int64_t channels) {
+  const auto values = node.get<std::vector<double>>(key);
+  if (static_cast<int64_t>(values.size()) != channels)
+    node[key].fail("needs one value per input channel (" + std::to_string(channels) + "), got " +
+                   std::to_string(values.size()));
+  return values;
+}
+
 }  // namespace vss

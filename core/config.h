@@ -76,6 +76,10 @@ class Config {
   std::string key_path_;
 };
 
+// node[key] as exactly `channels` numbers (an input normalisation's mean / std); the error
+// names the key and the count.
+std::vector<double> read_per_channel(const Config& node, const std::string& key, int64_t channels);
+
 // Supported `as<T>` types: bool, int64_t, int, double, float, std::string, and
 // std::vector of int64_t, int, double, float, std::string. Scalars follow YAML 1.2 core:
 // true/false, decimal/0x/0o integers, 1e-3 / .inf / .nan floats; quoted scalars are strings.

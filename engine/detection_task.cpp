@@ -4,7 +4,6 @@
 #include "backbones/weights.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "core/seed.h"
 #include "datasets/coco_image_dataset.h"
 #include "datasets/detection_pipeline.h"
@@ -103,16 +102,7 @@ class DetectionTask : public Task {
     if (data.has("pipeline")) pipeline_ = DetPipeline::from_config(data["pipeline"]);
     if (dynamic_cast<const RenderedMotDataset*>(val_.get()))
       for (int64_t i = 0; i < val_->size(); ++i) val_cache_.push_back(val_->sample(i));
-    if (node.has("pretrained_backbone")) {
-      const std::string file = node.get<std::string>("pretrained_backbone");
-      try {
-        const WeightLoadReport r = load_weights(model_->backbone(), file, WeightMatch::kPartial);
-        log::info("backbone from ", file, ": ", r.missing.size(), " missing, ", r.unexpected.size(), " unexpected, ",
-                  r.mismatched.size(), " mismatched tensors (left as initialised / ignored)");
-      } catch (const Error& e) {
-        node["pretrained_backbone"].fail(e.what());
-      }
-    }
+    load_pretrained_backbone(model_->backbone(), node);
     model_->to(device_);
   }
 

@@ -3,7 +3,6 @@
 #include "backbones/weights.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "core/seed.h"
 #include "datasets/ade20k_folders.h"
 #include "datasets/image_mask_folders.h"
@@ -141,16 +140,7 @@ class SegmentationTask : public Task {
     if (dynamic_cast<const SyntheticScenes*>(val_.get()))
       for (int64_t i = 0; i < val_->size(); ++i) val_cache_.push_back(val_->sample(i));
 
-    if (node.has("pretrained_backbone")) {
-      const std::string file = node.get<std::string>("pretrained_backbone");
-      try {
-        const WeightLoadReport r = load_weights(model_->backbone(), file, WeightMatch::kPartial);
-        log::info("backbone from ", file, ": ", r.missing.size(), " missing, ", r.unexpected.size(),
-                  " unexpected, ", r.mismatched.size(), " mismatched tensors (left as initialised / ignored)");
-      } catch (const Error& e) {
-        node["pretrained_backbone"].fail(e.what());
-      }
-    }
+    load_pretrained_backbone(model_->backbone(), node);
     model_->to(device_);
   }
 

@@ -337,6 +337,33 @@ dim3 grid_of(int64_t planes, int64_t H, int64_t W, int tile, const char* op) {
               static_cast<unsigned>((H + tile - 1) / tile));
 }
 
+// The flatten (in x [B, C, H, W], out [B, K, C, L]) or the merge (in y [B, K, C, L], out
+// [B, C, H, W]) kernels: whole planes where a plane fits shared memory, tiles otherwise.
+void launch_walks(const at::Tensor& in, const at::Tensor& out, const WalkList& list, int64_t B, int64_t C, int64_t H,
+                  int64_t W, bool merge) {
+  const char* op = merge ? "walk_merge" : "walk_flatten";
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  if (H * W <= kMaxPlaneTokens && B * C < (int64_t{1} << 31)) {
+    const auto [per_block, blocks] = plane_blocks(B * C, H * W);
+    dispatch_plane(in, H, W, op, [&](auto type, auto run) {
+      using T = typename decltype(type)::type;
+      constexpr int V = decltype(run)::value;
+      const auto kernel = merge ? walk_merge_plane_kernel<T, V> : walk_flatten_plane_kernel<T, V>;
+      const size_t smem = (merge ? sizeof(float) : sizeof(T)) * per_block * H * W;  // merge sums in float32
+      kernel<<<blocks, kPlaneThreads, smem, stream>>>(cptr<T>(in), mptr<T>(out), list, B * C, plane_map(H, W, C, V),
+                                                      per_block);
+    });
+  } else {
+    dispatch(in.scalar_type(), op, [&](auto type) {
+      using T = typename decltype(type)::type;
+      const auto kernel = merge ? walk_merge_kernel<T> : walk_flatten_kernel<T>;
+      kernel<<<grid_of(B * C, H, W, kTile, op), dim3(kTile, kTileRows), 0, stream>>>(
+          cptr<T>(in), mptr<T>(out), list, C, static_cast<int>(H), static_cast<int>(W));
+    });
+  }
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
 at::Tensor walk_flatten_cuda(const at::Tensor& x_in, at::IntArrayRef codes) {
   const std::vector<Walk> walks = check_walk_flatten_args(x_in, codes);
   const c10::cuda::CUDAGuard guard(x_in.device());
@@ -344,26 +371,7 @@ at::Tensor walk_flatten_cuda(const at::Tensor& x_in, at::IntArrayRef codes) {
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const WalkList list = walk_list(walks, "walk_flatten");
   at::Tensor out = at::empty({B, list.count, C, H * W}, x.options());
-  if (out.numel() == 0) return out;
-  if (H * W <= kMaxPlaneTokens && B * C < (int64_t{1} << 31)) {
-    const auto [per_block, blocks] = plane_blocks(B * C, H * W);
-    dispatch_plane(x, H, W, "walk_flatten", [&](auto type, auto run) {
-      using T = typename decltype(type)::type;
-      constexpr int V = decltype(run)::value;
-      walk_flatten_plane_kernel<T, V><<<blocks, kPlaneThreads, sizeof(T) * per_block * H * W,
-                                        at::cuda::getCurrentCUDAStream()>>>(
-          cptr<T>(x), mptr<T>(out), list, B * C, plane_map(H, W, C, V), per_block);
-    });
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    return out;
-  }
-  dispatch(x.scalar_type(), "walk_flatten", [&](auto type) {
-    using T = typename decltype(type)::type;
-    walk_flatten_kernel<T><<<grid_of(B * C, H, W, kTile, "walk_flatten"), dim3(kTile, kTileRows), 0,
-                                    at::cuda::getCurrentCUDAStream()>>>(cptr<T>(x), mptr<T>(out), list, C,
-                                                                        static_cast<int>(H), static_cast<int>(W));
-  });
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  if (out.numel() > 0) launch_walks(x, out, list, B, C, H, W, /*merge=*/false);
   return out;
 }
 
@@ -374,26 +382,7 @@ at::Tensor walk_merge_cuda(const at::Tensor& y_in, at::IntArrayRef codes, int64_
   const int64_t B = y.size(0), C = y.size(2);
   const WalkList list = walk_list(walks, "walk_merge");
   at::Tensor out = at::empty({B, C, H, W}, y.options());
-  if (out.numel() == 0) return out;
-  if (H * W <= kMaxPlaneTokens && B * C < (int64_t{1} << 31)) {
-    const auto [per_block, blocks] = plane_blocks(B * C, H * W);
-    dispatch_plane(y, H, W, "walk_merge", [&](auto type, auto run) {
-      using T = typename decltype(type)::type;
-      constexpr int V = decltype(run)::value;
-      walk_merge_plane_kernel<T, V><<<blocks, kPlaneThreads, sizeof(float) * per_block * H * W,
-                                      at::cuda::getCurrentCUDAStream()>>>(
-          cptr<T>(y), mptr<T>(out), list, B * C, plane_map(H, W, C, V), per_block);
-    });
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    return out;
-  }
-  dispatch(y.scalar_type(), "walk_merge", [&](auto type) {
-    using T = typename decltype(type)::type;
-    walk_merge_kernel<T><<<grid_of(B * C, H, W, kTile, "walk_merge"), dim3(kTile, kTileRows), 0,
-                                  at::cuda::getCurrentCUDAStream()>>>(cptr<T>(y), mptr<T>(out), list, C,
-                                                                      static_cast<int>(H), static_cast<int>(W));
-  });
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  if (out.numel() > 0) launch_walks(y, out, list, B, C, H, W, /*merge=*/true);
   return out;
 }
 

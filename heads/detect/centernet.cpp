@@ -28,14 +28,6 @@ torch::nn::Sequential make_head(int64_t in, int64_t hidden, int64_t out, double 
   return s;
 }
 
-std::vector<double> read_channels(const Config& node, const std::string& key, int64_t channels) {
-  const auto values = node.get<std::vector<double>>(key);
-  if (static_cast<int64_t>(values.size()) != channels)
-    node[key].fail("needs one value per input channel (" + std::to_string(channels) + "), got " +
-                   std::to_string(values.size()));
-  return values;
-}
-
 }  // namespace
 
 int64_t padded_size(int64_t size) { return (size + 31) / 32 * 32; }
@@ -142,8 +134,8 @@ CenterNet make_centernet(const Config& model) {
   if (model.has("data_preprocessor")) {
     const Config pre = model["data_preprocessor"];
     pre.check_keys({"mean", "std"});
-    o.mean = read_channels(pre, "mean", o.in_channels);
-    o.std = read_channels(pre, "std", o.in_channels);
+    o.mean = read_per_channel(pre, "mean", o.in_channels);
+    o.std = read_per_channel(pre, "std", o.in_channels);
     for (double s : o.std)
       if (!(s > 0)) pre["std"].fail("entries must be positive");
   } else if (o.in_channels != 3) {

@@ -41,14 +41,6 @@ const HeadRegistry& head_registry() {
   return registry;
 }
 
-std::vector<double> read_channels(const Config& node, const std::string& key, int64_t channels) {
-  const auto values = node.get<std::vector<double>>(key);
-  if (static_cast<int64_t>(values.size()) != channels)
-    node[key].fail("needs one value per input channel (" + std::to_string(channels) + "), got " +
-                   std::to_string(values.size()));
-  return values;
-}
-
 }  // namespace
 
 SegmentorImpl::SegmentorImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<DecodeHead> decode_head,
@@ -115,8 +107,8 @@ Segmentor make_segmentor(const Config& model) {
   if (model.has("data_preprocessor")) {
     const Config pre = model["data_preprocessor"];
     pre.check_keys({"mean", "std"});
-    mean = read_channels(pre, "mean", in_channels);
-    std = read_channels(pre, "std", in_channels);
+    mean = read_per_channel(pre, "mean", in_channels);
+    std = read_per_channel(pre, "std", in_channels);
     for (double s : std)
       if (!(s > 0)) pre["std"].fail("entries must be positive");
   } else if (in_channels != 3) {
