@@ -4,7 +4,7 @@
 # the same GPU, segmentation, restoration, change detection, the tracker (CPU and GPU) and
 # training steps/s. One JSON line per measurement in $OUT/bench.jsonl, the tables in
 # $OUT/bench.log.
-#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [train] [train-profile]
+#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [detect] [train] [train-profile]
 # (no arguments: all but train-profile)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ JSONL=$OUT/bench.jsonl
 LOG=$OUT/bench.log
 mkdir -p "$OUT"
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(models peers seg restore change track train)
+[ ${#steps[@]} -eq 0 ] && steps=(models peers seg restore change track detect train)
 has() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 t0=$(date +%s)
 stamp() { echo "[device_bench +$(( $(date +%s) - t0 ))s] $*" | tee -a "$LOG"; }
@@ -96,6 +96,17 @@ if has track; then
     OMP_NUM_THREADS=16 bench $B track --tracks $n --mtp-config '{type: mtp}' --frames 100
     bench $B track --tracks $n --mtp-config '{type: mtp}' --device cuda
   done
+fi
+
+if has detect; then
+  stamp detect
+  # The tracker's detector per batch of 1280x720 frames (forward + peak decoding), VMamba-T and
+  # the tiny demo detector.
+  for b in 1 8; do
+    bench $B detect --config configs/detect/centernet_vmamba_tiny.yaml --res 720x1280 --batch $b --dtype bf16 --device cuda
+  done
+  bench $B detect --config configs/detect/centernet_vmamba_tiny.yaml --res 720x1280 --batch 8 --dtype fp32 --device cuda
+  bench $B detect --config configs/detect/centernet_tiny.yaml --res 720x1280 --batch 8 --dtype bf16 --device cuda
 fi
 
 if has train; then
