@@ -258,12 +258,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
     if (in.info.frame_rate <= 0) in.info.frame_rate = frame_rate;
     if (detector) {  // boxes from the frames, not from det/det.txt
       in.det.clear();
-      for (int64_t f = 1; f <= seq.info.seq_length; ++f) {
-        in.frames.push_back(seq.image_path(f));
-        if (!fs::exists(in.frames.back()))
-          vss::throw_file_error(in.frames.back().string(), "missing frame " + std::to_string(f) + " of sequence " + in.name);
-      }
-      if (in.frames.empty()) vss::throw_file_error(seq.seqinfo_path().string(), "seqLength 0: no frames to detect on");
+      in.frames = seq.frame_paths();
     } else if (!fs::exists(in.det)) {
       vss::throw_file_error(in.det.string(), "missing detections of sequence " + in.name);
     }
@@ -598,8 +593,16 @@ int run_make_data(const std::vector<std::string>& args) {
   auto& objects = p.option("--objects", "N", "10", "dancers per sequence");
   auto& render = p.flag("--render", "also render the frames (img1/000001.jpg ...): textured, articulated people, "
                                     "clutter and camera shake (datasets/mot_render.h)");
+  auto& image_ext = p.option("--image-ext", "jpg|png|ppm", "jpg",
+                             "format of the rendered frames (seqinfo.ini's imExt); ppm needs no OpenCV to write or read");
   auto& size = p.option("--image-size", "WxH", "1280x720", "frame size");
   if (int rc = p.parse(args); rc >= 0) return rc;
+  const std::string ext = "." + image_ext.str();
+  if (ext != ".jpg" && ext != ".png" && ext != ".ppm")
+    throw vss::UsageError("--image-ext must be jpg, png or ppm, got '" + image_ext.str() + "'");
+  if (render && !vss::image_format_available(ext))
+    throw vss::Error("--image-ext " + image_ext.str() + ": this vsskit build cannot write " + ext +
+                     " frames (it has no OpenCV): use --image-ext ppm");
   std::smatch size_match;
   const std::string size_text = size.str();
   if (!std::regex_match(size_text, size_match, std::regex("([0-9]{2,5})x([0-9]{2,5})")))
@@ -619,7 +622,8 @@ int run_make_data(const std::vector<std::string>& args) {
     o.height = std::stoll(size_match[2]);
     // The default speed (10 px/frame at 720 lines) scaled with the frame, so motion looks alike.
     o.max_speed *= static_cast<double>(o.height) / 720;
-    const auto sequence = vss::mot::make_synthetic_mot(o);
+    auto sequence = vss::mot::make_synthetic_mot(o);
+    sequence.info.im_ext = ext;
     vss::mot::write_sequence(fs::path(out.str()) / o.name, sequence);
     if (render) {
       vss::mot::RenderOptions r;
@@ -661,12 +665,7 @@ int run_detect(const std::vector<std::string>& args) {
   if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
   std::vector<fs::path> frames;
   if (seq) {
-    const auto s = vss::mot::open_sequence(seq.str());
-    for (int64_t f = 1; f <= s.info.seq_length; ++f) {
-      frames.push_back(s.image_path(f));
-      if (!fs::exists(frames.back())) vss::throw_file_error(frames.back().string(), "missing frame " + std::to_string(f));
-    }
-    if (frames.empty()) vss::throw_file_error(s.seqinfo_path().string(), "seqLength 0: no frames to detect on");
+    frames = vss::mot::open_sequence(seq.str()).frame_paths();
   } else {
     frames = vss::list_frames(frames_dir.str());
   }
