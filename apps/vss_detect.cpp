@@ -113,9 +113,9 @@ int run_detect(const std::vector<std::string>& args) {
 
   std::vector<fs::path> files;
   std::vector<int64_t> ids;
-  std::optional<vss::mot::Sequence> sequence;
+  std::optional<vss::track::Sequence> sequence;
   if (seq) {
-    sequence = vss::mot::open_sequence(seq.str());
+    sequence = vss::track::open_sequence(seq.str());
     for (int64_t f = 1; f <= sequence->info.seq_length; ++f) {
       files.push_back(sequence->image_path(f));
       if (!fs::exists(files.back())) vss::throw_file_error(files.back().string(), "missing frame " + std::to_string(f));
@@ -154,7 +154,7 @@ int run_detect(const std::vector<std::string>& args) {
   torch::NoGradGuard no_grad;
 
   std::vector<vss::coco::Result> coco;
-  std::vector<vss::mot::Box> mot;
+  std::vector<vss::track::Box> mot;
   vss::Progress bar(static_cast<int64_t>(files.size()), "detect", {.unit = "image"});
   for (size_t start = 0; start < files.size();) {
     // A batch: consecutive images of one size (frames of a sequence all are).
@@ -182,7 +182,7 @@ int run_detect(const std::vector<std::string>& args) {
   bar.finish();
   if (!fs::path(out.str()).parent_path().empty()) fs::create_directories(fs::path(out.str()).parent_path());
   if (fmt == "coco") vss::coco::write_results(out.str(), coco);
-  else vss::mot::write_detections(out.str(), mot);
+  else vss::track::write_detections(out.str(), mot);
   std::printf("%zu boxes on %zu image(s) -> %s\n", fmt == "coco" ? coco.size() : mot.size(), files.size(), out.str().c_str());
   return 0;
 }

@@ -73,7 +73,7 @@ std::vector<SequenceFiles> find_sequences(const fs::path& gt, const fs::path& re
   if (!fs::is_directory(res)) vss::throw_file_error(res.string(), "--res must be a directory when --gt is a directory");
   std::vector<std::string> names;
   if (!seqmap.empty()) {
-    names = vss::mot::read_seqmap(seqmap);
+    names = vss::track::read_seqmap(seqmap);
   } else {
     for (const auto& e : fs::directory_iterator(gt))
       if (fs::exists(e.path() / "gt" / "gt.txt")) names.push_back(e.path().filename().string());
@@ -114,8 +114,8 @@ void print_row(const std::string& name, const vss::track::MotMetrics& m) {
 // TrackEval's counts for one sequence from its gt and results files.
 vss::track::MotCounts score_sequence(const fs::path& gt_file, const fs::path& res_file, int64_t seq_length,
                                      bool no_preproc) {
-  const auto g = vss::mot::read_boxes(gt_file, vss::mot::FileKind::GroundTruth, seq_length);
-  const auto r = vss::mot::read_boxes(res_file, vss::mot::FileKind::Results, seq_length);
+  const auto g = vss::track::read_boxes(gt_file, vss::track::FileKind::GroundTruth, seq_length);
+  const auto r = vss::track::read_boxes(res_file, vss::track::FileKind::Results, seq_length);
   int64_t frames = seq_length;
   for (const auto* file : {&g, &r})
     for (const auto& b : file->boxes) frames = std::max(frames, b.frame);
@@ -146,7 +146,7 @@ int run_eval(const std::vector<std::string>& args) {
   nlohmann::json out = {{"sequences", nlohmann::json::object()}};
   if (!json) print_header();
   for (const auto& s : sequences) {
-    const int64_t seq_length = fs::exists(s.seqinfo) ? vss::mot::read_seqinfo(s.seqinfo).seq_length : 0;
+    const int64_t seq_length = fs::exists(s.seqinfo) ? vss::track::read_seqinfo(s.seqinfo).seq_length : 0;
     const auto counts = score_sequence(s.gt, s.res, seq_length, no_preproc);
     combined += counts;
     const auto m = vss::track::summarize(counts);
@@ -168,8 +168,8 @@ int run_eval(const std::vector<std::string>& args) {
 struct TrackInput {
   std::string name;
   fs::path det, gt;             // gt empty: not scored
-  vss::mot::SeqInfo info;       // frame rate, length (0: from the detections), image size
-  std::optional<vss::mot::Sequence> sequence;  // the folder (frames for --video), if any
+  vss::track::SeqInfo info;       // frame rate, length (0: from the detections), image size
+  std::optional<vss::track::Sequence> sequence;  // the folder (frames for --video), if any
   std::vector<fs::path> frames;                // --frames: the images, in order
   fs::path video_in;                           // --input-video: decoded frame by frame
 };
@@ -243,7 +243,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
   if (!data.empty()) {
     if (!fs::is_directory(data)) vss::throw_file_error(data, "--data: no such directory");
     if (!seqmap.empty()) {
-      for (const auto& name : vss::mot::read_seqmap(seqmap)) dirs.push_back(fs::path(data) / name);
+      for (const auto& name : vss::track::read_seqmap(seqmap)) dirs.push_back(fs::path(data) / name);
     } else {
       for (const auto& e : fs::directory_iterator(data))
         if (fs::exists(e.path() / "seqinfo.ini")) dirs.push_back(e.path());
@@ -253,7 +253,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
   }
   if (!det.empty() && dirs.size() != 1) throw vss::Error("--det replaces the det file of a single sequence only");
   for (const auto& dir : dirs) {
-    const auto seq = vss::mot::open_sequence(dir);
+    const auto seq = vss::track::open_sequence(dir);
     TrackInput in{seq.dir.filename().string(), det.empty() ? seq.det_path() : fs::path(det), {}, seq.info, seq};
     if (in.info.frame_rate <= 0) in.info.frame_rate = frame_rate;
     if (detector) {  // boxes from the frames, not from det/det.txt
@@ -278,7 +278,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
 // Detections grouped by frame (index 0 = frame 1); the length is seqLength, or the last
 // frame of the file when there is no seqinfo.ini.
 std::vector<std::vector<vss::track::Detection>> read_detections(const TrackInput& in) {
-  const auto file = vss::mot::read_boxes(in.det, vss::mot::FileKind::Detections, in.info.seq_length);
+  const auto file = vss::track::read_boxes(in.det, vss::track::FileKind::Detections, in.info.seq_length);
   int64_t length = in.info.seq_length;
   for (const auto& b : file.boxes) length = std::max(length, b.frame);
   std::vector<std::vector<vss::track::Detection>> frames(static_cast<size_t>(length));
@@ -511,7 +511,7 @@ int run_track(const std::vector<std::string>& args) {
     }
     std::optional<vss::VideoReader> replay;  // --input-video drawn on: decoded again, in step
     if (writer && !in.video_in.empty()) replay.emplace(in.video_in.string());
-    std::vector<vss::mot::Box> results;
+    std::vector<vss::track::Box> results;
     std::set<int64_t> ids;
     double seconds = 0;
     for (size_t f = 0; f < detections[s].size(); ++f) {
@@ -537,7 +537,7 @@ int run_track(const std::vector<std::string>& args) {
     }
     if (writer) writer->close();
     const fs::path res_file = fs::path(out.str()) / (in.name + ".txt");
-    vss::mot::write_results(res_file, results);
+    vss::track::write_results(res_file, results);
     total_seconds += seconds;
     const double frames = static_cast<double>(detections[s].size());
     nlohmann::json entry = {{"frames", detections[s].size()}, {"tracks", ids.size()}, {"boxes", results.size()},
@@ -608,23 +608,23 @@ int run_make_data(const std::vector<std::string>& args) {
   std::string seqmap = "name\n";
   vss::Progress bar(n, "make-data", {.unit = "seq"});
   for (long long i = 0; i < n; ++i) {
-    vss::mot::SyntheticMotOptions o;
+    vss::track::SyntheticMotOptions o;
     char name[64];
     std::snprintf(name, sizeof(name), "%s-%04lld", prefix.str().c_str(), i + 1);
     o.name = name;
-    o.seed = vss::mot::synthetic_sequence_seed(static_cast<uint64_t>(seed.as_int()), i);
+    o.seed = vss::track::synthetic_sequence_seed(static_cast<uint64_t>(seed.as_int()), i);
     o.frames = frames.as_int(1, vss::kMaxListEntry);
     o.objects = objects.as_int(1, 4096);
     o.width = std::stoll(size_match[1]);
     o.height = std::stoll(size_match[2]);
     // The default speed (10 px/frame at 720 lines) scaled with the frame, so motion looks alike.
     o.max_speed *= static_cast<double>(o.height) / 720;
-    const auto sequence = vss::mot::make_synthetic_mot(o);
-    vss::mot::write_sequence(fs::path(out.str()) / o.name, sequence);
+    const auto sequence = vss::track::make_synthetic_mot(o);
+    vss::track::write_sequence(fs::path(out.str()) / o.name, sequence);
     if (render) {
-      vss::mot::RenderOptions r;
+      vss::track::RenderOptions r;
       r.seed = o.seed;
-      vss::mot::write_frames(fs::path(out.str()) / o.name, sequence, r);
+      vss::track::write_frames(fs::path(out.str()) / o.name, sequence, r);
     }
     seqmap += o.name + "\n";
     bar.advance();
@@ -661,7 +661,7 @@ int run_detect(const std::vector<std::string>& args) {
   if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
   std::vector<fs::path> frames;
   if (seq) {
-    const auto s = vss::mot::open_sequence(seq.str());
+    const auto s = vss::track::open_sequence(seq.str());
     for (int64_t f = 1; f <= s.info.seq_length; ++f) {
       frames.push_back(s.image_path(f));
       if (!fs::exists(frames.back())) vss::throw_file_error(frames.back().string(), "missing frame " + std::to_string(f));
@@ -684,12 +684,12 @@ int run_detect(const std::vector<std::string>& args) {
   vss::Progress bar(static_cast<int64_t>(frames.size()), "detect", {.unit = "frame"});
   const auto d = vss::detect_frames(model, frames, dev, precision, batch.as_int(1, 4096), [&] { bar.advance(); });
   bar.finish();
-  std::vector<vss::mot::Box> boxes;
+  std::vector<vss::track::Box> boxes;
   for (size_t f = 0; f < d.frames.size(); ++f)
     for (const auto& b : d.frames[f])
       boxes.push_back({static_cast<int64_t>(f) + 1, -1, b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1, b.score});
   if (fs::path(out.str()).has_parent_path()) fs::create_directories(fs::path(out.str()).parent_path());
-  vss::mot::write_detections(out.str(), boxes);
+  vss::track::write_detections(out.str(), boxes);
   std::printf("%zu boxes on %zu frames (%.3f s reading, %.3f s detecting) -> %s\n", boxes.size(), frames.size(),
               d.decode_seconds, d.detect_seconds, out.str().c_str());
   return 0;

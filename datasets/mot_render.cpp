@@ -14,7 +14,7 @@
 #include <map>
 #include <random>
 
-namespace vss::mot {
+namespace vss::track {
 namespace {
 
 using Rgb = std::array<double, 3>;
@@ -201,4 +201,4 @@ void write_frames(const std::filesystem::path& dir, const SyntheticMotSequence& 
   }
 }
 
-}  // namespace vss::mot
+}  // namespace vss::track
