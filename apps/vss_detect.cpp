@@ -16,6 +16,7 @@
 #include "datasets/coco_detection.h"
 #include "datasets/mot_challenge.h"
 #include "datasets/mot_det_file.h"
+#include "engine/device_options.h"
 #include "engine/mixed_precision.h"
 #include "engine/run_export.h"
 #include "heads/detect/centernet.h"
@@ -98,17 +99,14 @@ int run_detect(const std::vector<std::string>& args) {
   auto& format = p.option("--format", "coco|mot", "", "output format (default: mot for --seq, else coco)");
   auto& batch = p.option("--batch", "N", "8", "frames per forward pass");
   auto& thresh = p.option("--score-thresh", "S", "", "drop boxes below S (default: the model's test.score_threshold)");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the detector runs");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "", "bf16: autocast to bfloat16 (default: bf16 on CUDA, fp32 on CPU)");
+  const vss::DeviceOptions device_options(p, {.device_help = "where the detector runs", .dtype = "",
+                                              .dtype_help = "bf16: autocast to bfloat16 (default: bf16 on CUDA, fp32 on CPU)"});
   if (int rc = p.parse(args); rc >= 0) return rc;
   if (images && seq) throw vss::UsageError("give --images or --seq, not both");
   if (!images && !seq) throw vss::UsageError("nothing to detect on: give --images or --seq");
   const std::string fmt = format ? format.str() : (seq ? "mot" : "coco");
   if (fmt != "coco" && fmt != "mot") throw vss::UsageError("--format: expected coco or mot, got '" + fmt + "'");
-  const c10::Device dev(device.str());
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
-  const std::string dt = dtype ? dtype.str() : (dev.is_cuda() ? "bf16" : "fp32");
-  const vss::Precision precision = vss::parse_precision(dt, dev);
+  const auto [dev, precision] = device_options.read();
   const int64_t batch_size = batch.as_int(1, 4096);
 
   std::vector<fs::path> files;

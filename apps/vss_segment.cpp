@@ -28,8 +28,9 @@
 #include "datasets/seg_files.h"
 #include "datasets/seg_pipeline.h"
 #include "datasets/synthetic_scenes.h"
-#include "engine/run_export.h"
+#include "engine/device_options.h"
 #include "engine/mixed_precision.h"
+#include "engine/run_export.h"
 #include "heads/seg/palette.h"
 #include "heads/seg/seg_metrics.h"
 #include "heads/seg/seg_prediction.h"
@@ -47,11 +48,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-int usage_error(const std::string& prog, const std::string& what) {
-  std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog.c_str(), what.c_str(), prog.c_str());
-  return 2;
-}
 
 // "512" or "512x1024" (h x w).
 std::array<int64_t, 2> parse_hw(const std::string& text, const std::string& what) {
@@ -130,7 +126,7 @@ int run_eval(const std::vector<std::string>& args) {
     if (K < 1) throw vss::Error("--num-classes must be >= 1");
     labels = label_options(K, ignore.as_int(), reduce, binary);
   } catch (const vss::Error& e) {
-    return usage_error("vss-segment eval", e.what());
+    return vss::usage_error("vss-segment eval", e.what());
   }
   const std::vector<std::string> names = class_names(read_palette(palette.str(), K), nullptr);
 
@@ -235,16 +231,13 @@ int run_segment(const std::vector<std::string>& args) {
   auto& palette = p.option("--palette", "FILE", "", "class colours (YAML palette: [[R, G, B], ...], classes: [...]; or .txt); default: VOC colours");
   auto& alpha = p.option("--alpha", "A", "0.5", "overlay weight of the class colours");
   auto& save_probs = p.flag("--save-probs", "also write <name>_probs.safetensors");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the model runs");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "fp32", "bf16: autocast to bfloat16");
+  const vss::DeviceOptions device_options(p, {.device_help = "where the model runs"});
   auto& json = p.flag("--json", "print a JSON summary (fractions) instead of tables (percent)");
   auto& quiet = p.flag("--quiet", "errors only, no progress bar");
   if (int rc = p.parse(args); rc >= 0) return rc;
   vss::log::set_program("vss-segment");
   vss::log::set_quiet(quiet);
 
-  c10::Device dev(c10::kCPU);
-  vss::Precision precision;
   double blend = 0;
   std::optional<std::array<int64_t, 2>> crop_hw, stride_hw;
   try {
@@ -257,15 +250,10 @@ int run_segment(const std::vector<std::string>& args) {
     if ((reduce || binary || ignore) && !gt) throw vss::Error("--reduce-zero-label, --binary and --ignore-index need --gt");
     if (reduce && binary) throw vss::Error("--reduce-zero-label and --binary exclude each other");
     if (ignore) (void)ignore.as_int();
-    dev = c10::Device(device.str());
-    if (dtype.str() != "fp32" && dtype.str() != "bf16") throw vss::Error("--dtype: expected fp32 or bf16, got '" + dtype.str() + "'");
-    precision = vss::parse_precision(dtype.str(), dev);
   } catch (const vss::Error& e) {
-    return usage_error("vss-segment", e.what());
-  } catch (const c10::Error& e) {
-    return usage_error("vss-segment", std::string("--device: ") + e.what_without_backtrace());
+    return vss::usage_error("vss-segment", e.what());
   }
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
+  const auto [dev, precision] = device_options.read();
 
   // Everything that can fail on bad input happens before the first output file.
   vss::Config cfg = vss::Config::load(config.str());
@@ -372,7 +360,7 @@ int run_segment(const std::vector<std::string>& args) {
   const double images_per_s = model_seconds > 0 ? n / model_seconds : 0.0;
   if (json) {
     nlohmann::json report{{"images", files},         {"output", out_dir.string()},      {"device", dev.str()},
-                          {"dtype", dtype.str()},     {"mode", inference.mode},          {"model_seconds", model_seconds},
+                          {"dtype", precision.name},     {"mode", inference.mode},          {"model_seconds", model_seconds},
                           {"images_per_s", images_per_s}};
     if (gt) report["combined"] = vss::seg::scores_json(scores.combined.compute(), names);
     std::printf("%s\n", report.dump(2).c_str());
@@ -380,7 +368,7 @@ int run_segment(const std::vector<std::string>& args) {
   }
   if (gt) std::printf("%s", vss::seg::scores_table(scores.combined.compute(), names).c_str());
   std::printf("%zu image(s) in %.3f s of model time = %.2f img/s (%s, %s); masks and overlays in %s\n", inputs.size(),
-              model_seconds, images_per_s, inference.mode.c_str(), dtype.str().c_str(), out_dir.string().c_str());
+              model_seconds, images_per_s, inference.mode.c_str(), precision.name.c_str(), out_dir.string().c_str());
   return 0;
 }
 
@@ -412,7 +400,7 @@ int run_make_data(const std::vector<std::string>& args) {
     o.noise = noise.as_double();
     if (!(o.noise >= 0)) throw vss::Error("--noise must be >= 0");
   } catch (const vss::Error& e) {
-    return usage_error("vss-segment make-data", e.what());
+    return vss::usage_error("vss-segment make-data", e.what());
   }
   const vss::SyntheticScenes scenes(o);
   const fs::path root = out.str();

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "datasets/synthetic_mot.h"
+#include "engine/device_options.h"
 #include "heads/track/byte_tracker.h"
 #include "heads/track/kalman_motion.h"
 #include "heads/track/mamba_motion_predictor.h"
@@ -49,8 +50,8 @@ int run_track_bench(const std::vector<std::string>& args) {
     std::fprintf(stderr, "vss-bench track: --motion mtp needs exactly one of --weights, --mtp-config\n");
     return 2;
   }
-  const c10::Device dev(device.str());
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw Error("--device " + device.str() + ": no CUDA device");
+  const c10::Device dev = parse_device(device.str());
+  require_device(dev, device.str());
 
   track::SyntheticMotOptions o;
   o.objects = objects.as_int();
