@@ -24,7 +24,8 @@ TORCH_MODULE(Dense);
 // float32_under_autocast: run in float32 even inside an autocast region. For the stem and
 // downsampling convs, whose outputs go straight into a LayerNorm (bf16 rounding of values
 // with a large common offset becomes a large relative error once the mean is subtracted),
-// and for SS2D's depthwise conv, whose output is the scan's input.
+// and for SS2D's depthwise conv, whose output is the scan's input. Inference only: training
+// on CUDA runs the autocast dtype as PyTorch's autocast would.
 class ConvImpl : public torch::nn::Module {
  public:
   ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride, int64_t padding,

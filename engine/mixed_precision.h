@@ -1,7 +1,7 @@
 #pragma once
 // Mixed-precision training (YAML `train.precision: fp32 | bf16 | fp16`):
 // - an autocast scope around forward + loss (bf16 on CUDA or CPU, fp16 on CUDA only); the
-//   model's own autocast policy keeps convs and the selective scan's inputs in float32;
+//   model's own autocast policy keeps the stem/downsampling convs float32 at inference (parity);
 // - for fp16, a dynamic loss scaler with torch.amp.GradScaler's semantics: the loss is
 //   multiplied by `scale`, gradients are unscaled before clipping, a step whose gradients
 //   hold inf/NaN is skipped and halves the scale, and `growth_interval` good steps in a row

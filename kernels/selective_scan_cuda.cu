@@ -212,7 +212,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
   // Lanes whose ITEMS steps are one aligned vector inside the row go through `raw`, loaded a
   // tile ahead; the rest (a ragged last tile, unaligned rows) load at use through load_items.
   auto whole = [&](int64_t t) { return aligned && t + ITEMS <= p.L; };
-  uint4 raw[4];  // u, Δ, B, C
+  uint4 raw[4] = {};  // u, Δ, B, C
   auto fetch = [&](int64_t t) {
     if (!whole(t)) return;
     raw[0] = *reinterpret_cast<const uint4*>(r.u + t);
@@ -394,7 +394,10 @@ __global__ void __launch_bounds__(NT, 512 / NT)
 // scan). The channels share the tile's B and C rows and sum their dB, dC in registers before
 // one atomic add per step; dA, dD and ddelta_bias gather per lane in shared memory and are
 // reduced in a fixed order at the end. Values carried from tile to tile (forward state,
-// adjoint) are the same in every lane: kept in shared memory, written by lane 0.
+// adjoint) are the same in every lane: kept in shared memory, written by lane 0. As in the
+// forward, the next (tile, channel)'s 16-byte loads of u, Δ (and dout) are issued before the
+// current one computes: the carried values serialise the walk, so without that every step
+// waits for its own loads.
 template <typename T, typename G, int kWarps>
 __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
     scan_bwd_warp_kernel(ScanArgs p, const G* __restrict__ dout, T* __restrict__ du,
@@ -421,7 +424,40 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
   }
   __syncwarp();
 
+  // Lanes whose ITEMS steps are one aligned 16-byte vector of each row take them from `raw`,
+  // loaded one (tile, channel) ahead; the rest (ragged last tile, unaligned rows) load at use.
+  constexpr bool kRawDout = sizeof(G) == sizeof(T);  // dout in one vector too
+  uint4 raw[3] = {};                                 // u, Δ, dout
+  bool raw_ok = false;
+  auto fetch = [&](int64_t tile, int j, bool with_dout) {
+    raw_ok = false;
+    if (tile < 0 || tile >= tiles) return;
+    const int64_t index = b * p.channels + c0 + j, t = tile * kTile + lane * ITEMS;
+    const T* u = static_cast<const T*>(p.u) + index * p.L + t;
+    const T* dt = static_cast<const T*>(p.delta) + index * p.L + t;
+    const G* g = dout + index * p.L + t;
+    const bool dout_raw = kRawDout && with_dout;
+    uintptr_t addr = reinterpret_cast<uintptr_t>(u) | reinterpret_cast<uintptr_t>(dt);
+    if (dout_raw) addr |= reinterpret_cast<uintptr_t>(g);
+    if (t + ITEMS > p.L || (addr & 15) != 0) return;
+    raw_ok = true;
+    raw[0] = *reinterpret_cast<const uint4*>(u);
+    raw[1] = *reinterpret_cast<const uint4*>(dt);
+    if (dout_raw) raw[2] = *reinterpret_cast<const uint4*>(g);
+  };
+  // u and Δ (transformed) of row r from step t: from `raw` when it holds them.
+  auto take_u_dt = [&](const Row<T, ITEMS>& r, int64_t t, float (&u)[ITEMS], float (&dt)[ITEMS]) {
+    if (!raw_ok) {
+      r.load_u_dt(p, t, u, dt);
+      return;
+    }
+    unpack_vector<T>(raw[0], u);
+    unpack_vector<T>(raw[1], dt);
+    apply_delta_transform(dt, r.bias, p.softplus);
+  };
+
   // Pass 1: the state entering tiles 1.. of each channel.
+  if (tiles > 1) fetch(0, 0, false);
   for (int64_t tile = 0; tile + 1 < tiles; ++tile) {
     const int64_t t = tile * kTile + lane * ITEMS;
     float Bv[ITEMS];
@@ -429,7 +465,9 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
     for (int j = 0; j < nc; ++j) {
       const Row<T, ITEMS> r(p, b, c0 + j);
       float u[ITEMS], dt[ITEMS], a[ITEMS], bx[ITEMS];
-      r.load_u_dt(p, t, u, dt);
+      take_u_dt(r, t, u, dt);
+      if (j + 1 < nc) fetch(tile, j + 1, false);
+      else if (tile + 2 < tiles) fetch(tile + 1, 0, false);
       Affine excl;
       const Affine incl = warp_scan<false>(step_maps(dt, u, Bv, r.A[0], t, p.L, a, bx), excl);
       const float h = __shfl_sync(kFull, incl.a, 31) * carry[j] + __shfl_sync(kFull, incl.b, 31);
@@ -443,6 +481,7 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
   for (int j = 0; j < nc; ++j)
     if (lane == 0) carry[j] = 0.f;
   __syncwarp();
+  fetch(tiles - 1, 0, true);
   for (int64_t tile = tiles - 1; tile >= 0; --tile) {
     const int64_t t = tile * kTile + lane * ITEMS;
     float Bv[ITEMS], Cv[ITEMS], dB_sum[ITEMS], dC_sum[ITEMS];
@@ -454,8 +493,11 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
       const Row<T, ITEMS> r(p, b, c0 + j);
       const float An = r.A[0];
       float u[ITEMS], dt[ITEMS], g[ITEMS], a[ITEMS], h[ITEMS];
-      r.load_u_dt(p, t, u, dt);
-      load_items<ITEMS>(dout + r.index * p.L, t, p.L, g);
+      if (kRawDout && raw_ok) unpack_vector<G>(raw[2], g);
+      else load_items<ITEMS>(dout + r.index * p.L, t, p.L, g);
+      take_u_dt(r, t, u, dt);
+      if (j + 1 < nc) fetch(tile, j + 1, true);
+      else fetch(tile - 1, 0, true);
       // Forward states: h[i] after step i, h0 before the lane's first step.
       Affine excl;
       warp_scan<false>(step_maps(dt, u, Bv, An, t, p.L, a, h), excl);

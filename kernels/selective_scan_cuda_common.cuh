@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 namespace vss::cuda {
@@ -33,9 +34,12 @@ __device__ __forceinline__ float softplus(float x) {
 }
 
 // The 16 / sizeof(T) elements of one 16-byte vector, as floats.
+// (memcpy, not a pointer cast: reading a uint4 through T* breaks strict aliasing, which host
+// compilers of the emulated kernels exploit; nvcc turns the copy into register moves.)
 template <typename T>
 __device__ __forceinline__ void unpack_vector(const uint4& raw, float* out) {
-  const T* e = reinterpret_cast<const T*>(&raw);
+  T e[16 / sizeof(T)];
+  memcpy(static_cast<void*>(e), &raw, sizeof(raw));
 #pragma unroll
   for (int i = 0; i < 16 / static_cast<int>(sizeof(T)); ++i) out[i] = to_float(e[i]);
 }
@@ -67,10 +71,11 @@ __device__ __forceinline__ void store_items(T* __restrict__ row, int64_t t, int6
   if (t + ITEMS <= len && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
 #pragma unroll
     for (int v = 0; v < ITEMS / kVec; ++v) {
-      uint4 raw;
-      T* e = reinterpret_cast<T*>(&raw);
+      T e[kVec];
 #pragma unroll
       for (int i = 0; i < kVec; ++i) e[i] = from_float<T>(in[v * kVec + i]);
+      uint4 raw;
+      memcpy(&raw, static_cast<const void*>(e), sizeof(raw));
       reinterpret_cast<uint4*>(p)[v] = raw;
     }
   } else {
