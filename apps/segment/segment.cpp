@@ -1,19 +1,6 @@
-// vss-segment: semantic segmentation with a VSS segmentor (UPerNet / FPN / VM-UNet, heads.md §2).
-//   vss-segment -i FILE|DIR|GLOB -o DIR --config FILE --weights FILE [--mode whole|slide]
-//               [--crop 512] [--stride 341] [--gt DIR [--reduce-zero-label] [--binary]
-//               [--ignore-index 255]] [--palette FILE] [--alpha 0.5] [--save-probs]
-//               [--device cpu|cuda[:i]] [--dtype fp32|bf16] [--json] [--set key=value]
-// writes, per input <name>: DIR/<name>.png (class ids, 8-bit; 16-bit above 256 classes) at the
-// input's size, DIR/<name>_overlay.png (the palette's colours blended over the image) and with
-// --save-probs DIR/<name>_probs.safetensors ("probs": float16 [K, H, W] softmax). With --gt it
-// scores the masks as mmseg's IoUMetric (conventions.md §3.2) and prints mmseg's tables.
-//   vss-segment eval --gt DIR|FILE --res DIR|FILE --num-classes N [--ignore-index 255]
-//                    [--reduce-zero-label] [--binary] [--palette FILE] [--json]
-//   vss-segment make-data --out DIR --num N --size S|HxW --seed S      generated scenes
-//   vss-segment export --run RUN_DIR [--checkpoint last|best] [--no-ema] --out FILE
-// Every input is checked (names, ground truth, sizes, label values, palette) before anything is
-// written, and every file is written to a temporary name and renamed, so an error never leaves
-// a half-written output.
+// vss-segment (the main command): segments images with a VSS segmentor.
+#include "apps/segment/commands.h"
+#include "apps/segment/scores.h"
 #include "backbones/weights.h"
 #include "core/cli.h"
 #include "core/config.h"
@@ -24,13 +11,10 @@
 #include "core/overwrite_guard.h"
 #include "core/progress.h"
 #include "core/safetensors.h"
-#include "datasets/file_matching.h"
 #include "datasets/seg_files.h"
 #include "datasets/seg_pipeline.h"
-#include "datasets/synthetic_scenes.h"
 #include "engine/device_options.h"
 #include "engine/mixed_precision.h"
-#include "engine/run_export.h"
 #include "heads/seg/palette.h"
 #include "heads/seg/seg_metrics.h"
 #include "heads/seg/seg_prediction.h"
@@ -45,133 +29,14 @@
 #include <map>
 #include <optional>
 
+namespace vss_segment {
+
 namespace fs = std::filesystem;
 
 namespace {
 
-// "512" or "512x1024" (h x w).
-std::array<int64_t, 2> parse_hw(const std::string& text, const std::string& what) {
-  const auto x = text.find('x');
-  const auto v = vss::parse_int_list(x == std::string::npos ? text : text.substr(0, x) + "," + text.substr(x + 1), what);
-  if (v.empty() || v.size() > 2 || v[0] < 1 || v.back() < 1)
-    throw vss::Error(what + ": expected N or HxW (positive), got '" + text + "'");
-  return {v[0], v.back()};
-}
-
 // The `model:` node of a training config, or the file itself when it is a bare model config.
 vss::Config model_node(const vss::Config& cfg) { return cfg.has("model") ? cfg["model"] : cfg; }
-
-// Class names: the palette file's, else the generated scenes' when the config trains on them.
-std::vector<std::string> class_names(const vss::seg::Palette& palette, const vss::Config* cfg) {
-  if (!palette.classes.empty()) return palette.classes;
-  if (cfg && cfg->has("data") && (*cfg)["data"].get_or<std::string>("type", "") == "synthetic_scenes")
-    return vss::SyntheticScenes::class_names();
-  return {};
-}
-
-vss::seg::Palette read_palette(const std::string& path, int64_t num_classes) {
-  return path.empty() ? vss::seg::default_palette(num_classes) : vss::seg::load_palette(path, num_classes);
-}
-
-// A scored prediction: per-image counts and the data set's.
-struct Scores {
-  explicit Scores(int64_t num_classes, int64_t ignore_index) : combined(num_classes, ignore_index) {}
-  void add(const std::string& name, const at::Tensor& pred, const at::Tensor& label) {
-    vss::seg::SegMetric one(combined.num_classes(), combined.ignore_index());
-    one.add(pred, label);
-    images[name] = vss::seg::summary_json(one.compute());
-    combined.merge(one);
-  }
-  std::map<std::string, nlohmann::json> images;
-  vss::seg::SegMetric combined;
-};
-
-vss::LabelOptions label_options(int64_t num_classes, int64_t ignore_index, bool reduce_zero_label, bool binary) {
-  if (reduce_zero_label && binary) throw vss::Error("--reduce-zero-label and --binary exclude each other");
-  return {num_classes, ignore_index, reduce_zero_label, binary};
-}
-
-// A prediction file's class ids; values outside 0..K-1 are not counted (as mmseg) but said.
-at::Tensor read_prediction(const std::string& path, int64_t num_classes) {
-  const at::Tensor pred = vss::read_index_map(path);
-  const int64_t outside = (pred < 0).logical_or(pred >= num_classes).sum().item<int64_t>();
-  if (outside > 0)
-    vss::log::warn(path, ": ", outside, " pixel(s) hold values outside the classes 0..", num_classes - 1,
-                   " (not counted, as mmseg's IoUMetric)");
-  return pred;
-}
-
-// ---- eval ------------------------------------------------------------------------------------
-
-int run_eval(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-segment eval",
-                   "Scores existing index masks against ground truth as mmseg's IoUMetric: per-class IoU, Acc, Dice, "
-                   "Fscore, Precision, Recall and aAcc, mIoU, mAcc, mDice, ... over the whole set (counts summed over "
-                   "images first; classes absent from both prediction and label are NaN and left out of the means). "
-                   "Files pair by name; every gt needs a prediction.");
-  auto& gt = p.option("--gt", "DIR|FILE", "", "ground-truth label maps (class ids; see --reduce-zero-label, --binary)", true);
-  auto& res = p.option("--res", "DIR|FILE", "", "predicted index masks (e.g. vss-segment -o DIR)", true);
-  auto& num_classes = p.option("--num-classes", "N", "", "number of classes", true);
-  auto& ignore = p.option("--ignore-index", "N", "255", "label value that is not scored");
-  auto& reduce = p.flag("--reduce-zero-label", "gt 0 is ignored and 1..N become 0..N-1 (ADE20K)");
-  auto& binary = p.flag("--binary", "gt masks are 0/255: >= 128 is class 1 (masks already 0/1 are kept)");
-  auto& palette = p.option("--palette", "FILE", "", "class names from a palette YAML (classes: [...])");
-  auto& json = p.flag("--json", "print JSON (fractions, per image and combined) instead of mmseg's tables (percent)");
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  vss::log::set_program("vss-segment");
-  int64_t K = 0;
-  vss::LabelOptions labels;
-  try {
-    K = num_classes.as_int();
-    if (K < 1) throw vss::Error("--num-classes must be >= 1");
-    labels = label_options(K, ignore.as_int(), reduce, binary);
-  } catch (const vss::Error& e) {
-    return vss::usage_error("vss-segment eval", e.what());
-  }
-  const std::vector<std::string> names = class_names(read_palette(palette.str(), K), nullptr);
-
-  std::vector<vss::MatchedFiles> pairs;
-  if (fs::is_regular_file(gt.str()) && fs::is_regular_file(res.str())) {
-    pairs.push_back({fs::path(gt.str()).stem().string(), {gt.str(), res.str()}});
-  } else {
-    for (const auto& [flag, path] : {std::pair{"--gt", gt.str()}, std::pair{"--res", res.str()}})
-      if (!fs::is_directory(path)) vss::throw_file_error(path, std::string(flag) + ": expected a folder (or two files)");
-    const std::vector<std::string> gt_files = vss::list_images(gt.str());
-    const auto m = vss::match_by_name({{"gt", gt_files}, {"res", vss::list_images(res.str())}});
-    std::map<std::string, std::string> gt_only;
-    for (const auto& path : gt_files) gt_only[fs::path(path).stem().string()] = path;
-    for (const auto& f : m.matched) gt_only.erase(f.name);
-    if (!gt_only.empty())
-      vss::throw_file_error(gt_only.begin()->second, "has no prediction '" + gt_only.begin()->first + ".<png|...>' in " +
-                                                         res.str() + " (" + std::to_string(gt_only.size()) +
-                                                         " gt file(s) without one)");
-    pairs = m.matched;  // predictions without gt (overlays, other images) are not scored
-  }
-  Scores scores(K, labels.ignore_index);
-  vss::Progress bar(static_cast<int64_t>(pairs.size()), "eval", {.unit = "img"});
-  for (const auto& f : pairs) {
-    const at::Tensor label = vss::read_label_map(f.paths[0], labels);
-    const at::Tensor pred = read_prediction(f.paths[1], K);
-    if (label.sizes() != pred.sizes())
-      vss::throw_file_error(f.paths[1], "prediction is " + std::to_string(pred.size(0)) + "x" + std::to_string(pred.size(1)) +
-                                            " but its gt " + f.paths[0] + " is " + std::to_string(label.size(0)) + "x" +
-                                            std::to_string(label.size(1)));
-    scores.add(f.name, pred, label);
-    bar.advance();
-  }
-  bar.finish();
-  const auto s = scores.combined.compute();
-  if (json) {
-    nlohmann::json out{{"images", scores.images}, {"combined", vss::seg::scores_json(s, names)}};
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    std::printf("%s", vss::seg::scores_table(s, names).c_str());
-    std::printf("%zu image(s)\n", pairs.size());
-  }
-  return 0;
-}
-
-// ---- the model run ---------------------------------------------------------------------------
 
 struct Input {
   std::string name, image, gt;  // gt empty without --gt
@@ -207,6 +72,8 @@ std::vector<fs::path> outputs_of(const fs::path& dir, const Input& in, bool prob
   if (probs) out.push_back(dir / (in.name + "_probs.safetensors"));
   return out;
 }
+
+}  // namespace
 
 int run_segment(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-segment",
@@ -372,74 +239,4 @@ int run_segment(const std::vector<std::string>& args) {
   return 0;
 }
 
-// ---- make-data, export -----------------------------------------------------------------------
-
-int run_make_data(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-segment make-data",
-                   "Writes generated scenes (datasets/synthetic_scenes.h: textured discs, rectangles, triangles and "
-                   "striped blobs on textured backgrounds) as DIR/images/scene_<i>.png + DIR/masks/scene_<i>.png "
-                   "(class ids 0 background, 1 disc, 2 rectangle, 3 triangle, 4 striped blob).");
-  auto& out = p.option("--out", "DIR", "", "dataset root", true);
-  auto& num = p.option("--num", "N", "16", "number of scenes");
-  auto& size = p.option("--size", "S|HxW", "128", "image size");
-  auto& seed = p.option("--seed", "S", "3", "split seed: scene i is a pure function of (S, i) (the bundled model trained on seed 1)");
-  const vss::SyntheticScenesOptions defaults;
-  auto& max_objects = p.option("--max-objects", "N", std::to_string(defaults.max_objects), "objects per scene: 1..N");
-  char noise_default[32];
-  std::snprintf(noise_default, sizeof noise_default, "%g", defaults.noise);
-  auto& noise = p.option("--noise", "SIGMA", noise_default, "pixel noise (0..255 scale)");
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  vss::SyntheticScenesOptions o;
-  try {
-    o.size = num.as_int(1, vss::kMaxListEntry);
-    const auto hw = parse_hw(size.str(), "--size");
-    o.height = hw[0];
-    o.width = hw[1];
-    o.seed = static_cast<uint64_t>(seed.as_int());
-    o.max_objects = max_objects.as_int(1, 1024);
-    o.noise = noise.as_double();
-    if (!(o.noise >= 0)) throw vss::Error("--noise must be >= 0");
-  } catch (const vss::Error& e) {
-    return vss::usage_error("vss-segment make-data", e.what());
-  }
-  const vss::SyntheticScenes scenes(o);
-  const fs::path root = out.str();
-  fs::create_directories(root / "images");
-  fs::create_directories(root / "masks");
-  vss::Progress bar(o.size, "make-data", {.unit = "scene"});
-  for (int64_t i = 0; i < o.size; ++i) {
-    const vss::SegSample s = scenes.sample(i);
-    vss::InterruptDeferral whole_pair;  // Ctrl-C leaves the image and its mask, or neither
-    vss::write_image((root / "images" / (s.name + ".png")).string(), s.image.permute({1, 2, 0}).contiguous());
-    vss::write_image((root / "masks" / (s.name + ".png")).string(), s.label.to(torch::kByte).unsqueeze(2).contiguous());
-    bar.advance();
-  }
-  bar.finish();
-  std::printf("wrote %lld scene(s) of %lldx%lld to %s/{images,masks}\n", static_cast<long long>(o.size),
-              static_cast<long long>(o.height), static_cast<long long>(o.width), root.string().c_str());
-  return 0;
-}
-
-int run_export(const std::vector<std::string>& args) {
-  int rc = 0;
-  const auto e = vss::parse_run_export(args, "vss-segment export",
-                                       "Writes the model weights of a vss-train run (task: segmentation) as a bare "
-                                       "safetensors state dict for vss-segment --weights (with the run's config as "
-                                       "--config).",
-                                       "last", &rc);
-  if (!e) return rc;
-  vss::seg::Segmentor model = vss::seg::make_segmentor(e->config["model"]);
-  vss::load_state(*model, e->weights.state, e->source);
-  vss::save_weights(*model, e->out, {{"model", e->config["model"].dump()}, {"step", std::to_string(e->step)}});
-  std::printf("%s\n", e->summary(*model).c_str());
-  return 0;
-}
-
-int run(const std::vector<std::string>& args) {
-  return vss::run_subcommand(args, {{"eval", run_eval}, {"make-data", run_make_data}, {"export", run_export}},
-                              run_segment);
-}
-
-}  // namespace
-
-int main(int argc, char** argv) { return vss::run_app("vss-segment", argc, argv, run); }
+}  // namespace vss_segment
