@@ -114,11 +114,8 @@ int run_detect(const std::vector<std::string>& args) {
   std::optional<vss::track::Sequence> sequence;
   if (seq) {
     sequence = vss::track::open_sequence(seq.str());
-    for (int64_t f = 1; f <= sequence->info.seq_length; ++f) {
-      files.push_back(sequence->image_path(f));
-      if (!fs::exists(files.back())) vss::throw_file_error(files.back().string(), "missing frame " + std::to_string(f));
-      ids.push_back(f);
-    }
+    files = sequence->frame_paths();
+    for (int64_t f = 1; f <= sequence->info.seq_length; ++f) ids.push_back(f);
   } else {
     for (const auto& f : vss::list_images(images.str())) files.emplace_back(f);
     std::map<std::string, int64_t> by_name;

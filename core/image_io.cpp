@@ -3,6 +3,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/opencv_log.h"
+#include "core/pnm.h"
 
 #include <ATen/ATen.h>
 
@@ -31,6 +32,12 @@ std::string lower_extension(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return ext;
+}
+
+bool is_image_extension(std::string ext) {
+  static const char* kExt[] = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"};
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* e) { return ext == e; });
 }
 
 #ifdef VSS_HAVE_OPENCV
@@ -95,13 +102,14 @@ cv::Mat tensor_to_mat(const at::Tensor& image, const std::string& what) {
 
 #ifndef VSS_HAVE_OPENCV
 [[noreturn]] void no_opencv(const std::string& what) {
-  throw_file_error(what, "this vsskit build has no image codecs (rebuild with OpenCV: -DVSS_WITH_OPENCV=ON)");
+  throw_file_error(what, "no codec for this format in this vsskit build: without OpenCV it reads and writes binary "
+                         ".ppm/.pgm only (rebuild with -DVSS_WITH_OPENCV=ON)");
 }
 #endif
 
 }  // namespace
 
-bool image_io_available() {
+bool all_image_formats_available() {
 #ifdef VSS_HAVE_OPENCV
   return true;
 #else
@@ -109,13 +117,16 @@ bool image_io_available() {
 #endif
 }
 
-bool has_image_extension(const std::string& path) {
-  static const char* kExt[] = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"};
-  const std::string ext = lower_extension(path);
-  return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* e) { return ext == e; });
+bool image_format_available(const std::string& extension) {
+  return all_image_formats_available() ? is_image_extension(extension) : is_pnm_extension(extension);
 }
 
+bool has_image_extension(const std::string& path) { return is_image_extension(fs::path(path).extension().string()); }
+
 at::Tensor decode_image(const std::vector<unsigned char>& bytes, ImageMode mode, const std::string& what) {
+  // Binary PNM by the built-in codec in every build: the decoder a build without OpenCV runs
+  // is the one every build tests (it decodes as OpenCV does, tests/core/pnm_test.cpp).
+  if (is_binary_pnm(bytes.data(), bytes.size())) return decode_pnm(bytes.data(), bytes.size(), mode, what);
 #ifdef VSS_HAVE_OPENCV
   silence_opencv_log();
   const int flags = mode == ImageMode::kRgb ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
@@ -129,19 +140,28 @@ at::Tensor decode_image(const std::vector<unsigned char>& bytes, ImageMode mode,
     throw_file_error(what, "cannot decode image (" + one_line(e.err) + ")");
   }
 #else
+  // A .ppm/.pgm that is not binary PNM: the built-in decoder says what is wrong with it.
+  if (is_pnm_extension(lower_extension(what))) return decode_pnm(bytes.data(), bytes.size(), mode, what);
   no_opencv(what);
 #endif
 }
 
 at::Tensor read_image(const std::string& path, ImageMode mode) {
-  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw_file_error(path, "is a folder, not an image");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw_file_error(path, "cannot open image (missing file or no permission)");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw_file_error(path, "image file is empty");
+  // One read of the whole file (a 1280x720 frame is 2.7 MB as .ppm): the decode time of a frame.
+  const std::streamoff size = in.tellg();
+  if (size <= 0) throw_file_error(path, "image file is empty");
+  std::vector<unsigned char> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) throw_file_error(path, "cannot read image (I/O error)");
   return decode_image(bytes, mode, path);
 }
 
 std::vector<unsigned char> encode_image(const at::Tensor& image, const std::string& extension, int jpeg_quality) {
+  if (is_pnm_extension(extension)) return encode_pnm(image, extension, "image" + extension);
 #ifdef VSS_HAVE_OPENCV
   cv::Mat mat = tensor_to_mat(image, "image" + extension);
   std::vector<int> params;
@@ -157,7 +177,7 @@ std::vector<unsigned char> encode_image(const at::Tensor& image, const std::stri
 
 void write_image(const std::string& path, const at::Tensor& image, int jpeg_quality) {
   const std::string ext = lower_extension(path);
-  if (!has_image_extension(path)) throw_file_error(path, "unknown image extension (use .png, .jpg, .tif, .bmp)");
+  if (!has_image_extension(path)) throw_file_error(path, "unknown image extension (use .png, .jpg, .tif, .bmp, .ppm)");
   std::vector<unsigned char> bytes;
   try {
     bytes = encode_image(image, ext, jpeg_quality);

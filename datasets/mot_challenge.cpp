@@ -214,6 +214,18 @@ std::filesystem::path Sequence::image_path(int64_t frame) const {
   return dir / info.im_dir / (digits + info.im_ext);
 }
 
+std::vector<std::filesystem::path> Sequence::frame_paths() const {
+  std::vector<std::filesystem::path> out;
+  for (int64_t f = 1; f <= info.seq_length; ++f) {
+    out.push_back(image_path(f));
+    if (!std::filesystem::exists(out.back()))
+      throw_file_error(out.back().string(), "missing frame " + std::to_string(f) + " of sequence " + info.name +
+                                                " (seqLength " + std::to_string(info.seq_length) + ")");
+  }
+  if (out.empty()) throw_file_error(seqinfo_path().string(), "seqLength 0: no frames");
+  return out;
+}
+
 Sequence open_sequence(const std::filesystem::path& dir) {
   Sequence seq;
   seq.dir = dir;

@@ -62,6 +62,9 @@ struct Sequence {
   std::filesystem::path gt_path() const { return dir / "gt" / "gt.txt"; }
   // <imDir>/<frame zero-padded to image_digits><imExt>.
   std::filesystem::path image_path(int64_t frame) const;
+  // The images of frames 1 .. seqLength; an error naming the first missing one, or seqinfo.ini
+  // when seqLength is 0.
+  std::vector<std::filesystem::path> frame_paths() const;
 };
 
 // Error if seqinfo.ini is missing. Image names have 6 digits (MOT17, SportsMOT) unless

@@ -19,14 +19,16 @@ struct RenderOptions {
   uint64_t seed = 1;        // background, clutter and textures
   int64_t clutter = 12;     // static distractor shapes
   double camera_jitter = 2; // px, standard deviation of the background shake
-  int jpeg_quality = 90;
+  int jpeg_quality = 90;    // for .jpg frames
 };
 
 // [H, W, 3] uint8 RGB of frame `frame` (1-based).
 at::Tensor render_frame(const SyntheticMotSequence& seq, int64_t frame, const RenderOptions& options);
 
-// <dir>/img1/000001.jpg ... (6 digits, as MOT17), each written atomically. The sequence's
-// seqinfo.ini must say imExt .jpg (write_sequence does).
+// <dir>/<imDir>/000001<imExt> ... (6 digits, as MOT17), each written atomically: the sequence's
+// imExt (write_sequence writes it to seqinfo.ini) picks the format, e.g. .jpg (MOT17's) or
+// .ppm (readable by builds without OpenCV). An extension this build cannot write is an error
+// before any frame is written.
 void write_frames(const std::filesystem::path& dir, const SyntheticMotSequence& seq, const RenderOptions& options);
 
 }  // namespace vss::track

@@ -113,15 +113,10 @@ class ChangeTask : public Task {
   int64_t train_size() const override { return train_.size(); }
 
   Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
-    std::vector<at::Tensor> dates, labels;
-    for (size_t k = 0; k < indices.size(); ++k) {
-      AugmentRng rng(mix_seed(seed, k));
-      const change::ChangePair p = change::augment_change_pair(train_.at(indices[k]), augment_, rng);
-      dates.push_back(torch::stack({p.a, p.b}));
-      labels.push_back(p.label);
-    }
-    // uint8 dates [B, 2, 3, h, w] (a quarter of the bytes to the device; normalised there).
-    return {torch::stack(dates), torch::stack(labels).to(torch::kLong)};
+    return augmented_pair_batch(
+        train_, indices, seed,
+        [this](const change::ChangePair& p, AugmentRng& rng) { return change::augment_change_pair(p, augment_, rng); },
+        [](const change::ChangePair& p) { return p.label; });
   }
 
   at::Tensor loss(const Batch& batch) override {

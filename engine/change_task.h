@@ -14,7 +14,9 @@
 // change_folder reads the LEVIR-CD / WHU-CD or BIT_CD layout (datasets/change_folder.h) into
 // memory once (about 7 MB per 1024² pair); pairs missing a partner file are skipped with a
 // warning. synthetic_change makes training pairs on the fly from (seed, index).
+#include "core/seed.h"
 #include "datasets/change_pair.h"
+#include "engine/batch.h"
 #include "engine/task.h"
 #include "heads/change/change_inference.h"
 
@@ -77,6 +79,22 @@ void require_one_size_without_crop(const Config& data, const change::ChangeAugme
   std::vector<std::vector<int64_t>> sizes;
   for (const auto& p : train.stored) sizes.push_back(p.a.sizes().vec());
   require_one_size_without_crop(data, sizes, train.names);
+}
+
+// a training batch: each index's pair of `split` through `augment(pair, rng)` with the
+// micro-batch seed's stream; dates stacked as uint8 [B, 2, 3, h, w] (a quarter of the bytes to
+// the device; normalised there) and `targets(augmented pair)` stacked as long;
+template <class Split, class Augment, class Targets>
+Batch augmented_pair_batch(const Split& split, const std::vector<int64_t>& indices, uint64_t seed,
+                           Augment augment, Targets targets) {
+  std::vector<at::Tensor> dates, labels;
+  for (size_t k = 0; k < indices.size(); ++k) {
+    AugmentRng rng(mix_seed(seed, k));
+    const auto p = augment(split.at(indices[k]), rng);
+    dates.push_back(at::stack({p.a, p.b}));
+    labels.push_back(targets(p));
+  }
+  return {at::stack(dates), at::stack(labels).to(at::kLong)};
 }
 
 // validation in batches of consecutive pairs of one size (a pair has dates .a and .b):

@@ -3,19 +3,13 @@
 
 #include "core/error.h"
 #include "core/image_io.h"
+#include "core/stopwatch.h"
 
 #include <torch/torch.h>
 
 #include <chrono>
 
 namespace vss {
-namespace {
-
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-}  // namespace
 
 std::vector<std::filesystem::path> list_frames(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) throw_file_error(dir.string(), "not a folder of frames");
@@ -40,7 +34,7 @@ FrameDetections detect_frames(detect::CenterNet& model, const std::function<std:
       auto dets = model->detect(torch::stack(group).to(device));
       for (auto& d : dets) out.frames.push_back(std::move(d));
     }
-    out.detect_seconds += since(start);
+    out.detect_seconds += seconds_since(start);
     for (size_t i = 0; i < group.size(); ++i)
       if (on_frame) on_frame();
     group.clear();
@@ -48,7 +42,7 @@ FrameDetections detect_frames(detect::CenterNet& model, const std::function<std:
   for (int64_t index = 0;; ++index) {
     const auto start = std::chrono::steady_clock::now();
     const std::optional<at::Tensor> image = next();
-    out.decode_seconds += since(start);
+    out.decode_seconds += seconds_since(start);
     if (!image) break;
     if (out.width == 0) {
       out.height = image->size(0);

@@ -103,15 +103,13 @@ class SemanticChangeTask : public Task {
   int64_t train_size() const override { return train_.size(); }
 
   Batch train_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
-    std::vector<at::Tensor> dates, labels;
-    for (size_t k = 0; k < indices.size(); ++k) {
-      AugmentRng rng(mix_seed(seed, k));
-      const change::SemanticChangePair p = change::augment_semantic_change_pair(train_.at(indices[k]), augment_, rng);
-      dates.push_back(torch::stack({p.a, p.b}));
-      labels.push_back(torch::stack({p.change, p.label1, p.label2}));
-    }
-    // uint8 dates [B, 2, 3, h, w]; labels [B, 3, h, w]: change, label1, label2.
-    return {torch::stack(dates), torch::stack(labels).to(torch::kLong)};
+    // targets [B, 3, h, w]: change, label1, label2.
+    return augmented_pair_batch(
+        train_, indices, seed,
+        [this](const change::SemanticChangePair& p, AugmentRng& rng) {
+          return change::augment_semantic_change_pair(p, augment_, rng);
+        },
+        [](const change::SemanticChangePair& p) { return torch::stack({p.change, p.label1, p.label2}); });
   }
 
   at::Tensor loss(const Batch& batch) override {

@@ -4,7 +4,7 @@
 # the same GPU, segmentation, restoration, change detection, the tracker (CPU and GPU) and
 # training steps/s. One JSON line per measurement in $OUT/bench.jsonl, the tables in
 # $OUT/bench.log.
-#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [detect] [train] [train-profile]
+#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [detect] [track-pixels] [train] [train-profile]
 # (no arguments: all but train-profile)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ JSONL=$OUT/bench.jsonl
 LOG=$OUT/bench.log
 mkdir -p "$OUT"
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(models peers seg restore change track detect train)
+[ ${#steps[@]} -eq 0 ] && steps=(models peers seg restore change track detect track-pixels train)
 has() { local s; for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 t0=$(date +%s)
 stamp() { echo "[device_bench +$(( $(date +%s) - t0 ))s] $*" | tee -a "$LOG"; }
@@ -107,6 +107,30 @@ if has detect; then
   done
   bench $B detect --config configs/detect/centernet_vmamba_tiny.yaml --res 720x1280 --batch 8 --dtype fp32 --device cuda
   bench $B detect --config configs/detect/centernet_tiny.yaml --res 720x1280 --batch 8 --dtype bf16 --device cuda
+fi
+
+if has track-pixels; then
+  stamp track-pixels
+  # The tracker end to end (decode -> detect -> associate -> write, vss-bench track-pixels runs
+  # vss-track's pipeline) on 200 rendered 1280x720 frames, written as .ppm: this build has no
+  # OpenCV, and the built-in codec reads PPM. VMamba-T with its initial weights (none are
+  # trained: boxes_per_frame says how much there was to associate) at bf16, batch 1 and 8; the
+  # bundled tiny detector (trained: real boxes). PIXELS_SIZE / PIXELS_FRAMES / PIXELS_DEVICE
+  # shrink it for a dry run on a CPU machine.
+  PIX=${PIXELS_DIR:-/tmp/vss-pixels}
+  PIX_DEV=${PIXELS_DEVICE:-cuda}
+  rm -rf "$PIX"
+  if $BUILD/apps/vss-track make-data --out "$PIX" --sequences 1 --frames "${PIXELS_FRAMES:-200}" --objects 12 \
+       --seed 77 --render --image-ext ppm --image-size "${PIXELS_SIZE:-1280x720}" >>"$LOG" 2>&1; then
+    S=$PIX/synth-0001
+    for b in 1 8; do
+      bench $B track-pixels --config configs/detect/centernet_vmamba_tiny.yaml --seq $S --device $PIX_DEV --dtype bf16 --batch $b
+    done
+    bench $B track-pixels --weights weights/centernet_tiny.safetensors --seq $S --device $PIX_DEV --dtype bf16 --batch 8
+  else
+    echo "FAILED: track-pixels make-data" | tee -a "$LOG"
+  fi
+  rm -rf "$PIX"
 fi
 
 if has train; then

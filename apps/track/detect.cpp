@@ -38,12 +38,7 @@ int run_detect(const std::vector<std::string>& args) {
   const auto [dev, precision] = device_options.read();
   std::vector<fs::path> frames;
   if (seq) {
-    const auto s = vss::track::open_sequence(seq.str());
-    for (int64_t f = 1; f <= s.info.seq_length; ++f) {
-      frames.push_back(s.image_path(f));
-      if (!fs::exists(frames.back())) vss::throw_file_error(frames.back().string(), "missing frame " + std::to_string(f));
-    }
-    if (frames.empty()) vss::throw_file_error(s.seqinfo_path().string(), "seqLength 0: no frames to detect on");
+    frames = vss::track::open_sequence(seq.str()).frame_paths();
   } else {
     frames = vss::list_frames(frames_dir.str());
   }

@@ -3,6 +3,7 @@
 #include "core/atomic_file.h"
 #include "core/cli.h"
 #include "core/error.h"
+#include "core/image_io.h"
 #include "core/progress.h"
 #include "datasets/mot_render.h"
 #include "datasets/synthetic_mot.h"
@@ -27,8 +28,16 @@ int run_make_data(const std::vector<std::string>& args) {
   auto& objects = p.option("--objects", "N", "10", "dancers per sequence");
   auto& render = p.flag("--render", "also render the frames (img1/000001.jpg ...): textured, articulated people, "
                                     "clutter and camera shake (datasets/mot_render.h)");
+  auto& image_ext = p.option("--image-ext", "jpg|png|ppm", "jpg",
+                             "format of the rendered frames (seqinfo.ini's imExt); ppm needs no OpenCV to write or read");
   auto& size = p.option("--image-size", "WxH", "1280x720", "frame size");
   if (int rc = p.parse(args); rc >= 0) return rc;
+  const std::string ext = "." + image_ext.str();
+  if (ext != ".jpg" && ext != ".png" && ext != ".ppm")
+    throw vss::UsageError("--image-ext must be jpg, png or ppm, got '" + image_ext.str() + "'");
+  if (render && !vss::image_format_available(ext))
+    throw vss::Error("--image-ext " + image_ext.str() + ": this vsskit build cannot write " + ext +
+                     " frames (it has no OpenCV): use --image-ext ppm");
   std::smatch size_match;
   const std::string size_text = size.str();
   if (!std::regex_match(size_text, size_match, std::regex("([0-9]{2,5})x([0-9]{2,5})")))
@@ -48,7 +57,8 @@ int run_make_data(const std::vector<std::string>& args) {
     o.height = std::stoll(size_match[2]);
     // The default speed (10 px/frame at 720 lines) scaled with the frame, so motion looks alike.
     o.max_speed *= static_cast<double>(o.height) / 720;
-    const auto sequence = vss::track::make_synthetic_mot(o);
+    auto sequence = vss::track::make_synthetic_mot(o);
+    sequence.info.im_ext = ext;
     vss::track::write_sequence(fs::path(out.str()) / o.name, sequence);
     if (render) {
       vss::track::RenderOptions r;

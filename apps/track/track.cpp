@@ -13,6 +13,7 @@
 #include "datasets/mot_challenge.h"
 #include "engine/device_options.h"
 #include "engine/frame_detection.h"
+#include "engine/frame_tracking.h"
 #include "heads/detect/detector_weights.h"
 #include "heads/track/byte_tracker.h"
 #include "heads/track/kalman_motion.h"
@@ -24,7 +25,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -130,12 +130,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
     if (in.info.frame_rate <= 0) in.info.frame_rate = frame_rate;
     if (detector) {  // boxes from the frames, not from det/det.txt
       in.det.clear();
-      for (int64_t f = 1; f <= seq.info.seq_length; ++f) {
-        in.frames.push_back(seq.image_path(f));
-        if (!fs::exists(in.frames.back()))
-          vss::throw_file_error(in.frames.back().string(), "missing frame " + std::to_string(f) + " of sequence " + in.name);
-      }
-      if (in.frames.empty()) vss::throw_file_error(seq.seqinfo_path().string(), "seqLength 0: no frames to detect on");
+      in.frames = seq.frame_paths();
     } else if (!fs::exists(in.det)) {
       vss::throw_file_error(in.det.string(), "missing detections of sequence " + in.name);
     }
@@ -287,10 +282,7 @@ int run_track(const std::vector<std::string>& args) {
   std::optional<vss::detect::CenterNet> detector_model;
   if (detector_on) {
     detector_model = vss::detect::load_detector(detector_weights, detector_yaml);
-    // Every box ByteTrack can use: down to its low threshold.
-    auto test = (*detector_model)->options().test;
-    test.score_threshold = std::min(test.score_threshold, options.low_thresh);
-    (*detector_model)->set_test_options(test);
+    vss::use_for_tracking(*detector_model, options);
     (*detector_model)->to(choice.device);
   }
   // Everything is checked before the first file or folder is made.
@@ -298,7 +290,7 @@ int run_track(const std::vector<std::string>& args) {
     for (const auto& in : inputs) check_image_size(in);
   std::vector<std::vector<std::vector<vss::track::Detection>>> detections;
   int64_t total_frames = 0;
-  double decode_seconds = 0, detect_seconds = 0;
+  vss::PipelineTiming timing;
   for (const auto& in : inputs) {
     if (detector_on) continue;
     detections.push_back(read_detections(in));
@@ -345,14 +337,8 @@ int run_track(const std::vector<std::string>& args) {
       } else {
         d = vss::detect_frames(model, in.frames, choice.device, run_on.precision, batch_size, [&] { detect_bar.advance(); });
       }
-      decode_seconds += d.decode_seconds;
-      detect_seconds += d.detect_seconds;
-      std::vector<std::vector<vss::track::Detection>> per_frame;
-      for (const auto& frame : d.frames) {
-        per_frame.emplace_back();
-        for (const auto& b : frame)
-          if (b.cls == 0) per_frame.back().push_back({{b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1}, b.score});
-      }
+      timing.add_detection(d);
+      auto per_frame = vss::tracker_detections(d);
       total_frames += static_cast<int64_t>(per_frame.size());
       decoded.push_back(in);
       decoded.back().info.seq_length = static_cast<int64_t>(per_frame.size());
@@ -365,7 +351,6 @@ int run_track(const std::vector<std::string>& args) {
   vss::Progress bar(total_frames, "track", {.unit = "frame"});
   vss::track::MotCounts combined;
   nlohmann::json report = {{"motion", choice.type}, {"sequences", nlohmann::json::object()}};
-  double total_seconds = 0;
   bool scored = false;
   std::vector<std::pair<std::string, vss::track::MotMetrics>> rows;
   for (size_t s = 0; s < inputs.size(); ++s) {
@@ -379,34 +364,25 @@ int run_track(const std::vector<std::string>& args) {
     }
     std::optional<vss::VideoReader> replay;  // --input-video drawn on: decoded again, in step
     if (writer && !in.video_in.empty()) replay.emplace(in.video_in.string());
-    std::vector<vss::track::Box> results;
-    std::set<int64_t> ids;
-    double seconds = 0;
-    for (size_t f = 0; f < detections[s].size(); ++f) {
-      const auto start = std::chrono::steady_clock::now();
-      const auto tracks = tracker.update(detections[s][f]);
-      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::vector<std::pair<int64_t, vss::track::Tlwh>> drawn;
-      for (const auto& t : tracks) {
-        if (!vss::track::keep_output_box(t.box, options)) continue;
-        results.push_back({static_cast<int64_t>(f) + 1, t.id, t.box.x, t.box.y, t.box.w, t.box.h, t.score});
-        ids.insert(t.id);
-        drawn.emplace_back(t.id, t.box);
-      }
+    const double associated_before = timing.associate_seconds;
+    const auto results = vss::associate(tracker, options, detections[s], timing,
+                                        [&](int64_t f, const vss::KeptTracks& kept) {
       if (writer) {  // frames are read, drawn and written one at a time: the video is never held
         std::optional<at::Tensor> decoded_frame;
         if (replay && !(decoded_frame = replay->next()))
           vss::throw_file_error(in.video_in.string(), "frame " + std::to_string(f + 1) + " no longer decodes");
-        at::Tensor frame = (replay ? *decoded_frame : video_canvas(in, static_cast<int64_t>(f) + 1)).contiguous();
-        drawer.draw(frame, drawn);
+        at::Tensor frame = (replay ? *decoded_frame : video_canvas(in, f + 1)).contiguous();
+        drawer.draw(frame, kept);
         writer->write(frame);
       }
       bar.advance();
-    }
+    });
     if (writer) writer->close();
     const fs::path res_file = fs::path(out.str()) / (in.name + ".txt");
-    vss::track::write_results(res_file, results);
-    total_seconds += seconds;
+    vss::write_tracks(res_file, results, timing);
+    std::set<int64_t> ids;
+    for (const auto& b : results) ids.insert(b.id);
+    const double seconds = timing.associate_seconds - associated_before;
     const double frames = static_cast<double>(detections[s].size());
     nlohmann::json entry = {{"frames", detections[s].size()}, {"tracks", ids.size()}, {"boxes", results.size()},
                             {"fps", seconds > 0 ? frames / seconds : 0.0}, {"results", res_file.string()}};
@@ -421,16 +397,12 @@ int run_track(const std::vector<std::string>& args) {
     report["sequences"][in.name] = entry;
   }
   bar.finish();
+  const double total_seconds = timing.associate_seconds;
   const double fps = total_seconds > 0 ? static_cast<double>(total_frames) / total_seconds : 0.0;
   report["fps"] = fps;
-  if (detector_on) {
-    // End to end: reading frames + the detector + association (writing is negligible).
-    const double all = decode_seconds + detect_seconds + total_seconds;
-    report["detector"] = {{"weights", detector_weights},
-                          {"decode_seconds", decode_seconds},
-                          {"detect_seconds", detect_seconds},
-                          {"associate_seconds", total_seconds},
-                          {"fps_end_to_end", all > 0 ? static_cast<double>(total_frames) / all : 0.0}};
+  if (detector_on) {  // end to end: reading frames, the detector, association, the results files
+    report["detector"] = timing.to_json();
+    report["detector"]["weights"] = detector_weights;
   }
   if (scored) report["combined"] = to_json(vss::track::summarize(combined));
   if (json) {
@@ -442,10 +414,7 @@ int run_track(const std::vector<std::string>& args) {
     for (const auto& [name, m] : rows) print_row(name, m);
     print_row("COMBINED", vss::track::summarize(combined));
   }
-  if (detector_on)
-    std::printf("detector: %.3f s reading frames, %.3f s detecting, %.3f s associating = %.1f frames/s end to end\n",
-                decode_seconds, detect_seconds, total_seconds,
-                static_cast<double>(total_frames) / std::max(1e-9, decode_seconds + detect_seconds + total_seconds));
+  if (detector_on) std::printf("detector: %s\n", timing.summary().c_str());
   std::printf("%s: %lld frames of %zu sequence(s) in %.3f s of association = %.0f frames/s; results in %s\n",
               choice.type.c_str(), static_cast<long long>(total_frames), inputs.size(), total_seconds, fps,
               out.str().c_str());

@@ -51,7 +51,7 @@ TEST(BenchApp, InterruptIsOneLine) {
 // The loader benchmark on a small image folder: one rate per thread count (1, 2, 3), and the
 // threads a rate needs at the one-thread rate, rounded up.
 TEST(BenchApp, LoaderReportsRatesAndThreadsNeeded) {
-  if (!image_io_available()) GTEST_SKIP() << "no image codecs in this build";
+  if (!all_image_formats_available()) GTEST_SKIP() << "no image codecs in this build";
   const std::filesystem::path dir = make_temp_dir("vss_bench_loader");
   for (const std::string cls : {"a", "b"})
     for (int i = 0; i < 4; ++i) {

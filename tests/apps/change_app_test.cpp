@@ -35,7 +35,7 @@ std::string test_config() { return (source_dir() / "configs/change/mambabcd_test
 class ChangeApp : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_change_app");
     torch::manual_seed(1);
     auto model = change::make_mamba_bcd(Config::load(test_config()));

@@ -48,7 +48,7 @@ at::Tensor smooth_image(int64_t h, int64_t w, int64_t c, double phase) {
 class RestoreApp : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_restore_app");
     torch::manual_seed(1);
     config_ = Config::load(source_dir() / "configs/restore/mambair_tiny_test.yaml");

@@ -38,7 +38,7 @@ at::Tensor read_mask(const fs::path& path) { return read_image(path.string(), Im
 class SegmentApp : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_segment_app");
     // A tiny FPN segmentor on the test backbone, random weights, trained on generated scenes.
     Config c = Config::parse("model: {type: fpn, num_classes: 5, decode_head: {channels: 8}}\n"

@@ -36,7 +36,7 @@ const std::vector<std::array<int, 3>> kTable{{255, 255, 255}, {0, 0, 255}, {128,
 class SemanticChangeApp : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_scd_app");
     torch::manual_seed(1);
     auto model = change::make_mamba_scd(Config::load(test_config()));

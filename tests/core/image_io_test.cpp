@@ -15,7 +15,7 @@ namespace {
 class ImageIoTest : public testing::Test {
  protected:
   void SetUp() override {
-    if (!vss::image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!vss::all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = vss::test::make_temp_dir("vss-image-io-test");
   }
   void TearDown() override {

@@ -45,7 +45,7 @@ void write_pair(const fs::path& dir, const std::string& name, int64_t H, int64_t
 class ChangeFolder : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_change_folder");
   }
   void TearDown() override {

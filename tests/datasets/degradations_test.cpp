@@ -118,7 +118,7 @@ TEST(Degradations, NoiseEqualsTorchNormalSeededInPython) {
 }
 
 TEST(Degradations, JpegMatchesOpenCvInPython) {
-  if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+  if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
   if (!python_has({"cv2", "numpy"})) GTEST_SKIP() << "python cv2 + numpy not available";
   const at::Tensor img = smooth_image(24, 32, 3);
   for (int q : {10, 75}) {

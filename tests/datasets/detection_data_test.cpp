@@ -102,6 +102,27 @@ TEST(MotFrames, ReadsWrittenRenderedSequence) {
   remove_tree(dir);
 }
 
+// .ppm frames (seqinfo imExt .ppm), which builds without OpenCV write and read: lossless, so
+// the dataset's images are exactly the rendered ones. A format the build cannot write is an
+// error before any frame is written.
+TEST(MotFrames, PpmFramesReadBackExactlyInEveryBuild) {
+  const fs::path dir = make_temp_dir("mot_frames_ppm");
+  auto seq = small_sequence(3);
+  seq.info.im_ext = ".ppm";
+  track::write_sequence(dir / "s1", seq);
+  track::write_frames(dir / "s1", seq, {});
+  EXPECT_TRUE(fs::exists(dir / "s1/img1/000003.ppm"));
+  EXPECT_EQ(track::open_sequence(dir / "s1").frame_paths().back(), dir / "s1/img1/000003.ppm");
+  MotFrameDataset set({dir / "s1"}, {});
+  ASSERT_EQ(set.size(), 3);
+  EXPECT_TRUE(torch::equal(set.sample(1).image, track::render_frame(seq, 2, {})));
+  seq.info.im_ext = ".gif";
+  EXPECT_NE(error_of([&] { track::write_frames(dir / "s2", seq, {}); }).find("cannot write frames with imExt '.gif'"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "s2"));
+  remove_tree(dir);
+}
+
 TEST(CocoImages, ClassesByCategoryIdAndCrowdLeftOut) {
   const fs::path dir = make_temp_dir("coco_images");
   write_image((dir / "a.png").string(), torch::zeros({20, 30, 3}, torch::kUInt8));

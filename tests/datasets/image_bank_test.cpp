@@ -21,7 +21,7 @@ namespace {
 class ImageBankTest : public testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss-image-bank-test");
     fs::create_directories(dir_ / "tree" / "HR");
     fs::create_directories(dir_ / "tree" / "LR" / "X2");

@@ -22,7 +22,7 @@ using vss::test::error_of;
 class ImageFolder : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!vss::image_io_available()) GTEST_SKIP() << "no image codecs in this build";
+    if (!vss::all_image_formats_available()) GTEST_SKIP() << "no image codecs in this build";
     root_ = vss::test::make_temp_dir("vss-image-folder");
   }
   void TearDown() override {

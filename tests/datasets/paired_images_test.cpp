@@ -19,7 +19,7 @@ namespace {
 class PairedImagesTest : public testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss-paired-images-test");
     torch::manual_seed(0);
     // GT of odd sizes (GTmod x2 crops them), LR with SwinIR's '{}x2' names.

@@ -69,7 +69,7 @@ void write_changemamba(const fs::path& split, const std::string& name, int64_t H
 class SecondFolder : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_second_folder");
   }
   void TearDown() override {

@@ -52,7 +52,7 @@ TEST(SegLabels, BinaryMasksThresholdAtHalfAndTakeZeroOneMasksAsIs) {
 class SegFilesOnDisk : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!vss::image_io_available()) GTEST_SKIP() << "no image codecs in this build";
+    if (!vss::all_image_formats_available()) GTEST_SKIP() << "no image codecs in this build";
     dir_ = vss::test::make_temp_dir("vss-seg-files");
   }
   void TearDown() override {

@@ -53,7 +53,7 @@ void write_coordinate_pair(const fs::path& root, const std::string& split, const
 class ChangeTaskTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_change_task");
   }
   void TearDown() override {

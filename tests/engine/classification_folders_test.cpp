@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 class ClassificationFolders : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "no image codecs in this build";
+    if (!all_image_formats_available()) GTEST_SKIP() << "no image codecs in this build";
     root_ = make_temp_dir("vss-cls-folders");
     torch::manual_seed(0);
     for (const std::string split : {"train", "val"})

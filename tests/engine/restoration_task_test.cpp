@@ -140,7 +140,7 @@ TEST_F(RestorationTaskTest, NoiseOnCropsHasSigma) {
 }
 
 TEST_F(RestorationTaskTest, JpegInputsAreCompressedCrops) {
-  if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+  if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
   const auto task = make_task(config("{type: restoration, gt_size: 16, degradation: {type: jpeg, quality: 20}}", true),
                               c10::Device("cpu"));
   const Batch b = task->train_batch({0, 1}, 3);

@@ -99,7 +99,7 @@ TEST(SegmentationTask, LossIsMainPlusWeightedAuxiliaryCrossEntropy) {
 class SegmentationFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+    if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
     dir_ = make_temp_dir("vss_seg_task");
   }
   void TearDown() override {

@@ -55,7 +55,7 @@ TEST(SemanticChangeTask, BatchesCarryTheDatesAndThreeConsistentLabels) {
 }
 
 TEST(SemanticChangeTask, ValidationSekIsThatOfOneMatrixOverTheSet) {
-  if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+  if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
   const fs::path dir = make_temp_dir("vss_scd_task");
   change::SyntheticSemanticChangeOptions o;
   o.seed = 9;

@@ -142,7 +142,7 @@ class LoaderFuzz : public ::testing::Test {
 };
 
 TEST_F(LoaderFuzz, DamagedFilesLoadOrFailWithOneLine) {
-  if (!image_io_available()) GTEST_SKIP() << "built without OpenCV";
+  if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
   const fs::path src = source_dir();
   const fs::path seq = src / "assets/track_demo/dance-0001";
   const int64_t seq_length = track::read_seqinfo(seq / "seqinfo.ini").seq_length;
