@@ -35,8 +35,9 @@
 #include "datasets/second_folder.h"
 #include "datasets/synthetic_change.h"
 #include "datasets/synthetic_semantic_change.h"
-#include "engine/run_export.h"
+#include "engine/device_options.h"
 #include "engine/mixed_precision.h"
+#include "engine/run_export.h"
 #include "heads/change/change_inference.h"
 #include "heads/change/change_metrics.h"
 #include "heads/change/mamba_bcd.h"
@@ -274,18 +275,11 @@ void check_pairs(const std::vector<vss::MatchedFiles>& pairs) {
   check.finish();
 }
 
-int usage_error(const std::string& prog, const std::string& what) {
-  std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog.c_str(), what.c_str(), prog.c_str());
-  return 2;
-}
-
 // What the model run needs beyond its inputs, parsed from the command line.
 struct RunSettings {
   vss::change::ChangeInferenceOptions inference;
   double threshold = 0.5;
-  c10::Device device{c10::kCPU};
-  std::string dtype;
-  vss::Precision precision;
+  vss::DeviceChoice run_on;
   fs::path out_dir;
   bool json = false;
   bool post_classification = false;  // --semantic: the baseline without the change branch
@@ -296,7 +290,7 @@ template <class Infer>
 auto timed(const RunSettings& s, double* seconds, Infer&& infer) {
   const auto start = std::chrono::steady_clock::now();
   auto result = [&] {
-    vss::AutocastScope autocast(s.device, s.precision.autocast);
+    vss::AutocastScope autocast(s.run_on.device, s.run_on.precision.autocast);
     return infer();
   }();
   *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -308,9 +302,11 @@ void print_summary(const RunSettings& s, const vss::FileMatching& pairs, double 
   const double n = static_cast<double>(pairs.matched.size());
   const double pairs_per_s = model_seconds > 0 ? n / model_seconds : 0.0;
   if (s.json) {
-    nlohmann::json report{{"pairs", pairs.matched.size()}, {"skipped", pairs.skipped},    {"output", s.out_dir.string()},
-                          {"device", s.device.str()},      {"dtype", s.dtype},            {"tile", s.inference.tile},
-                          {"model_seconds", model_seconds}, {"pairs_per_s", pairs_per_s}, {"threshold", s.threshold}};
+    nlohmann::json report{{"pairs", pairs.matched.size()},     {"skipped", pairs.skipped},
+                          {"output", s.out_dir.string()},      {"device", s.run_on.device.str()},
+                          {"dtype", s.run_on.precision.name},  {"tile", s.inference.tile},
+                          {"model_seconds", model_seconds},    {"pairs_per_s", pairs_per_s},
+                          {"threshold", s.threshold}};
     if (add_scores) add_scores(report);
     std::printf("%s\n", report.dump(2).c_str());
     return;
@@ -331,7 +327,7 @@ int run_binary(const RunSettings& s, const vss::Config& cfg, const std::string& 
     node["type"].fail("a semantic change model: run it with --semantic");
   vss::change::MambaBCD model = vss::change::make_mamba_bcd(node);
   vss::load_weights(*model, weights);
-  model->to(s.device);
+  model->to(s.run_on.device);
   model->eval();
 
   const vss::FileMatching pairs = pair_inputs(specs);
@@ -358,8 +354,8 @@ int run_binary(const RunSettings& s, const vss::Config& cfg, const std::string& 
     const vss::change::ChangePair pair = vss::change::read_change_pair(m, &grey_mix);  // A, B [, gt]: sizes checked
     if (grey_mix) vss::log::warn(m.paths[0], ", ", m.paths[1], ": one date is grey, the other colour; both used as grey");
     const at::Tensor mask = timed(s, &model_seconds, [&] {
-      const at::Tensor logits = vss::change::change_logits(*model, pair.a.unsqueeze(0).to(s.device),
-                                                           pair.b.unsqueeze(0).to(s.device), s.inference);
+      const at::Tensor logits = vss::change::change_logits(*model, pair.a.unsqueeze(0).to(s.run_on.device),
+                                                           pair.b.unsqueeze(0).to(s.run_on.device), s.inference);
       return vss::change::change_mask(logits, s.threshold)[0].cpu();
     });
     pixels += mask.numel();
@@ -403,7 +399,7 @@ int run_semantic(const RunSettings& s, const vss::Config& cfg, const std::string
     node["type"].fail("a binary change model: --semantic needs a semantic one (type: mamba_scd)");
   vss::change::MambaSCD model = vss::change::make_mamba_scd(node);
   vss::change::load_mamba_scd_weights(*model, weights);
-  model->to(s.device);
+  model->to(s.run_on.device);
   model->eval();
   const int64_t classes = model->semantic_classes();
   const bool colour = classes == vss::change::kSecondClasses;
@@ -446,8 +442,8 @@ int run_semantic(const RunSettings& s, const vss::Config& cfg, const std::string
   for (const auto& m : pairs.matched) {
     const vss::change::SemanticChangePair pair = read_semantic_inputs(m, classes, /*warn=*/false);  // warned above
     const vss::change::SemanticChangeMaps maps = timed(s, &model_seconds, [&] {
-      const auto logits = vss::change::semantic_change_logits(*model, pair.a.unsqueeze(0).to(s.device),
-                                                              pair.b.unsqueeze(0).to(s.device), s.inference);
+      const auto logits = vss::change::semantic_change_logits(*model, pair.a.unsqueeze(0).to(s.run_on.device),
+                                                              pair.b.unsqueeze(0).to(s.run_on.device), s.inference);
       return s.post_classification ? vss::change::post_classification_maps(logits)
                                    : vss::change::semantic_change_maps(logits, s.threshold);
     });
@@ -495,8 +491,7 @@ int run_change(const std::vector<std::string>& args) {
   auto& tile_stride = p.option("--tile-stride", "N", "0", "window step (0: N, adjacent windows; less: overlaps averaged)");
   auto& tile_batch = p.option("--tile-batch", "N", "8", "windows per forward pass");
   auto& threshold = p.option("--threshold", "P", "0.5", "change where the change probability exceeds P");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the model runs");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "fp32", "bf16: autocast to bfloat16");
+  const vss::DeviceOptions device_options(p, {.device_help = "where the model runs"});
   auto& json = p.flag("--json", "print a JSON summary (fractions) instead of a table (percent)");
   auto& quiet = p.flag("--quiet", "errors only, no progress bar");
   if (int rc = p.parse(args); rc >= 0) return rc;
@@ -511,21 +506,14 @@ int run_change(const std::vector<std::string>& args) {
     if (s.inference.stride > 0 && s.inference.tile == 0) throw vss::Error("--tile-stride needs --tile");
     s.threshold = threshold.as_double();
     if (!(s.threshold >= 0 && s.threshold < 1)) throw vss::Error("--threshold must be in [0, 1)");
-    s.device = c10::Device(device.str());
-    if (dtype.str() != "fp32" && dtype.str() != "bf16") throw vss::Error("--dtype: expected fp32 or bf16, got '" + dtype.str() + "'");
-    s.precision = vss::parse_precision(dtype.str(), s.device);
   } catch (const vss::Error& e) {
-    return usage_error("vss-change", e.what());
-  } catch (const c10::Error& e) {
-    return usage_error("vss-change", std::string("--device: ") + e.what_without_backtrace());
+    return vss::usage_error("vss-change", e.what());
   }
-  if (s.device.is_cuda() && !torch::cuda::is_available())
-    throw vss::Error("--device " + device.str() + ": no CUDA device is available");
-  s.dtype = dtype.str();
+  s.run_on = device_options.read();
   s.out_dir = out.str();
   s.json = json;
   s.post_classification = post_classification;
-  if (post_classification && !semantic) return usage_error("vss-change", "--post-classification needs --semantic");
+  if (post_classification && !semantic) return vss::usage_error("vss-change", "--post-classification needs --semantic");
 
   vss::Config cfg = vss::Config::load(config.str());
   for (const auto& set : sets.values) cfg.apply_override(set);
@@ -557,7 +545,7 @@ int run_make_data(const std::vector<std::string>& args) {
   const long long n = num.as_int(1, vss::kMaxListEntry);
   const int64_t side = size.as_int(semantic ? 8 : 1, vss::kMaxListEntry);
   if (layout.str() != "second" && layout.str() != "changemamba")
-    return usage_error("vss-change make-data", "--layout: expected second or changemamba, got '" + layout.str() + "'");
+    return vss::usage_error("vss-change make-data", "--layout: expected second or changemamba, got '" + layout.str() + "'");
   const fs::path dir = fs::path(out.str()) / split.str();
   std::function<void(long long, const std::string&)> write_pair;
   std::string folders = "{A,B,label}";

@@ -24,6 +24,7 @@
 #include "datasets/image_folder.h"
 #include "datasets/unreadable_images.h"
 #include "engine/classifier_loader.h"
+#include "engine/device_options.h"
 #include "engine/mixed_precision.h"
 #include "engine/run_export.h"
 #include "heads/classify/topk_accuracy.h"
@@ -57,24 +58,13 @@ class ModelOptions {
                                                    "(default: the weights', else 0.875)")),
         interpolation_(p.option("--interpolation", "bicubic|bilinear", "", "resize filter (default: the weights', else bicubic)")),
         batch_(p.option("--batch", "N", "32", "images per forward pass")),
-        device_(p.option("--device", "cpu|cuda[:i]", "cpu", "where to run")),
-        dtype_(p.option("--dtype", "fp32|bf16", "fp32", "bf16: autocast to bfloat16 (CUDA)")) {}
+        device_(p, {.dtype_help = "bf16: autocast to bfloat16 (CUDA)", .bf16_needs_cuda = true}) {}
 
   // After parsing: the classifier, ready on its device, and the settings. Bad option values
   // are usage errors; files that do not fit are vss::Error naming them.
   vss::Classifier load() {
     batch = batch_.as_int(1, 4096);
-    try {
-      device = c10::Device(device_.str());
-    } catch (const c10::Error&) {
-      throw vss::UsageError("--device: expected cpu or cuda[:i], got '" + device_.str() + "'");
-    }
-    if (dtype_.str() != "fp32" && dtype_.str() != "bf16")
-      throw vss::UsageError("--dtype: expected fp32 or bf16, got '" + dtype_.str() + "'");
-    if (dtype_.str() == "bf16" && !device.is_cuda()) throw vss::UsageError("--dtype bf16 needs --device cuda");
-    if (device.is_cuda() && !torch::cuda::is_available())
-      throw vss::Error("--device " + device_.str() + ": no CUDA device is available");
-    precision = vss::parse_precision(dtype_.str(), device);
+    run_on = device_.read();
 
     vss::ClassifierRequest request;
     request.weights = weights_.str();
@@ -99,7 +89,7 @@ class ModelOptions {
         throw vss::UsageError(std::string("--interpolation: ") + e.what());
       }
     }
-    c.model->to(device);
+    c.model->to(run_on.device);
     c.model->eval();
     return c;
   }
@@ -107,17 +97,17 @@ class ModelOptions {
   // Logits [B, C] float32 on the CPU of a batch of preprocessed images.
   at::Tensor logits(vss::Classifier& c, const std::vector<at::Tensor>& images) const {
     c10::InferenceMode inference;
-    vss::AutocastScope autocast(device, precision.autocast);
-    return c.model->forward(torch::stack(images).to(device)).to(at::kCPU, at::kFloat);
+    vss::AutocastScope autocast(run_on.device, run_on.precision.autocast);
+    return c.model->forward(torch::stack(images).to(run_on.device)).to(at::kCPU, at::kFloat);
   }
 
   int64_t batch = 0;
-  c10::Device device{c10::kCPU};
-  vss::Precision precision;
+  vss::DeviceChoice run_on;
 
  private:
   vss::ArgParser::Option &weights_, &config_, &sets_, &num_classes_, &non_strict_, &classes_, &size_, &crop_pct_,
-      &interpolation_, &batch_, &device_, &dtype_;
+      &interpolation_, &batch_;
+  vss::DeviceOptions device_;
 };
 
 // Files, folders (their images, recursively) and globs -> image paths in the order given.

@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "engine/device_options.h"
 #include "scans/scan_strategy.h"
 
 #include <torch/torch.h>
@@ -61,12 +62,12 @@ int run(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-demo", "Runs a tiny VSS network on a generated image with every scan strategy.");
   auto& config = p.option("--config", "FILE", "configs/backbones/vss_tiny_test.yaml", "network config (type: vssm)");
   auto& size = p.option("--size", "PIXELS", "224", "image side");
-  auto& device_name = p.option("--device", "DEV", "cpu", "cpu | cuda[:i]");
+  auto& device_name = p.option("--device", "cpu|cuda[:i]", "cpu", "where to run");
   auto& repeats = p.option("--repeat", "N", "5", "timed repetitions (median)");
   if (int rc = p.parse(args); rc >= 0) return rc;
 
-  const at::Device device(device_name.str());
-  if (device.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device_name.str() + ": no CUDA device is visible");
+  const at::Device device = vss::parse_device(device_name.str());
+  vss::require_device(device, device_name.str());
   const auto base = vss::Config::load(config.str());
   const auto image = make_test_image(size.as_int()).to(device);
   torch::manual_seed(0);

@@ -16,6 +16,7 @@
 #include "datasets/coco_detection.h"
 #include "datasets/mot_challenge.h"
 #include "datasets/mot_det_file.h"
+#include "engine/device_options.h"
 #include "engine/mixed_precision.h"
 #include "engine/run_export.h"
 #include "heads/detect/centernet.h"
@@ -98,24 +99,21 @@ int run_detect(const std::vector<std::string>& args) {
   auto& format = p.option("--format", "coco|mot", "", "output format (default: mot for --seq, else coco)");
   auto& batch = p.option("--batch", "N", "8", "frames per forward pass");
   auto& thresh = p.option("--score-thresh", "S", "", "drop boxes below S (default: the model's test.score_threshold)");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the detector runs");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "", "bf16: autocast to bfloat16 (default: bf16 on CUDA, fp32 on CPU)");
+  const vss::DeviceOptions device_options(p, {.device_help = "where the detector runs", .dtype = "",
+                                              .dtype_help = "bf16: autocast to bfloat16 (default: bf16 on CUDA, fp32 on CPU)"});
   if (int rc = p.parse(args); rc >= 0) return rc;
   if (images && seq) throw vss::UsageError("give --images or --seq, not both");
   if (!images && !seq) throw vss::UsageError("nothing to detect on: give --images or --seq");
   const std::string fmt = format ? format.str() : (seq ? "mot" : "coco");
   if (fmt != "coco" && fmt != "mot") throw vss::UsageError("--format: expected coco or mot, got '" + fmt + "'");
-  const c10::Device dev(device.str());
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
-  const std::string dt = dtype ? dtype.str() : (dev.is_cuda() ? "bf16" : "fp32");
-  const vss::Precision precision = vss::parse_precision(dt, dev);
+  const auto [dev, precision] = device_options.read();
   const int64_t batch_size = batch.as_int(1, 4096);
 
   std::vector<fs::path> files;
   std::vector<int64_t> ids;
-  std::optional<vss::mot::Sequence> sequence;
+  std::optional<vss::track::Sequence> sequence;
   if (seq) {
-    sequence = vss::mot::open_sequence(seq.str());
+    sequence = vss::track::open_sequence(seq.str());
     files = sequence->frame_paths();
     for (int64_t f = 1; f <= sequence->info.seq_length; ++f) ids.push_back(f);
   } else {
@@ -151,7 +149,7 @@ int run_detect(const std::vector<std::string>& args) {
   torch::NoGradGuard no_grad;
 
   std::vector<vss::coco::Result> coco;
-  std::vector<vss::mot::Box> mot;
+  std::vector<vss::track::Box> mot;
   vss::Progress bar(static_cast<int64_t>(files.size()), "detect", {.unit = "image"});
   for (size_t start = 0; start < files.size();) {
     // A batch: consecutive images of one size (frames of a sequence all are).
@@ -179,7 +177,7 @@ int run_detect(const std::vector<std::string>& args) {
   bar.finish();
   if (!fs::path(out.str()).parent_path().empty()) fs::create_directories(fs::path(out.str()).parent_path());
   if (fmt == "coco") vss::coco::write_results(out.str(), coco);
-  else vss::mot::write_detections(out.str(), mot);
+  else vss::track::write_detections(out.str(), mot);
   std::printf("%zu boxes on %zu image(s) -> %s\n", fmt == "coco" ? coco.size() : mot.size(), files.size(), out.str().c_str());
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "engine/device_options.h"
 #include "engine/distributed.h"
 #include "engine/rank_launcher.h"
 #include "engine/trainer.h"
@@ -54,18 +55,13 @@ int run(const std::vector<std::string>& args) {
   }
   if (!config && !resume) return usage("--config FILE is required (or --resume RUN_DIR)");
   if (resume && work_dir && work_dir.str() != resume.str()) return usage("--work-dir and --resume name different runs");
-  try {
-    (void)c10::Device(device.str());
-  } catch (const c10::Error&) {
-    return usage("--device: expected cpu or cuda[:i], got '" + device.str() + "'");
-  }
+  const c10::Device d = vss::parse_device(device.str());
   const std::filesystem::path config_file =
       config ? std::filesystem::path(config.str()) : std::filesystem::path(resume.str()) / "config.yaml";
   vss::Config node = vss::Config::load(config_file);
   for (const auto& s : sets.values) node.apply_override(s);
   // Launcher: the config is read once here first, so a bad file is reported once.
   if (num_gpus > 1 && !dist) {
-    const c10::Device d(device.str());
     if (d.is_cuda() && d.has_index())
       return usage("--gpus " + gpus.str() + " uses cuda:0 .. " + std::to_string(num_gpus - 1) + "; pass --device cuda");
     if (d.is_cuda() && static_cast<long long>(torch::cuda::device_count()) < num_gpus)

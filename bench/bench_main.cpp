@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   vss::exit_on_interrupt("vss-bench");  // Ctrl-C: one line and exit 130, as every app
   try {
     return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const vss::UsageError& e) {
+    std::fprintf(stderr, "vss-bench %s: %s\ntry 'vss-bench %s --help'\n", name.c_str(), e.what(), name.c_str());
+    return 2;
   } catch (const vss::Error& e) {
     std::fprintf(stderr, "vss-bench %s: %s\n", name.c_str(), e.what());
   } catch (const c10::Error& e) {

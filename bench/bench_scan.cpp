@@ -11,6 +11,7 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "engine/device_options.h"
 #include "kernels/selective_scan.h"
 #include "scans/scan_strategy.h"
 
@@ -86,7 +87,7 @@ int run_scan_bench(const std::vector<std::string>& args) {
     const auto scan = make_scan_strategy(Config::parse("type: " + strategy.str(), "--strategy"));
     s = {dims[0], dims[1], dims[2], dims[3], dims[4], scan->num_directions()};
     dt = parse_dtype(dtype.str());
-    dev = c10::Device(device.str());
+    dev = parse_device(device.str());
     iters = static_cast<int>(repeat.as_int());
     warm = static_cast<int>(warmup.as_int());
     if (iters < 1 || warm < 0) throw Error("--repeat must be >= 1 and --warmup >= 0");
@@ -94,12 +95,8 @@ int run_scan_bench(const std::vector<std::string>& args) {
   } catch (const Error& e) {
     std::fprintf(stderr, "vss-bench scan: %s\ntry --help\n", e.what());
     return 2;
-  } catch (const c10::Error& e) {  // c10::Device's parser
-    std::fprintf(stderr, "vss-bench scan: --device: %s\ntry --help\n", e.what_without_backtrace());
-    return 2;
   }
-  if (dev.is_cuda() && !torch::cuda::is_available())
-    throw Error("--device " + device.str() + ": no CUDA device is available");
+  require_device(dev, device.str());
 
   // Mamba-like magnitudes: A = -exp(·) < 0, delta around 0 before the softplus.
   torch::manual_seed(0);

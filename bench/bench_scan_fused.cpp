@@ -9,6 +9,7 @@
 #include "bench/gpu_timing.h"
 #include "core/cli.h"
 #include "core/error.h"
+#include "engine/device_options.h"
 #include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/strategy_registry.h"
@@ -191,7 +192,7 @@ int run(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-bench scan-fused",
                    "Times the plain, fused (plan-driven) and unfused selective scan against the "
                    "device's copy bandwidth.");
-  auto& device = p.option("--device", "DEV", "cuda", "cuda or cuda:i (cpu works, slowly)");
+  auto& device = p.option("--device", "cpu|cuda[:i]", "cuda", "where to run (cpu works, slowly)");
   auto& dtypes = p.option("--dtype", "LIST", "fp32,bf16", "fp32, bf16 or fp32,bf16");
   auto& iters = p.option("--iters", "N", "20", "timed runs per measurement (median)");
   auto& json = p.option("--json", "FILE", "", "also write the results as JSON");
@@ -206,7 +207,8 @@ int run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "vss-bench scan-fused: %s\ntry --help\n", e.what());
     return 2;
   }
-  const c10::Device dev(device.str());
+  const c10::Device dev = vss::parse_device(device.str());
+  vss::require_device(dev, device.str());
   const int n_iters = static_cast<int>(iters.as_int());
 
   const double copy_gbs = copy_bandwidth_gbs(dev);

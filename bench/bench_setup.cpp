@@ -18,8 +18,7 @@ namespace vss::bench {
 RunOptionParser::RunOptionParser(ArgParser& p, const std::string& default_res, const std::string& default_batch)
     : res_(&p.option("--res", "N|HxW", default_res, "input resolution")),
       batch_(&p.option("--batch", "N", default_batch, "images per forward pass")),
-      dtype_(&p.option("--dtype", "fp32|bf16", "fp32", "bf16 = CUDA autocast to bfloat16")),
-      device_(&p.option("--device", "cpu|cuda[:i]", "cuda", "where to run")),
+      device_(p, {.device = "cuda", .dtype_help = "bf16 = CUDA autocast to bfloat16", .bf16_needs_cuda = true}),
       repeat_(&p.option("--repeat", "N", "20", "timed passes (the median is reported)")),
       warmup_(&p.option("--warmup", "N", "5", "untimed passes first")),
       split_(&scan_split_option(p)) {}
@@ -48,22 +47,15 @@ std::optional<RunOptions> RunOptionParser::read(const std::string& prog) const {
     o.repeat = static_cast<int>(repeat_->as_int());
     o.warmup = static_cast<int>(warmup_->as_int());
     if (o.batch < 1 || o.repeat < 1 || o.warmup < 0) throw Error("--batch and --repeat must be >= 1, --warmup >= 0");
-    o.dtype = dtype_->str();
-    if (o.dtype != "fp32" && o.dtype != "bf16") throw Error("--dtype: expected fp32 or bf16, got '" + o.dtype + "'");
-    o.bf16 = o.dtype == "bf16";
     apply_scan_split(*split_);
-    try {
-      o.device = c10::Device(device_->str());
-    } catch (const c10::Error& e) {
-      throw Error("--device: " + std::string(e.what_without_backtrace()));
-    }
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s\ntry --help\n", prog.c_str(), e.what());
     return std::nullopt;
   }
-  if (o.device.is_cuda() && !torch::cuda::is_available())
-    throw Error("--device " + device_->str() + ": no CUDA device is available");
-  if (o.bf16 && !o.device.is_cuda()) throw Error("--dtype bf16 is CUDA autocast: use --device cuda");
+  const DeviceChoice run_on = device_.read();
+  o.device = run_on.device;
+  o.dtype = run_on.precision.name;
+  o.bf16 = run_on.precision.autocast.has_value();
   return o;
 }
 

@@ -3,6 +3,7 @@
 // (--res, --batch, --dtype, --device, --repeat, --warmup, --scan-split), their checks as usage errors, and
 // the CUDA caching allocator's peak memory over the timed passes.
 #include "core/cli.h"
+#include "engine/device_options.h"
 
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
@@ -30,7 +31,9 @@ class RunOptionParser {
   std::optional<RunOptions> read(const std::string& prog) const;
 
  private:
-  ArgParser::Option *res_, *batch_, *dtype_, *device_, *repeat_, *warmup_, *split_;
+  ArgParser::Option *res_, *batch_;
+  DeviceOptions device_;
+  ArgParser::Option *repeat_, *warmup_, *split_;
 };
 
 // --scan-split N: how the CUDA scans split long sequences (kernels/scan_split.h: 0 automatic,

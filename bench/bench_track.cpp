@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "datasets/synthetic_mot.h"
+#include "engine/device_options.h"
 #include "heads/track/byte_tracker.h"
 #include "heads/track/kalman_motion.h"
 #include "heads/track/mamba_motion_predictor.h"
@@ -49,10 +50,10 @@ int run_track_bench(const std::vector<std::string>& args) {
     std::fprintf(stderr, "vss-bench track: --motion mtp needs exactly one of --weights, --mtp-config\n");
     return 2;
   }
-  const c10::Device dev(device.str());
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw Error("--device " + device.str() + ": no CUDA device");
+  const c10::Device dev = parse_device(device.str());
+  require_device(dev, device.str());
 
-  mot::SyntheticMotOptions o;
+  track::SyntheticMotOptions o;
   o.objects = objects.as_int();
   o.frames = frames.as_int();
   o.seed = static_cast<uint64_t>(seed.as_int());
@@ -62,7 +63,7 @@ int run_track_bench(const std::vector<std::string>& args) {
   // Smaller dancers in bigger crowds, so about as many are visible (and tracked) as are on stage.
   o.size_scale = std::min(1.0, std::sqrt(10.0 / static_cast<double>(std::max<int64_t>(o.objects, 1))));
   if (o.objects < 1 || o.frames < 10) throw Error("--tracks must be >= 1 and --frames >= 10");
-  const mot::SyntheticMotSequence seq = mot::make_synthetic_mot(o);
+  const track::SyntheticMotSequence seq = track::make_synthetic_mot(o);
   std::vector<std::vector<track::Detection>> by_frame(static_cast<size_t>(o.frames));
   for (const auto& b : seq.det) by_frame[b.frame - 1].push_back({{b.x, b.y, b.w, b.h}, b.score});
 

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/remove_tree.h"
 #include "datasets/mot_challenge.h"
+#include "engine/device_options.h"
 #include "engine/frame_tracking.h"
 #include "engine/mixed_precision.h"
 #include "heads/detect/detector_weights.h"
@@ -43,21 +44,21 @@ int run_track_pixels_bench(const std::vector<std::string>& args) {
   auto& sets = p.multi("--set", "key=value", "override a key of --config (without --weights)");
   auto& weights = p.option("--weights", "FILE", "", "detector weights (vss-detect export)");
   auto& batch = p.option("--batch", "N", "8", "frames per detector forward pass");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the detector runs");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "", "the detector's precision (default: bf16 on CUDA, fp32 on CPU)");
+  const DeviceOptions device_options(
+      p, {.device_help = "where the detector runs",
+          .dtype = "",
+          .dtype_help = "the detector's precision (default: bf16 on CUDA, fp32 on CPU)"});
   auto& warmup = p.option("--warmup", "N", "1", "untimed detector batches on the first frames before the run");
   auto& out = p.option("--out", "DIR", "", "keep the results file in DIR (default: a temporary folder, removed)");
   auto& json = p.flag("--json", "print JSON instead of a line");
   if (int rc = p.parse(args); rc >= 0) return rc;
   if (!config && !weights) throw UsageError("give --config (initial weights) or --weights");
   if (weights && !sets.values.empty()) throw UsageError("--set changes --config's network, which --weights fixes");
-  const c10::Device dev(device.str());
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw Error("--device " + device.str() + ": no CUDA device");
+  const auto [dev, precision] = device_options.read();
   const int64_t batch_size = batch.as_int(1, 4096);
   const int64_t warmup_batches = warmup.as_int(0, 1000);
-  const Precision precision = parse_precision(dtype ? dtype.str() : (dev.is_cuda() ? "bf16" : "fp32"), dev);
 
-  const mot::Sequence sequence = mot::open_sequence(seq.str());
+  const track::Sequence sequence = track::open_sequence(seq.str());
   const std::vector<fs::path> frames = sequence.frame_paths();
   detect::CenterNet model{nullptr};
   if (weights) {

@@ -236,14 +236,18 @@ int run_subcommand(const std::vector<std::string>& args,
   return fallback(args);
 }
 
+int usage_error(const std::string& prog, const std::string& what) {
+  std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog.c_str(), what.c_str(), prog.c_str());
+  return 2;
+}
+
 int run_app(const char* prog, int argc, char** argv,
             int (*body)(const std::vector<std::string>& args)) {
   exit_on_interrupt(prog);
   try {
     return body(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s: %s\ntry '%s --help'\n", prog, e.what(), prog);
-    return 2;
+    return usage_error(prog, e.what());
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s\n", prog, e.what());
   } catch (const c10::Error& e) {

@@ -48,6 +48,9 @@ class ArgParser {
   std::vector<std::string> positionals_;
 };
 
+// Prints "<prog>: <what>" and "try '<prog> --help'" on stderr; returns 2, the usage exit code.
+int usage_error(const std::string& prog, const std::string& what);
+
 // An app's main(): runs body(args) with the one-line error convention — vss::Error, torch's
 // c10::Error (without its backtrace) and other std::exceptions print "<prog>: <message>" on
 // stderr and give exit code 1, a vss::UsageError code 2; the body returns 0, or 2 for usage

@@ -11,7 +11,7 @@
 #include <set>
 #include <utility>
 
-namespace vss::mot {
+namespace vss::track {
 namespace {
 
 std::string trim(const std::string& s) {
@@ -238,4 +238,4 @@ Sequence open_sequence(const std::filesystem::path& dir) {
   return seq;
 }
 
-}  // namespace vss::mot
+}  // namespace vss::track

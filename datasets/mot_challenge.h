@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace vss::mot {
+namespace vss::track {
 
 struct SeqInfo {
   std::string name;
@@ -71,4 +71,4 @@ struct Sequence {
 // frame 1 exists with 8 digits (DanceTrack).
 Sequence open_sequence(const std::filesystem::path& dir);
 
-}  // namespace vss::mot
+}  // namespace vss::track

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
-namespace vss::mot {
+namespace vss::track {
 
 void write_detections(const std::filesystem::path& file, std::vector<Box> boxes) {
   std::stable_sort(boxes.begin(), boxes.end(), [](const Box& a, const Box& b) { return a.frame < b.frame; });
@@ -20,4 +20,4 @@ void write_detections(const std::filesystem::path& file, std::vector<Box> boxes)
   out.commit();
 }
 
-}  // namespace vss::mot
+}  // namespace vss::track

@@ -11,7 +11,7 @@
 
 namespace vss {
 
-bool is_detection_target(const mot::Box& b, bool has_class, double min_visibility) {
+bool is_detection_target(const track::Box& b, bool has_class, double min_visibility) {
   if (b.score == 0) return false;                 // consider flag 0: ignore
   if (has_class && b.cls != 1) return false;      // pedestrians only (distractors, vehicles, ... out)
   if (has_class && min_visibility > 0 && b.visibility < min_visibility) return false;
@@ -21,9 +21,9 @@ bool is_detection_target(const mot::Box& b, bool has_class, double min_visibilit
 MotFrameDataset::MotFrameDataset(const std::vector<std::filesystem::path>& dirs, MotFrameOptions o) {
   if (o.frame_step < 1) throw Error("frame_step must be >= 1");
   for (const auto& dir : dirs) {
-    const mot::Sequence seq = mot::open_sequence(dir);
+    const track::Sequence seq = track::open_sequence(dir);
     if (!std::filesystem::exists(seq.gt_path())) throw_file_error(seq.gt_path().string(), "missing gt of sequence");
-    const mot::BoxFile gt = mot::read_boxes(seq.gt_path(), mot::FileKind::GroundTruth, seq.info.seq_length);
+    const track::BoxFile gt = track::read_boxes(seq.gt_path(), track::FileKind::GroundTruth, seq.info.seq_length);
     std::map<int64_t, std::vector<std::array<float, 4>>> by_frame;
     for (const auto& b : gt.boxes)
       if (is_detection_target(b, gt.has_class, o.min_visibility))

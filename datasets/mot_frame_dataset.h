@@ -37,6 +37,6 @@ class MotFrameDataset : public DetectionDataset {
 };
 
 // The gt lines that are detection targets under those rules.
-bool is_detection_target(const mot::Box& b, bool has_class, double min_visibility);
+bool is_detection_target(const track::Box& b, bool has_class, double min_visibility);
 
 }  // namespace vss

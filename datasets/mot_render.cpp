@@ -15,7 +15,7 @@
 #include <map>
 #include <random>
 
-namespace vss::mot {
+namespace vss::track {
 namespace {
 
 using Rgb = std::array<double, 3>;
@@ -208,4 +208,4 @@ void write_frames(const std::filesystem::path& dir, const SyntheticMotSequence& 
   });
 }
 
-}  // namespace vss::mot
+}  // namespace vss::track

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 
-namespace vss::mot {
+namespace vss::track {
 
 struct RenderOptions {
   uint64_t seed = 1;        // background, clutter and textures
@@ -31,4 +31,4 @@ at::Tensor render_frame(const SyntheticMotSequence& seq, int64_t frame, const Re
 // before any frame is written.
 void write_frames(const std::filesystem::path& dir, const SyntheticMotSequence& seq, const RenderOptions& options);
 
-}  // namespace vss::mot
+}  // namespace vss::track

@@ -12,18 +12,18 @@ namespace vss {
 RenderedMotDataset::RenderedMotDataset(const RenderedMotOptions& o) : frames_(o.frames) {
   if (o.sequences < 1 || o.frames < 1) throw Error("rendered MOT data: sequences and frames must be >= 1");
   for (int64_t i = 0; i < o.sequences; ++i) {
-    mot::SyntheticMotOptions s;
+    track::SyntheticMotOptions s;
     char name[48];
     std::snprintf(name, sizeof(name), "render-%04lld", static_cast<long long>(i + 1));
     s.name = name;
-    s.seed = mot::synthetic_sequence_seed(o.seed, i);
+    s.seed = track::synthetic_sequence_seed(o.seed, i);
     s.frames = o.frames;
     s.width = o.width;
     s.height = o.height;
     s.objects = o.objects;
     s.max_speed = 10.0 * static_cast<double>(o.height) / 720;  // the default's speed relative to the image
-    sequences_.push_back(mot::make_synthetic_mot(s));
-    mot::RenderOptions r;
+    sequences_.push_back(track::make_synthetic_mot(s));
+    track::RenderOptions r;
     r.seed = s.seed;
     render_.push_back(r);
   }
@@ -34,7 +34,7 @@ DetSample RenderedMotDataset::sample(int64_t index) const {
   const int64_t frame = index % frames_ + 1;
   const auto& seq = sequences_.at(s);
   DetSample out;
-  out.image = mot::render_frame(seq, frame, render_[s]);
+  out.image = track::render_frame(seq, frame, render_[s]);
   std::vector<float> boxes;
   for (const auto& b : seq.gt)
     if (b.frame == frame)

@@ -23,8 +23,8 @@ class RenderedMotDataset : public DetectionDataset {
   int64_t num_classes() const override { return 1; }
 
  private:
-  std::vector<mot::SyntheticMotSequence> sequences_;
-  std::vector<mot::RenderOptions> render_;
+  std::vector<track::SyntheticMotSequence> sequences_;
+  std::vector<track::RenderOptions> render_;
   int64_t frames_;
 };
 

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <random>
 
-namespace vss::mot {
+namespace vss::track {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -215,4 +215,4 @@ void write_sequence(const std::filesystem::path& dir, const SyntheticMotSequence
   det.commit();
 }
 
-}  // namespace vss::mot
+}  // namespace vss::track

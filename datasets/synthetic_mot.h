@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace vss::mot {
+namespace vss::track {
 
 struct SyntheticMotOptions {
   std::string name = "synth-0001";
@@ -43,4 +43,4 @@ uint64_t synthetic_sequence_seed(uint64_t split_seed, int64_t index);
 // atomically. No images: association works from the detection file.
 void write_sequence(const std::filesystem::path& dir, const SyntheticMotSequence& seq);
 
-}  // namespace vss::mot
+}  // namespace vss::track

@@ -54,10 +54,10 @@ std::vector<std::vector<track::Detection>> tracker_detections(const FrameDetecti
   return out;
 }
 
-std::vector<mot::Box> associate(track::ByteTracker& tracker, const track::ByteTrackOptions& options,
+std::vector<track::Box> associate(track::ByteTracker& tracker, const track::ByteTrackOptions& options,
                                 const std::vector<std::vector<track::Detection>>& frames, PipelineTiming& timing,
                                 const std::function<void(int64_t, const KeptTracks&)>& on_frame) {
-  std::vector<mot::Box> results;
+  std::vector<track::Box> results;
   KeptTracks kept;
   for (size_t f = 0; f < frames.size(); ++f) {
     const auto start = std::chrono::steady_clock::now();
@@ -74,9 +74,9 @@ std::vector<mot::Box> associate(track::ByteTracker& tracker, const track::ByteTr
   return results;
 }
 
-void write_tracks(const std::filesystem::path& file, const std::vector<mot::Box>& results, PipelineTiming& timing) {
+void write_tracks(const std::filesystem::path& file, const std::vector<track::Box>& results, PipelineTiming& timing) {
   const auto start = std::chrono::steady_clock::now();
-  mot::write_results(file, results);
+  track::write_results(file, results);
   timing.write_seconds += seconds_since(start);
 }
 

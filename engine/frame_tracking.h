@@ -47,11 +47,11 @@ std::vector<std::vector<track::Detection>> tracker_detections(const FrameDetecti
 // is timed, into timing.associate_seconds. `on_frame` (optional, untimed) gets each frame's
 // index and kept (id, box) pairs, e.g. to draw them.
 using KeptTracks = std::vector<std::pair<int64_t, track::Tlwh>>;
-std::vector<mot::Box> associate(track::ByteTracker& tracker, const track::ByteTrackOptions& options,
+std::vector<track::Box> associate(track::ByteTracker& tracker, const track::ByteTrackOptions& options,
                                 const std::vector<std::vector<track::Detection>>& frames, PipelineTiming& timing,
                                 const std::function<void(int64_t, const KeptTracks&)>& on_frame = {});
 
-// mot::write_results, timed into timing.write_seconds.
-void write_tracks(const std::filesystem::path& file, const std::vector<mot::Box>& results, PipelineTiming& timing);
+// track::write_results, timed into timing.write_seconds.
+void write_tracks(const std::filesystem::path& file, const std::vector<track::Box>& results, PipelineTiming& timing);
 
 }  // namespace vss

@@ -53,13 +53,13 @@ struct Collector {
   std::vector<double> boxes;  // float64: differences of nearby boxes keep their digits
 
   // Boxes of one gt sequence -> windows of q + 2 consecutive frames of each track.
-  void add_sequence(const std::vector<mot::Box>& gt, double width, double height) {
-    std::map<int64_t, std::vector<const mot::Box*>> tracks;
+  void add_sequence(const std::vector<track::Box>& gt, double width, double height) {
+    std::map<int64_t, std::vector<const track::Box*>> tracks;
     for (const auto& b : gt)
       if (b.score != 0 && (b.cls == -1 || b.cls == 1) && b.w > 0 && b.h > 0) tracks[b.id].push_back(&b);
     for (auto& [id, track_boxes] : tracks) {
       std::sort(track_boxes.begin(), track_boxes.end(),
-                [](const mot::Box* a, const mot::Box* b) { return a->frame < b->frame; });
+                [](const track::Box* a, const track::Box* b) { return a->frame < b->frame; });
       std::vector<std::array<double, 4>> run;
       for (size_t i = 0; i <= track_boxes.size(); ++i) {
         if (i == track_boxes.size() || (i > 0 && track_boxes[i]->frame != track_boxes[i - 1]->frame + 1)) {
@@ -67,7 +67,7 @@ struct Collector {
           run.clear();
           if (i == track_boxes.size()) break;
         }
-        const mot::Box& b = *track_boxes[i];
+        const track::Box& b = *track_boxes[i];
         run.push_back(track::to_normalised_cxcywh({b.x, b.y, b.w, b.h}, width, height));
       }
     }
@@ -97,13 +97,13 @@ MotionWindows load_split(const Config& data, const std::string& split, int64_t q
     const int64_t count = node.get<int64_t>("sequences");
     if (count < 1) node["sequences"].fail("must be >= 1");
     for (int64_t i = 0; i < count; ++i) {
-      mot::SyntheticMotOptions o;
-      o.seed = mot::synthetic_sequence_seed(static_cast<uint64_t>(node.get<int64_t>("seed")), i);
+      track::SyntheticMotOptions o;
+      o.seed = track::synthetic_sequence_seed(static_cast<uint64_t>(node.get<int64_t>("seed")), i);
       o.frames = node.get_or<int64_t>("frames", o.frames);
       o.objects = node.get_or<int64_t>("objects", o.objects);
       o.width = node.get_or<int64_t>("width", o.width);
       o.height = node.get_or<int64_t>("height", o.height);
-      const auto seq = mot::make_synthetic_mot(o);
+      const auto seq = track::make_synthetic_mot(o);
       c.add_sequence(seq.gt, static_cast<double>(o.width), static_cast<double>(o.height));
     }
   } else if (type == "mot") {
@@ -113,17 +113,17 @@ MotionWindows load_split(const Config& data, const std::string& split, int64_t q
     if (!fs::is_directory(dir)) node["dir"].fail("no such directory: " + dir.string());
     std::vector<std::string> names;
     if (node.has("seqmap")) {
-      names = mot::read_seqmap(node.get<std::string>("seqmap"));
+      names = track::read_seqmap(node.get<std::string>("seqmap"));
     } else {
       for (const auto& e : fs::directory_iterator(dir))
         if (fs::exists(e.path() / "gt" / "gt.txt")) names.push_back(e.path().filename().string());
       std::sort(names.begin(), names.end());
     }
     for (const auto& name : names) {
-      const auto seq = mot::open_sequence(dir / name);
+      const auto seq = track::open_sequence(dir / name);
       if (seq.info.im_width < 1 || seq.info.im_height < 1)
         throw_file_error(seq.seqinfo_path().string(), "needs imWidth and imHeight (boxes are normalised by them)");
-      const auto gt = mot::read_boxes(seq.gt_path(), mot::FileKind::GroundTruth, seq.info.seq_length);
+      const auto gt = track::read_boxes(seq.gt_path(), track::FileKind::GroundTruth, seq.info.seq_length);
       c.add_sequence(gt.boxes, static_cast<double>(seq.info.im_width), static_cast<double>(seq.info.im_height));
     }
   } else {

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "engine/data_parallel.h"
+#include "engine/device_options.h"
 #include "engine/task.h"
 
 #include <torch/torch.h>
@@ -88,9 +89,8 @@ TrainingRun::TrainingRun(const Config& config, const TrainerOptions& options) : 
   rank = distributed ? options.distributed->rank : 0;
   world = distributed ? options.distributed->world_size : 1;
   writer = rank == 0;
-  device = c10::Device(options.device);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw Error("--device " + options.device + ": no CUDA device is available");
+  device = parse_device(options.device);
+  require_device(device, options.device);
   if (distributed && device.is_cuda()) {
     if (device.has_index())
       throw Error("--device " + options.device + ": with several ranks pass --device cuda (rank r uses cuda:LOCAL_RANK)");

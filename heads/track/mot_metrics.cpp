@@ -21,7 +21,7 @@ std::vector<std::pair<int64_t, int64_t>> maximise(const std::vector<double>& sco
   return solve_assignment(neg, rows, cols).matches;
 }
 
-std::vector<double> iou_matrix(const std::vector<const mot::Box*>& gt, const std::vector<const mot::Box*>& trk) {
+std::vector<double> iou_matrix(const std::vector<const Box*>& gt, const std::vector<const Box*>& trk) {
   std::vector<double> iou(gt.size() * trk.size());
   for (size_t g = 0; g < gt.size(); ++g)
     for (size_t t = 0; t < trk.size(); ++t) iou[g * trk.size() + t] = box_iou(*gt[g], *trk[t]);
@@ -186,7 +186,7 @@ void evaluate_hota(const SequenceData& seq, MotCounts& res) {
 
 }  // namespace
 
-double box_iou(const mot::Box& a, const mot::Box& b) {
+double box_iou(const Box& a, const Box& b) {
   const double area_a = a.w * a.h, area_b = b.w * b.h;
   const double iw = std::max(std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x), 0.0);
   const double ih = std::max(std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y), 0.0);
@@ -196,15 +196,15 @@ double box_iou(const mot::Box& a, const mot::Box& b) {
   return inter / uni;
 }
 
-SequenceData prepare_sequence(const std::vector<mot::Box>& gt, const std::vector<mot::Box>& results,
+SequenceData prepare_sequence(const std::vector<Box>& gt, const std::vector<Box>& results,
                               int64_t num_frames, bool preprocess) {
-  std::vector<std::vector<const mot::Box*>> gt_at(num_frames), trk_at(num_frames);
+  std::vector<std::vector<const Box*>> gt_at(num_frames), trk_at(num_frames);
   for (const auto& b : gt)
     if (b.frame >= 1 && b.frame <= num_frames) gt_at[b.frame - 1].push_back(&b);
   for (const auto& b : results)
     if (b.frame >= 1 && b.frame <= num_frames) trk_at[b.frame - 1].push_back(&b);
 
-  std::vector<std::vector<const mot::Box*>> gt_keep(num_frames), trk_keep(num_frames);
+  std::vector<std::vector<const Box*>> gt_keep(num_frames), trk_keep(num_frames);
   for (int64_t f = 0; f < num_frames; ++f) {
     const auto& g = gt_at[f];
     const auto& t = trk_at[f];

@@ -23,12 +23,12 @@ struct SequenceData {
 };
 
 // TrackEval's box IoU (xywh, no +1 pixel).
-double box_iou(const mot::Box& a, const mot::Box& b);
+double box_iou(const Box& a, const Box& b);
 
 // Frames 1..num_frames. Gt boxes with consider flag 0 are dropped. With `preprocess` (MOT17/20
 // style, only meaningful for gt with a class column) tracker boxes matched (IoU >= 0.5,
 // Hungarian) to a distractor gt (classes 2, 7, 8, 12) are dropped and only class-1 gt is kept.
-SequenceData prepare_sequence(const std::vector<mot::Box>& gt, const std::vector<mot::Box>& results,
+SequenceData prepare_sequence(const std::vector<Box>& gt, const std::vector<Box>& results,
                               int64_t num_frames, bool preprocess);
 
 // Summable counts of one or more sequences.

@@ -24,30 +24,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-mot::SyntheticMotSequence small_sequence(int64_t frames = 6) {
-  mot::SyntheticMotOptions o;
+track::SyntheticMotSequence small_sequence(int64_t frames = 6) {
+  track::SyntheticMotOptions o;
   o.name = "render-test";
   o.seed = 5;
   o.frames = frames;
   o.width = 160;
   o.height = 96;
   o.objects = 4;
-  return mot::make_synthetic_mot(o);
+  return track::make_synthetic_mot(o);
 }
 
 TEST(MotRender, DeterministicAndPeopleOnlyInsideTheirBoxes) {
   const auto seq = small_sequence();
-  mot::RenderOptions r;
-  const at::Tensor a = mot::render_frame(seq, 2, r), b = mot::render_frame(seq, 2, r);
+  track::RenderOptions r;
+  const at::Tensor a = track::render_frame(seq, 2, r), b = track::render_frame(seq, 2, r);
   ASSERT_EQ(a.sizes(), (at::IntArrayRef{96, 160, 3}));
   EXPECT_TRUE(torch::equal(a, b));
   // Without people (a sequence of no objects, same seed) the frame is the background:
   // people change pixels only inside their gt boxes (the noise is the same draw).
-  mot::SyntheticMotOptions empty_o;
+  track::SyntheticMotOptions empty_o;
   empty_o.name = "render-test";
   empty_o.seed = 5, empty_o.frames = 6, empty_o.width = 160, empty_o.height = 96, empty_o.objects = 0;
-  auto empty = mot::make_synthetic_mot(empty_o);
-  const at::Tensor bg = mot::render_frame(empty, 2, r);
+  auto empty = track::make_synthetic_mot(empty_o);
+  const at::Tensor bg = track::render_frame(empty, 2, r);
   at::Tensor inside = torch::zeros({96, 160}, torch::kBool);
   int64_t boxes = 0;
   for (const auto& g : seq.gt)
@@ -66,7 +66,7 @@ TEST(MotRender, DeterministicAndPeopleOnlyInsideTheirBoxes) {
 }
 
 TEST(MotFrames, Mot17RulesForDetectionTargets) {
-  mot::Box b;
+  track::Box b;
   b.w = b.h = 10;
   b.score = 1, b.cls = 1, b.visibility = 0.1;
   EXPECT_TRUE(is_detection_target(b, true, 0));
@@ -81,8 +81,8 @@ TEST(MotFrames, Mot17RulesForDetectionTargets) {
 TEST(MotFrames, ReadsWrittenRenderedSequence) {
   const fs::path dir = make_temp_dir("mot_frames");
   const auto seq = small_sequence(4);
-  mot::write_sequence(dir / "s1", seq);
-  mot::write_frames(dir / "s1", seq, {});
+  track::write_sequence(dir / "s1", seq);
+  track::write_frames(dir / "s1", seq, {});
   // A distractor and an ignored line are added to the gt: they must not become targets.
   {
     std::ofstream gt(dir / "s1/gt/gt.txt", std::ios::app);
@@ -109,15 +109,15 @@ TEST(MotFrames, PpmFramesReadBackExactlyInEveryBuild) {
   const fs::path dir = make_temp_dir("mot_frames_ppm");
   auto seq = small_sequence(3);
   seq.info.im_ext = ".ppm";
-  mot::write_sequence(dir / "s1", seq);
-  mot::write_frames(dir / "s1", seq, {});
+  track::write_sequence(dir / "s1", seq);
+  track::write_frames(dir / "s1", seq, {});
   EXPECT_TRUE(fs::exists(dir / "s1/img1/000003.ppm"));
-  EXPECT_EQ(mot::open_sequence(dir / "s1").frame_paths().back(), dir / "s1/img1/000003.ppm");
+  EXPECT_EQ(track::open_sequence(dir / "s1").frame_paths().back(), dir / "s1/img1/000003.ppm");
   MotFrameDataset set({dir / "s1"}, {});
   ASSERT_EQ(set.size(), 3);
-  EXPECT_TRUE(torch::equal(set.sample(1).image, mot::render_frame(seq, 2, {})));
+  EXPECT_TRUE(torch::equal(set.sample(1).image, track::render_frame(seq, 2, {})));
   seq.info.im_ext = ".gif";
-  EXPECT_NE(error_of([&] { mot::write_frames(dir / "s2", seq, {}); }).find("cannot write frames with imExt '.gif'"),
+  EXPECT_NE(error_of([&] { track::write_frames(dir / "s2", seq, {}); }).find("cannot write frames with imExt '.gif'"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "s2"));
   remove_tree(dir);

@@ -15,15 +15,15 @@ namespace vss::test {
 namespace {
 
 TEST(SyntheticMot, ReproducibleAndWellFormed) {
-  mot::SyntheticMotOptions o;
+  track::SyntheticMotOptions o;
   o.frames = 120;
   o.objects = 8;
-  const auto a = mot::make_synthetic_mot(o), b = mot::make_synthetic_mot(o);
+  const auto a = track::make_synthetic_mot(o), b = track::make_synthetic_mot(o);
   ASSERT_EQ(a.gt.size(), b.gt.size());
   ASSERT_EQ(a.det.size(), b.det.size());
   for (size_t i = 0; i < a.det.size(); ++i) EXPECT_EQ(a.det[i].x, b.det[i].x);
   o.seed = 2;
-  EXPECT_NE(mot::make_synthetic_mot(o).gt[0].x, a.gt[0].x);
+  EXPECT_NE(track::make_synthetic_mot(o).gt[0].x, a.gt[0].x);
 
   std::set<int64_t> ids;
   std::set<std::pair<int64_t, int64_t>> frame_ids;
@@ -55,24 +55,24 @@ TEST(SyntheticMot, ReproducibleAndWellFormed) {
   EXPECT_GT(a.det.size(), a.gt.size() / 2);
 
   o.frames = 0;
-  EXPECT_THROW(mot::make_synthetic_mot(o), Error);
+  EXPECT_THROW(track::make_synthetic_mot(o), Error);
 }
 
 TEST(SyntheticMot, WrittenLayoutReadsBack) {
-  mot::SyntheticMotOptions o;
+  track::SyntheticMotOptions o;
   o.name = "synth-0007";
   o.frames = 50;
-  const auto seq = mot::make_synthetic_mot(o);
+  const auto seq = track::make_synthetic_mot(o);
   const auto dir = make_temp_dir("vss_synth_mot") / o.name;
-  mot::write_sequence(dir, seq);
-  const auto s = mot::open_sequence(dir);
+  track::write_sequence(dir, seq);
+  const auto s = track::open_sequence(dir);
   EXPECT_EQ(s.info.name, "synth-0007");
   EXPECT_EQ(s.info.seq_length, 50);
   EXPECT_EQ(s.info.im_width, 1280);
   EXPECT_EQ(s.info.im_height, 720);
   EXPECT_DOUBLE_EQ(s.info.frame_rate, 25);
-  const auto gt = mot::read_boxes(s.gt_path(), mot::FileKind::GroundTruth, 50);
-  const auto det = mot::read_boxes(s.det_path(), mot::FileKind::Detections, 50);
+  const auto gt = track::read_boxes(s.gt_path(), track::FileKind::GroundTruth, 50);
+  const auto det = track::read_boxes(s.det_path(), track::FileKind::Detections, 50);
   EXPECT_TRUE(gt.has_class);
   ASSERT_EQ(gt.boxes.size(), seq.gt.size());
   ASSERT_EQ(det.boxes.size(), seq.det.size());

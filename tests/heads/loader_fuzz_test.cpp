@@ -145,7 +145,7 @@ TEST_F(LoaderFuzz, DamagedFilesLoadOrFailWithOneLine) {
   if (!all_image_formats_available()) GTEST_SKIP() << "built without OpenCV";
   const fs::path src = source_dir();
   const fs::path seq = src / "assets/track_demo/dance-0001";
-  const int64_t seq_length = mot::read_seqinfo(seq / "seqinfo.ini").seq_length;
+  const int64_t seq_length = track::read_seqinfo(seq / "seqinfo.ini").seq_length;
   const fs::path pair = src / "assets/change_demo";
   // The JPEG is made here from a bundled PNG (the assets hold no JPEG).
   const fs::path jpeg_source = dir_ / "seg_demo.jpg";
@@ -192,12 +192,12 @@ TEST_F(LoaderFuzz, DamagedFilesLoadOrFailWithOneLine) {
         [](const fs::path& f) { read_image(f.string(), ImageMode::kUnchanged); }},
        ".png"},
       {{"MOT detections", seq / "det/det.txt", oversized_text,
-        [&](const fs::path& f) { mot::read_boxes(f, mot::FileKind::Detections, seq_length); }},
+        [&](const fs::path& f) { track::read_boxes(f, track::FileKind::Detections, seq_length); }},
        ".txt"},
       {{"MOT ground truth", seq / "gt/gt.txt", oversized_text,
-        [&](const fs::path& f) { mot::read_boxes(f, mot::FileKind::GroundTruth, seq_length); }},
+        [&](const fs::path& f) { track::read_boxes(f, track::FileKind::GroundTruth, seq_length); }},
        ".txt"},
-      {{"seqinfo.ini", seq / "seqinfo.ini", oversized_text, [](const fs::path& f) { mot::read_seqinfo(f); }}, ".ini"},
+      {{"seqinfo.ini", seq / "seqinfo.ini", oversized_text, [](const fs::path& f) { track::read_seqinfo(f); }}, ".ini"},
       {{"detector weights", src / "weights/centernet_tiny.safetensors", oversized_safetensors,
         [](const fs::path& f) { detect::load_detector(f); }},
        ".safetensors"},

@@ -14,7 +14,7 @@
 namespace vss::test {
 namespace {
 
-using mot::Box;
+using track::Box;
 using track::evaluate_sequence;
 using track::prepare_sequence;
 using track::summarize;
@@ -241,8 +241,8 @@ TEST(MotMetrics, MatchesTrackEvalAndMotmetricsOnTud) {
     if (seq == "COMBINED") {
       c = combined;
     } else {
-      const auto gt = mot::read_boxes(data / seq / "gt.txt", mot::FileKind::GroundTruth);
-      const auto res = mot::read_boxes(data / seq / "test.txt", mot::FileKind::Results);
+      const auto gt = track::read_boxes(data / seq / "gt.txt", track::FileKind::GroundTruth);
+      const auto res = track::read_boxes(data / seq / "test.txt", track::FileKind::Results);
       ASSERT_FALSE(gt.has_class);  // MOT15: no preprocessing
       int64_t frames = 0;
       for (const auto* f : {&gt, &res})

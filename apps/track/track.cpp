@@ -1,23 +1,7 @@
-// vss-track: multi-object tracking on MOTChallenge-style data.
-//   vss-track --seq DIR [--seq DIR ...] | --data DIR [--seqmap FILE] | --det FILE
-//             [--motion kalman|mtp] [--weights mtp.safetensors] [--config FILE] [--set k=v]
-//             --out OUT_DIR [--gt auto|FILE|DIR] [--json] [--device cpu|cuda[:i]] [--video FILE|DIR]
-// runs ByteTrack association (conventions.md §1.6) with the Kalman or the Mamba motion
-// predictor (heads.md §4) on each sequence's det/det.txt and writes OUT_DIR/<seq>.txt in
-// ByteTrack's 10-column format; with --gt it scores them as `eval` does.
-//   vss-track eval --gt FILE|DIR --res FILE|DIR [--seqmap FILE] [--no-preproc] [--json]
-// scores existing tracker results the way TrackEval does (HOTA, CLEAR, Identity; conventions.md
-// §1.3): per sequence and COMBINED (counts summed over sequences, not ratios averaged).
-// With directories, --gt holds <seq>/gt/gt.txt (+ seqinfo.ini) and --res holds <seq>.txt,
-// as TrackEval's GT_FOLDER and tracker data folder; a seqmap picks the sequences.
-//   vss-track --frames DIR | --input-video FILE | --seq DIR ... --detector WEIGHTS [--detector-config FILE] ...
-// runs the detector (heads/detect) on every frame first, batched, and tracks its boxes with
-// their scores instead of a det file.
-//   vss-track detect --seq DIR -o det.txt --detector WEIGHTS   caches a detector's boxes as det.txt
-//   vss-track make-data --out DIR [--sequences N] [--seed S] [--render] ...   synthetic sequences
-//   vss-track export-mtp --run RUN_DIR [--checkpoint best] --out FILE   weights for --weights
-#include "backbones/weights.h"
-#include "core/atomic_file.h"
+// vss-track (the main command): ByteTrack association with the Kalman or the Mamba motion
+// predictor over det files or a detector's boxes.
+#include "apps/track/commands.h"
+#include "apps/track/scores.h"
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -27,19 +11,15 @@
 #include "core/video_reader.h"
 #include "core/video_writer.h"
 #include "datasets/mot_challenge.h"
-#include "datasets/mot_det_file.h"
-#include "datasets/mot_render.h"
-#include "datasets/synthetic_mot.h"
+#include "engine/device_options.h"
 #include "engine/frame_detection.h"
 #include "engine/frame_tracking.h"
-#include "engine/run_export.h"
 #include "heads/detect/detector_weights.h"
 #include "heads/track/byte_tracker.h"
 #include "heads/track/kalman_motion.h"
-#include "heads/track/mot_metrics.h"
-#include "heads/track/track_drawing.h"
 #include "heads/track/mtp_motion.h"
 #include "heads/track/mtp_weights.h"
+#include "heads/track/track_drawing.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -51,125 +31,17 @@
 #include <regex>
 #include <set>
 
+namespace vss_track {
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct SequenceFiles {
-  std::string name;
-  fs::path gt, res, seqinfo;  // seqinfo may be missing for a lone gt file only
-};
-
-std::vector<SequenceFiles> find_sequences(const fs::path& gt, const fs::path& res, const std::string& seqmap) {
-  if (!fs::exists(gt)) vss::throw_file_error(gt.string(), "--gt: no such file or directory");
-  if (!fs::exists(res)) vss::throw_file_error(res.string(), "--res: no such file or directory");
-  if (!fs::is_directory(gt)) {
-    if (fs::is_directory(res)) vss::throw_file_error(res.string(), "--res must be a file when --gt is a file");
-    // <seq>/gt/gt.txt names the sequence after <seq>; any other file after itself.
-    const bool in_layout = gt.parent_path().filename() == "gt";
-    const fs::path seq_dir = in_layout ? gt.parent_path().parent_path() : gt.parent_path();
-    return {{in_layout ? seq_dir.filename().string() : gt.stem().string(), gt, res, seq_dir / "seqinfo.ini"}};
-  }
-  if (!fs::is_directory(res)) vss::throw_file_error(res.string(), "--res must be a directory when --gt is a directory");
-  std::vector<std::string> names;
-  if (!seqmap.empty()) {
-    names = vss::mot::read_seqmap(seqmap);
-  } else {
-    for (const auto& e : fs::directory_iterator(gt))
-      if (fs::exists(e.path() / "gt" / "gt.txt")) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    if (names.empty()) vss::throw_file_error(gt.string(), "no <seq>/gt/gt.txt under --gt");
-  }
-  std::vector<SequenceFiles> seqs;
-  for (const auto& name : names) {
-    SequenceFiles s{name, gt / name / "gt" / "gt.txt", res / (name + ".txt"), gt / name / "seqinfo.ini"};
-    if (!fs::exists(s.gt)) vss::throw_file_error(s.gt.string(), "missing gt file of sequence " + name);
-    if (!fs::exists(s.res)) vss::throw_file_error(s.res.string(), "missing results file of sequence " + name);
-    // As TrackEval: a folder's sequences need their length (frames beyond it are errors).
-    if (!fs::exists(s.seqinfo)) vss::throw_file_error(s.seqinfo.string(), "missing seqinfo.ini of sequence " + name);
-    seqs.push_back(std::move(s));
-  }
-  return seqs;
-}
-
-nlohmann::json to_json(const vss::track::MotMetrics& m) {
-  const auto& c = m.counts;
-  return {{"HOTA", m.hota},   {"DetA", m.det_a},      {"AssA", m.ass_a},   {"LocA", m.loc_a},   {"DetRe", m.det_re},
-          {"DetPr", m.det_pr}, {"AssRe", m.ass_re},   {"AssPr", m.ass_pr}, {"HOTA(0)", m.hota0}, {"LocA(0)", m.loc_a0},
-          {"MOTA", m.mota},   {"MOTP", m.motp},       {"MODA", m.moda},    {"sMOTA", m.smota},  {"CLR_Re", m.clr_re},
-          {"CLR_Pr", m.clr_pr}, {"IDF1", m.idf1},     {"IDR", m.idr},      {"IDP", m.idp},      {"IDSW", c.idsw},
-          {"Frag", c.frag},   {"MT", c.mt},           {"PT", c.pt},        {"ML", c.ml},        {"CLR_TP", c.clr_tp},
-          {"CLR_FN", c.clr_fn}, {"CLR_FP", c.clr_fp}, {"IDTP", c.idtp},    {"IDFN", c.idfn},    {"IDFP", c.idfp}};
-}
-
-void print_row(const std::string& name, const vss::track::MotMetrics& m) {
-  const auto& c = m.counts;
-  std::printf("%-24s %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %6lld %6lld %5lld %5lld %5lld %7lld %7lld\n", name.c_str(),
-              100 * m.hota, 100 * m.det_a, 100 * m.ass_a, 100 * m.loc_a, 100 * m.mota, 100 * m.motp, 100 * m.idf1,
-              static_cast<long long>(c.idsw), static_cast<long long>(c.frag), static_cast<long long>(c.mt),
-              static_cast<long long>(c.pt), static_cast<long long>(c.ml), static_cast<long long>(c.clr_fp),
-              static_cast<long long>(c.clr_fn));
-}
-
-// TrackEval's counts for one sequence from its gt and results files.
-vss::track::MotCounts score_sequence(const fs::path& gt_file, const fs::path& res_file, int64_t seq_length,
-                                     bool no_preproc) {
-  const auto g = vss::mot::read_boxes(gt_file, vss::mot::FileKind::GroundTruth, seq_length);
-  const auto r = vss::mot::read_boxes(res_file, vss::mot::FileKind::Results, seq_length);
-  int64_t frames = seq_length;
-  for (const auto* file : {&g, &r})
-    for (const auto& b : file->boxes) frames = std::max(frames, b.frame);
-  const bool preprocess = g.has_class && !no_preproc;
-  return vss::track::evaluate_sequence(vss::track::prepare_sequence(g.boxes, r.boxes, frames, preprocess));
-}
-
-void print_header() {
-  std::printf("%-24s %6s %6s %6s %6s %6s %6s %6s %6s %6s %5s %5s %5s %7s %7s\n", "sequence", "HOTA", "DetA", "AssA",
-              "LocA", "MOTA", "MOTP", "IDF1", "IDSW", "Frag", "MT", "PT", "ML", "FP", "FN");
-}
-
-int run_eval(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-track eval",
-                   "Scores tracker results against MOTChallenge gt as TrackEval does: HOTA, DetA, AssA, LocA, MOTA, "
-                   "MOTP, IDF1, IDSW, ... per sequence and COMBINED.");
-  auto& gt = p.option("--gt", "FILE|DIR", "", "gt.txt, or a folder of <seq>/gt/gt.txt", true);
-  auto& res = p.option("--res", "FILE|DIR", "", "results file, or a folder of <seq>.txt", true);
-  auto& seqmap = p.option("--seqmap", "FILE", "", "sequences to score (first line 'name'); default: all under --gt");
-  auto& no_preproc = p.flag("--no-preproc",
-                            "skip MOT17/20 preprocessing (distractor removal, class 1 only); it is off anyway "
-                            "for gt without a class column (MOT15)");
-  auto& json = p.flag("--json", "print JSON (fractions) instead of a table (percent)");
-  if (int rc = p.parse(args); rc >= 0) return rc;
-
-  const auto sequences = find_sequences(gt.str(), res.str(), seqmap.str());
-  vss::track::MotCounts combined;
-  nlohmann::json out = {{"sequences", nlohmann::json::object()}};
-  if (!json) print_header();
-  for (const auto& s : sequences) {
-    const int64_t seq_length = fs::exists(s.seqinfo) ? vss::mot::read_seqinfo(s.seqinfo).seq_length : 0;
-    const auto counts = score_sequence(s.gt, s.res, seq_length, no_preproc);
-    combined += counts;
-    const auto m = vss::track::summarize(counts);
-    if (json) out["sequences"][s.name] = to_json(m);
-    else print_row(s.name, m);
-  }
-  const auto m = vss::track::summarize(combined);
-  if (json) {
-    out["combined"] = to_json(m);
-    std::printf("%s\n", out.dump(2).c_str());
-  } else {
-    print_row("COMBINED", m);
-  }
-  return 0;
-}
-
-// ---- tracking ------------------------------------------------------------------------
-
 struct TrackInput {
   std::string name;
   fs::path det, gt;             // gt empty: not scored
-  vss::mot::SeqInfo info;       // frame rate, length (0: from the detections), image size
-  std::optional<vss::mot::Sequence> sequence;  // the folder (frames for --video), if any
+  vss::track::SeqInfo info;       // frame rate, length (0: from the detections), image size
+  std::optional<vss::track::Sequence> sequence;  // the folder (frames for --video), if any
   std::vector<fs::path> frames;                // --frames: the images, in order
   fs::path video_in;                           // --input-video: decoded frame by frame
 };
@@ -243,7 +115,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
   if (!data.empty()) {
     if (!fs::is_directory(data)) vss::throw_file_error(data, "--data: no such directory");
     if (!seqmap.empty()) {
-      for (const auto& name : vss::mot::read_seqmap(seqmap)) dirs.push_back(fs::path(data) / name);
+      for (const auto& name : vss::track::read_seqmap(seqmap)) dirs.push_back(fs::path(data) / name);
     } else {
       for (const auto& e : fs::directory_iterator(data))
         if (fs::exists(e.path() / "seqinfo.ini")) dirs.push_back(e.path());
@@ -253,7 +125,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
   }
   if (!det.empty() && dirs.size() != 1) throw vss::Error("--det replaces the det file of a single sequence only");
   for (const auto& dir : dirs) {
-    const auto seq = vss::mot::open_sequence(dir);
+    const auto seq = vss::track::open_sequence(dir);
     TrackInput in{seq.dir.filename().string(), det.empty() ? seq.det_path() : fs::path(det), {}, seq.info, seq};
     if (in.info.frame_rate <= 0) in.info.frame_rate = frame_rate;
     if (detector) {  // boxes from the frames, not from det/det.txt
@@ -273,7 +145,7 @@ std::vector<TrackInput> find_inputs(const std::vector<std::string>& seq_dirs, co
 // Detections grouped by frame (index 0 = frame 1); the length is seqLength, or the last
 // frame of the file when there is no seqinfo.ini.
 std::vector<std::vector<vss::track::Detection>> read_detections(const TrackInput& in) {
-  const auto file = vss::mot::read_boxes(in.det, vss::mot::FileKind::Detections, in.info.seq_length);
+  const auto file = vss::track::read_boxes(in.det, vss::track::FileKind::Detections, in.info.seq_length);
   int64_t length = in.info.seq_length;
   for (const auto& b : file.boxes) length = std::max(length, b.frame);
   std::vector<std::vector<vss::track::Detection>> frames(static_cast<size_t>(length));
@@ -325,6 +197,8 @@ at::Tensor video_canvas(const TrackInput& in, int64_t frame) {
   return torch::full({in.info.im_height, in.info.im_width, 3}, 40, torch::kUInt8);
 }
 
+}  // namespace
+
 int run_track(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-track",
                    "Tracks objects through MOTChallenge-style sequences: ByteTrack association with the Kalman or "
@@ -344,7 +218,8 @@ int run_track(const std::vector<std::string>& args) {
   auto& gt = p.option("--gt", "auto|FILE|DIR", "",
                       "score the results: auto = each sequence's gt/gt.txt, or a gt file, or a folder of <seq>/gt/gt.txt");
   auto& no_preproc = p.flag("--no-preproc", "score without MOT17/20 preprocessing (as eval --no-preproc)");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the MTP and the detector run");
+  const vss::DeviceOptions device_options(p, {.device_help = "where the MTP and the detector run", .dtype = "",
+                                              .dtype_help = "the detector's precision (default: bf16 on CUDA, fp32 on CPU)"});
   auto& video = p.option("--video", "FILE|DIR", "",
                          "also draw the tracks (ids as colours, trails) on the frames into FILE.mp4, or DIR/<seq>.mp4");
   auto& frames_dir = p.option("--frames", "DIR", "", "a folder of frames (sorted by name) as one sequence; needs --detector");
@@ -354,7 +229,6 @@ int run_track(const std::vector<std::string>& args) {
                             "detector weights (vss-detect export): detect on each frame instead of reading det/det.txt");
   auto& detector_config = p.option("--detector-config", "FILE", "", "the detector's model YAML (default: the weights' own)");
   auto& batch = p.option("--batch", "N", "8", "frames per detector forward pass");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "", "the detector's precision (default: bf16 on CUDA, fp32 on CPU)");
   auto& json = p.flag("--json", "print JSON (fractions) instead of a table (percent)");
   if (int rc = p.parse(args); rc >= 0) return rc;
 
@@ -389,33 +263,27 @@ int run_track(const std::vector<std::string>& args) {
     if (detector_yaml.empty() && d.has("config")) detector_yaml = near_config("config");
   }
   const bool detector_on = !detector_weights.empty();
-  if (!detector_on && (detector_config || dtype))
+  if (!detector_on && (detector_config || device_options.dtype()))
     throw vss::UsageError(std::string(detector_config ? "--detector-config" : "--dtype") + " needs --detector");
   try {
-    choice.device = c10::Device(device.str());
     if (choice.type != "kalman" && choice.type != "mtp")
       throw vss::Error("--motion must be kalman or mtp, got '" + choice.type + "'");
     if (choice.type == "mtp" && weights_path.empty()) throw vss::Error("--motion mtp needs --weights FILE");
   } catch (const vss::Error& e) {
     std::fprintf(stderr, "vss-track: %s\ntry 'vss-track --help'\n", e.what());
     return 2;
-  } catch (const c10::Error& e) {
-    std::fprintf(stderr, "vss-track: --device: %s\ntry 'vss-track --help'\n", e.what_without_backtrace());
-    return 2;
   }
-  if (choice.device.is_cuda() && !torch::cuda::is_available())
-    throw vss::Error("--device " + device.str() + ": no CUDA device is available");
+  const vss::DeviceChoice run_on = device_options.read();
+  choice.device = run_on.device;
   if (choice.type == "mtp") choice.mtp = vss::track::load_mtp(weights_path);
 
   const auto inputs = find_inputs(seqs.values, data.str(), seqmap.str(), det.str(), gt.str(), frame_rate.as_double(),
                                   image_size.str(), frames_dir.str(), detector_on, input_video.str());
   std::optional<vss::detect::CenterNet> detector_model;
-  vss::Precision precision;
   if (detector_on) {
     detector_model = vss::detect::load_detector(detector_weights, detector_yaml);
     vss::use_for_tracking(*detector_model, options);
     (*detector_model)->to(choice.device);
-    precision = vss::parse_precision(dtype ? dtype.str() : (choice.device.is_cuda() ? "bf16" : "fp32"), choice.device);
   }
   // Everything is checked before the first file or folder is made.
   if (choice.type == "mtp")
@@ -459,7 +327,7 @@ int run_track(const std::vector<std::string>& args) {
         const std::string name = in.video_in.string();
         d = vss::detect_frames(
             model, [&] { return reader.next(); }, [&](int64_t i) { return name + " (frame " + std::to_string(i + 1) + ")"; },
-            choice.device, precision, batch_size, [&] { detect_bar.advance(); });
+            choice.device, run_on.precision, batch_size, [&] { detect_bar.advance(); });
         if (reader.truncated())
           std::fprintf(stderr, "vss-track: warning: %s: frame %lld does not decode (the file says %lld frames): "
                                "tracking frames 1-%lld\n",
@@ -467,7 +335,7 @@ int run_track(const std::vector<std::string>& args) {
                        static_cast<long long>(reader.frames_promised()), static_cast<long long>(reader.frames_read()));
         if (d.frames.empty()) vss::throw_file_error(name, "no frames (an empty or undecodable video)");
       } else {
-        d = vss::detect_frames(model, in.frames, choice.device, precision, batch_size, [&] { detect_bar.advance(); });
+        d = vss::detect_frames(model, in.frames, choice.device, run_on.precision, batch_size, [&] { detect_bar.advance(); });
       }
       timing.add_detection(d);
       auto per_frame = vss::tracker_detections(d);
@@ -553,140 +421,4 @@ int run_track(const std::vector<std::string>& args) {
   return 0;
 }
 
-// ---- make-data, export-mtp -------------------------------------------------------------
-
-int run_make_data(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-track make-data",
-                   "Writes synthetic MOTChallenge-layout sequences (seqinfo.ini, gt/gt.txt, det/det.txt) of "
-                   "dancers with non-linear motion, occlusions and a noisy detector, plus a seqmap.");
-  auto& out = p.option("--out", "DIR", "", "output folder: DIR/<prefix>-NNNN/ and DIR/seqmap.txt", true);
-  auto& count = p.option("--sequences", "N", "4", "number of sequences");
-  auto& seed = p.option("--seed", "S", "1", "split seed: sequence i gets its own seed from (S, i); other seeds give other splits");
-  auto& prefix = p.option("--prefix", "NAME", "synth", "sequence name prefix");
-  auto& frames = p.option("--frames", "N", "300", "frames per sequence");
-  auto& objects = p.option("--objects", "N", "10", "dancers per sequence");
-  auto& render = p.flag("--render", "also render the frames (img1/000001.jpg ...): textured, articulated people, "
-                                    "clutter and camera shake (datasets/mot_render.h)");
-  auto& image_ext = p.option("--image-ext", "jpg|png|ppm", "jpg",
-                             "format of the rendered frames (seqinfo.ini's imExt); ppm needs no OpenCV to write or read");
-  auto& size = p.option("--image-size", "WxH", "1280x720", "frame size");
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  const std::string ext = "." + image_ext.str();
-  if (ext != ".jpg" && ext != ".png" && ext != ".ppm")
-    throw vss::UsageError("--image-ext must be jpg, png or ppm, got '" + image_ext.str() + "'");
-  if (render && !vss::image_format_available(ext))
-    throw vss::Error("--image-ext " + image_ext.str() + ": this vsskit build cannot write " + ext +
-                     " frames (it has no OpenCV): use --image-ext ppm");
-  std::smatch size_match;
-  const std::string size_text = size.str();
-  if (!std::regex_match(size_text, size_match, std::regex("([0-9]{2,5})x([0-9]{2,5})")))
-    throw vss::UsageError("--image-size must be WxH (e.g. 640x360), got '" + size_text + "'");
-  const long long n = count.as_int(1, vss::kMaxListEntry);
-  std::string seqmap = "name\n";
-  vss::Progress bar(n, "make-data", {.unit = "seq"});
-  for (long long i = 0; i < n; ++i) {
-    vss::mot::SyntheticMotOptions o;
-    char name[64];
-    std::snprintf(name, sizeof(name), "%s-%04lld", prefix.str().c_str(), i + 1);
-    o.name = name;
-    o.seed = vss::mot::synthetic_sequence_seed(static_cast<uint64_t>(seed.as_int()), i);
-    o.frames = frames.as_int(1, vss::kMaxListEntry);
-    o.objects = objects.as_int(1, 4096);
-    o.width = std::stoll(size_match[1]);
-    o.height = std::stoll(size_match[2]);
-    // The default speed (10 px/frame at 720 lines) scaled with the frame, so motion looks alike.
-    o.max_speed *= static_cast<double>(o.height) / 720;
-    auto sequence = vss::mot::make_synthetic_mot(o);
-    sequence.info.im_ext = ext;
-    vss::mot::write_sequence(fs::path(out.str()) / o.name, sequence);
-    if (render) {
-      vss::mot::RenderOptions r;
-      r.seed = o.seed;
-      vss::mot::write_frames(fs::path(out.str()) / o.name, sequence, r);
-    }
-    seqmap += o.name + "\n";
-    bar.advance();
-  }
-  bar.finish();
-  vss::AtomicFile map_file(fs::path(out.str()) / "seqmap.txt");
-  map_file.stream() << seqmap;
-  map_file.commit();
-  std::printf("wrote %lld sequence(s) and seqmap.txt to %s\n", n, out.str().c_str());
-  return 0;
-}
-
-// ---- detect: cache a detector's boxes -------------------------------------------------
-
-int run_detect(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-track detect",
-                   "Runs a detector on a sequence's frames and writes its boxes in the MOT det format (det/det.txt's), "
-                   "so tracking runs can reuse them with --det.");
-  auto& seq = p.option("--seq", "DIR", "", "a sequence folder (seqinfo.ini, img1/)");
-  auto& frames_dir = p.option("--frames", "DIR", "", "a folder of frames (sorted by name) instead of --seq");
-  auto& out = p.option("-o", "FILE", "", "det file to write", true);
-  auto& detector = p.option("--detector", "FILE", "", "detector weights (vss-detect export)", true);
-  auto& detector_config = p.option("--detector-config", "FILE", "", "the detector's model YAML (default: the weights' own)");
-  auto& thresh = p.option("--score-thresh", "S", "0.1", "keep boxes scoring at least S (ByteTrack's low threshold)");
-  auto& batch = p.option("--batch", "N", "8", "frames per forward pass");
-  auto& device = p.option("--device", "cpu|cuda[:i]", "cpu", "where the detector runs");
-  auto& dtype = p.option("--dtype", "fp32|bf16", "", "precision (default: bf16 on CUDA, fp32 on CPU)");
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  if (seq && frames_dir) throw vss::UsageError("give --seq or --frames, not both");
-  if (!seq && !frames_dir) throw vss::UsageError("nothing to detect on: give --seq DIR or --frames DIR");
-  const double score_threshold = thresh.as_double();
-  if (!(score_threshold >= 0 && score_threshold <= 1)) throw vss::UsageError("--score-thresh must be in [0, 1]");
-  const c10::Device dev(device.str());
-  if (dev.is_cuda() && !torch::cuda::is_available()) throw vss::Error("--device " + device.str() + ": no CUDA device is available");
-  std::vector<fs::path> frames;
-  if (seq) {
-    frames = vss::mot::open_sequence(seq.str()).frame_paths();
-  } else {
-    frames = vss::list_frames(frames_dir.str());
-  }
-  {
-    std::vector<fs::path> read(frames);
-    read.emplace_back(detector.str());
-    vss::refuse_overwriting_inputs({out.str()}, read, "pick another -o");
-  }
-  vss::detect::CenterNet model = vss::detect::load_detector(detector.str(), detector_config.str());
-  auto test = model->options().test;
-  test.score_threshold = score_threshold;
-  model->set_test_options(test);
-  model->to(dev);
-  const auto precision = vss::parse_precision(dtype ? dtype.str() : (dev.is_cuda() ? "bf16" : "fp32"), dev);
-  vss::Progress bar(static_cast<int64_t>(frames.size()), "detect", {.unit = "frame"});
-  const auto d = vss::detect_frames(model, frames, dev, precision, batch.as_int(1, 4096), [&] { bar.advance(); });
-  bar.finish();
-  std::vector<vss::mot::Box> boxes;
-  for (size_t f = 0; f < d.frames.size(); ++f)
-    for (const auto& b : d.frames[f])
-      boxes.push_back({static_cast<int64_t>(f) + 1, -1, b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1, b.score});
-  if (fs::path(out.str()).has_parent_path()) fs::create_directories(fs::path(out.str()).parent_path());
-  vss::mot::write_detections(out.str(), boxes);
-  std::printf("%zu boxes on %zu frames (%.3f s reading, %.3f s detecting) -> %s\n", boxes.size(), frames.size(),
-              d.decode_seconds, d.detect_seconds, out.str().c_str());
-  return 0;
-}
-
-int run_export(const std::vector<std::string>& args) {
-  int rc = 0;
-  const auto e = vss::parse_run_export(args, "vss-track export-mtp",
-                                       "Writes the MTP weights of a vss-train run (task: motion) as a self-describing "
-                                       "safetensors file for vss-track --weights.",
-                                       "best", &rc);
-  if (!e) return rc;
-  vss::track::MambaMotionPredictor model(vss::track::mtp_options(e->config["model"]));
-  vss::load_state(*model, e->weights.state, e->source);
-  vss::track::save_mtp(model, e->out);
-  std::printf("%s\n", e->summary(*model).c_str());
-  return 0;
-}
-
-int run(const std::vector<std::string>& args) {
-  return vss::run_subcommand(args, {{"eval", run_eval}, {"detect", run_detect}, {"make-data", run_make_data}, {"export-mtp", run_export}},
-                              run_track);
-}
-
-}  // namespace
-
-int main(int argc, char** argv) { return vss::run_app("vss-track", argc, argv, run); }
+}  // namespace vss_track
