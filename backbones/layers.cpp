@@ -38,12 +38,15 @@ ConvImpl::ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, in
   if (bias.defined()) bias.uniform_(-bound, bound);
 }
 
-at::Tensor ConvImpl::forward(const at::Tensor& x) {
+bool ConvImpl::runs_in_autocast_dtype(const at::Tensor& x) const {
   // Training on CUDA takes the autocast dtype, as PyTorch's autocast gives the official code's
   // training (the float32 stem and downsampling convs were 2.4 ms of a VMamba-T step); the
   // float32 rule is for inference parity. CPU autocast keeps float32 (faster there).
-  if (!float32_ || (x.is_cuda() && weight.requires_grad() && at::GradMode::is_enabled()))
-    return forward_in_autocast_dtype(x);
+  return !float32_ || (x.is_cuda() && weight.requires_grad() && at::GradMode::is_enabled());
+}
+
+at::Tensor ConvImpl::forward(const at::Tensor& x) {
+  if (runs_in_autocast_dtype(x)) return forward_in_autocast_dtype(x);
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   return at::conv2d(x.to(weight.scalar_type()), weight, bias, stride_, padding_, 1, groups_);
 }
@@ -65,8 +68,12 @@ at::Tensor ConvImpl::forward_depthwise(const at::Tensor& x, bool silu) {
 }
 
 at::Tensor ConvImpl::forward_channel_last(const at::Tensor& x) {
-  // conv2d keeps the channels_last format of its input, so permuting back is a free view.
-  return forward(x.permute({0, 3, 1, 2})).permute({0, 2, 3, 1}).contiguous();
+  // conv2d keeps the channels_last format of its input, so permuting back is a free view. On
+  // CUDA the input is made channel-last in memory first (a copy only for the stem's image, a
+  // permuted NCHW tensor): cuDNN's kernels on NCHW bf16 input were slower, converted layouts
+  // inside, and their NCHW result needed a permute copy here and in the backward.
+  const at::Tensor nhwc = x.is_cuda() ? x.contiguous() : x;
+  return forward(nhwc.permute({0, 3, 1, 2})).permute({0, 2, 3, 1}).contiguous();
 }
 
 ChannelNormImpl::ChannelNormImpl(const std::string& kind, int64_t channels) : batch_norm_(kind == "bn") {

@@ -36,6 +36,9 @@ class ConvImpl : public torch::nn::Module {
   at::Tensor forward_in_autocast_dtype(const at::Tensor& x);
   // [B, H, W, C] -> [B, H', W', C'] through a channels_last view (no layout copies).
   at::Tensor forward_channel_last(const at::Tensor& x);
+  // Whether forward(x) runs in the autocast dtype (always, unless float32_under_autocast and
+  // not training on CUDA).
+  bool runs_in_autocast_dtype(const at::Tensor& x) const;
   // Whether this is a depthwise "same" convolution (groups = channels, stride 1, padding k/2,
   // odd k <= 7) and x a CUDA map of 16 or 32 bits: what forward_depthwise takes.
   bool depthwise_op_takes(const at::Tensor& x) const;

@@ -2,6 +2,7 @@
 
 #include "backbones/activation.h"
 #include "kernels/depthwise_conv.h"
+#include "kernels/dt_projection.h"
 #include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/scan_strategy.h"
@@ -51,6 +52,30 @@ std::vector<at::Tensor> project_to_float(std::initializer_list<at::Tensor> weigh
     out.push_back((channel_last ? at::matmul(x, w.t()) : at::matmul(w, x)).to(st));
   return out;
 }
+
+// u [B, M, L] = w [M, C] · tokensᵀ for tokens [B, L, C], in the tokens' dtype. The same
+// product as bmm(w.expand(B), tokens.transpose(1, 2)) (which reads the tokens transposed where
+// they lie), but autograd's bmm would return the tokens' gradient as a transposed [B, C, L]
+// product, which the LayerNorm backward before it must copy (0.18 ms a stage-1 block at
+// VMamba-T b128); here cuBLAS reads the gradient transposed and writes [B, L, C] directly.
+class ChannelFirstProjection : public torch::autograd::Function<ChannelFirstProjection> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& tokens, const at::Tensor& w) {
+    ctx->save_for_backward({tokens, w});
+    return at::bmm(w.to(tokens.scalar_type()).expand({tokens.size(0), w.size(0), w.size(1)}), tokens.transpose(1, 2));
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const torch::autograd::variable_list saved = ctx->get_saved_variables();
+    const at::Tensor &tokens = saved[0], &w = saved[1], &g = grads[0];
+    at::Tensor dtokens, dw;
+    if (ctx->needs_input_grad(0))
+      dtokens = at::bmm(g.transpose(1, 2), w.to(g.scalar_type()).expand({g.size(0), w.size(0), w.size(1)}));
+    if (ctx->needs_input_grad(1)) dw = at::bmm(g, tokens.to(g.scalar_type())).sum(0, false, w.scalar_type());
+    return {dtokens, dw};
+  }
+};
 
 }  // namespace
 
@@ -138,11 +163,10 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     const bool autocast_sequence = sequence && at::autocast::is_autocast_enabled(x.device().type());
     if (autocast_sequence) {
       // Training on the sequence path, whose sequences are in the autocast dtype anyway: u in
-      // that dtype from the start. bmm reads the tokens transposed where they lie (at::matmul
-      // would copy them), and the conv runs in that dtype: no float32 round trip, half the bytes.
+      // that dtype from the start, the tokens read transposed where they lie (at::matmul would
+      // copy them), and the conv in that dtype: no float32 round trip, half the bytes.
       const at::ScalarType half = at::autocast::get_autocast_dtype(x.device().type());
-      u = at::bmm(w_x.to(half).expand({B, Dn_, o.d_model}), tokens.to(half).transpose(1, 2))
-              .view({B, Dn_, H, W});
+      u = ChannelFirstProjection::apply(tokens.to(half), w_x).view({B, Dn_, H, W});
     } else {
       u = project_to_float({w_x}, tokens.transpose(1, 2))[0].view({B, Dn_, H, W});
     }
@@ -187,7 +211,7 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
                                       : st;
     const at::Tensor xs = flatten_walks(u.to(seq_st), plan);                            // [B, K, Dn, L]
     const at::Tensor x_dbl = at::matmul(x_proj_weight, xs).to(seq_st);                // [B, K, R+2N, L]
-    const at::Tensor dts = at::matmul(dt_projs_weight, x_dbl.narrow(2, 0, R_)).to(seq_st);  // [B, K, Dn, L]
+    const at::Tensor dts = dt_projection(x_dbl.narrow(2, 0, R_), dt_projs_weight);    // [B, K, Dn, L]
     const at::Tensor Bs = x_dbl.narrow(2, R_, N_).contiguous(), Cs = x_dbl.narrow(2, R_ + N_, N_).contiguous();
     y = std::get<0>(selective_scan(xs.reshape({B, K_ * Dn_, L}), dts.reshape({B, K_ * Dn_, L}), A, Bs, Cs, D,
                                    delta_bias, /*delta_softplus=*/true, /*return_last_state=*/false, seq_st));

@@ -1,18 +1,18 @@
 #include "backbones/vss_block.h"
 
 #include "backbones/activation.h"
+#include "kernels/residual_add.h"
 
 #include <torch/torch.h>
 
 namespace vss {
 
 at::Tensor add_residual(const at::Tensor& x, const at::Tensor& branch, double rate, bool training) {
-  if (!training || rate <= 0.0) return x + branch;
-  std::vector<int64_t> shape(branch.dim(), 1);
-  shape[0] = branch.size(0);
+  if (!training || rate <= 0.0) return residual_add(x, branch);
   const double keep = 1.0 - rate;
-  const auto mask = torch::empty(shape, branch.options()).bernoulli_(keep).div_(keep);
-  return x.addcmul(branch, mask);
+  // The mask in the branch's dtype, as timm's drop_path makes it (1 / keep rounded there).
+  const at::Tensor mask = torch::empty({branch.size(0)}, branch.options()).bernoulli_(keep).div_(keep);
+  return residual_add(x, branch, mask.to(branch.scalar_type() == at::kDouble ? at::kDouble : at::kFloat));
 }
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden, std::string act, double drop)

@@ -37,8 +37,9 @@ class VSSBlockImpl : public torch::nn::Module {
 TORCH_MODULE(VSSBlock);
 
 // x + drop_path(branch): stochastic depth in training (each sample's branch kept with
-// probability 1 - rate and rescaled by 1 / (1 - rate)), a plain sum in eval mode. One addcmul
-// (a single pass over the residual stream, forward and backward) instead of a product and a sum.
+// probability 1 - rate and rescaled by 1 / (1 - rate)), a plain sum in eval mode; the result has
+// the promoted dtype, as x + branch. One pass over the residual stream forward and backward,
+// the branch read and its gradient written in the branch's dtype (vss::residual_add).
 at::Tensor add_residual(const at::Tensor& x, const at::Tensor& branch, double rate, bool training);
 
 }  // namespace vss

@@ -39,7 +39,9 @@ class PatchEmbedImpl : public torch::nn::Module {
                   " (patchembed_version v1 would drop the remainder; resize or pad the input)");
     at::Tensor x = conv1_->forward_channel_last(images.permute({0, 2, 3, 1}));
     if (v2_) {
-      if (norm1_) x = norm1_->forward(x);
+      // Where conv2 runs in the autocast dtype (training on CUDA) the norm writes that dtype and
+      // GELU runs in it, as the conv would cast its input anyway: half the bytes both ways.
+      if (norm1_) x = conv2_->runs_in_autocast_dtype(x) ? norm1_->forward_into_projection(x) : norm1_->forward(x);
       x = conv2_->forward_channel_last(at::gelu(x));
     }
     return norm2_ ? norm2_->forward(x) : x;

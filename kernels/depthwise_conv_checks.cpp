@@ -1,4 +1,5 @@
 #include "kernels/depthwise_conv_checks.h"
+#include "kernels/float_dtypes.h"
 
 #include <c10/util/Exception.h>
 
@@ -10,7 +11,7 @@ int64_t check_depthwise_conv_args(const char* op, const at::Tensor& x, const at:
   TORCH_CHECK(x.dim() == 4 && x.numel() > 0, op, ": x must have shape ",
               channel_first ? "[B, C, H, W]" : "[B, H, W, C]", " (non-empty), got ", x.sizes());
   const at::ScalarType t = x.scalar_type();
-  TORCH_CHECK(t == at::kFloat || t == at::kHalf || t == at::kBFloat16 || t == at::kDouble, op,
+  TORCH_CHECK(is_float_dtype(t), op,
               ": x must be float32, float16, bfloat16 or float64, got ", t);
   const int64_t C = x.size(channel_first ? 1 : 3);
   TORCH_CHECK(weight.dim() == 4 && weight.size(0) == C && weight.size(1) == 1 &&

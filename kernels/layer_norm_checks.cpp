@@ -1,4 +1,5 @@
 #include "kernels/layer_norm_checks.h"
+#include "kernels/float_dtypes.h"
 
 #include <c10/util/Exception.h>
 
@@ -7,10 +8,6 @@
 namespace vss {
 
 namespace {
-
-bool is_float_dtype(at::ScalarType t) {
-  return t == at::kFloat || t == at::kHalf || t == at::kBFloat16 || t == at::kDouble;
-}
 
 void check_param(const char* arg, const at::Tensor& p, const at::Tensor& x, int64_t channels) {
   TORCH_CHECK(p.defined(), "vss::layer_norm: ", arg, " is an undefined tensor");

@@ -44,6 +44,11 @@ TORCH_LIBRARY(vss, m) {
   m.def(
       "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first) "
       "-> (Tensor dx, Tensor dweight, Tensor dbias)");
+  // kernels/dt_projection.h; autograd in dt_projection_autograd.cpp (two batched products).
+  m.def("dt_projection(Tensor x, Tensor weight) -> Tensor");
+  // kernels/residual_add.h; autograd in residual_add_autograd.cpp (x's gradient is dout).
+  m.def("residual_add(Tensor x, Tensor branch, Tensor? sample_scale=None) -> Tensor");
+  m.def("residual_add_backward(Tensor dout, Tensor? sample_scale, ScalarType branch_dtype) -> Tensor");
   // kernels/walk_copy.h (no autograd kernel: scans/walk_flatten.cpp's functions use each as
   // the other's backward).
   m.def("walk_flatten(Tensor x, int[] walks) -> Tensor");

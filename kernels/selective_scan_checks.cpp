@@ -1,4 +1,5 @@
 #include "kernels/selective_scan_checks.h"
+#include "kernels/float_dtypes.h"
 
 #include <c10/util/Exception.h>
 
@@ -56,10 +57,6 @@ void check_defined(const char* op, const char* arg, const at::Tensor& t) {
   TORCH_CHECK(t.defined(), op, ": ", arg, " is an undefined tensor");
 }
 
-bool is_input_dtype(at::ScalarType t) {
-  return t == at::kFloat || t == at::kHalf || t == at::kBFloat16 || t == at::kDouble;
-}
-
 void check_input_dtype(const char* op, const char* arg, const at::Tensor& t, at::ScalarType want) {
   TORCH_CHECK(t.scalar_type() == want, op, ": ", arg, " must have u's dtype ", want, ", got ",
               t.scalar_type());
@@ -103,7 +100,7 @@ ScanSizes check_common(const char* op, const at::Tensor& u, const at::Tensor& de
   check_shape(op, "C", C, {{s.batch, "batch"}, {s.groups, "K"}, {s.state, "N"}, {s.tokens, "L"}});
 
   const at::ScalarType in = u.scalar_type();
-  TORCH_CHECK(is_input_dtype(in), op, ": u must be float32, float16, bfloat16 or float64, got ",
+  TORCH_CHECK(is_float_dtype(in), op, ": u must be float32, float16, bfloat16 or float64, got ",
               in);
   check_input_dtype(op, "delta", delta, in);
   check_input_dtype(op, "B", B, in);
@@ -209,13 +206,13 @@ void check_scan_dout(const char* op, const at::Tensor& dout, at::IntArrayRef exp
   check_defined(op, "dout", dout);
   TORCH_CHECK(dout.sizes() == expected, op, ": dout must have the output's shape ", expected,
               ", got ", dout.sizes());
-  TORCH_CHECK(is_input_dtype(dout.scalar_type()), op,
+  TORCH_CHECK(is_float_dtype(dout.scalar_type()), op,
               ": dout must be float32, float16, bfloat16 or float64, got ", dout.scalar_type());
   check_device(op, "dout", dout, u);
 }
 
 void check_scan_out_dtype(const char* op, std::optional<at::ScalarType> out_dtype) {
-  TORCH_CHECK(!out_dtype || is_input_dtype(*out_dtype), op,
+  TORCH_CHECK(!out_dtype || is_float_dtype(*out_dtype), op,
               ": out_dtype must be float32, float16, bfloat16 or float64, got ", *out_dtype);
 }
 

@@ -17,6 +17,17 @@ struct Type {
   using type = T;
 };
 
+// Calls f(Type<T>{}) for the CUDA element type of t (float32, float16, bfloat16).
+template <typename F>
+void dispatch_float(at::ScalarType t, const char* op, F&& f) {
+  switch (t) {
+    case at::kFloat: return f(Type<float>{});
+    case at::kHalf: return f(Type<__half>{});
+    case at::kBFloat16: return f(Type<__nv_bfloat16>{});
+    default: TORCH_CHECK(false, "vss::", op, " (CUDA): float32, float16 or bfloat16 tensors only, got ", t);
+  }
+}
+
 // Calls f(Type<In>{}, Type<Out>{}) for the CUDA element types of `in` (float32, float16,
 // bfloat16) and `out` (the same as `in`, or float32).
 template <typename F>

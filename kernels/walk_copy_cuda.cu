@@ -282,17 +282,6 @@ WalkList walk_list(const std::vector<Walk>& walks, const char* op) {
   return list;
 }
 
-// Calls f(Type<T>{}) for the element type of t.
-template <typename F>
-void dispatch(at::ScalarType t, const char* op, F&& f) {
-  switch (t) {
-    case at::kFloat: return f(Type<float>{});
-    case at::kHalf: return f(Type<__half>{});
-    case at::kBFloat16: return f(Type<__nv_bfloat16>{});
-    default: TORCH_CHECK(false, "vss::", op, " (CUDA): float32, float16 or bfloat16 tensors only, got ", t);
-  }
-}
-
 // The tokens a plane kernel moves at once: 16 bytes where H and W are multiples of it (a run
 // stays in one row and, for column walks, in one column) and the input is aligned to it,
 // fewer otherwise. (Outputs come from at::empty: aligned.)
@@ -354,7 +343,7 @@ void launch_walks(const at::Tensor& in, const at::Tensor& out, const WalkList& l
                                                       per_block);
     });
   } else {
-    dispatch(in.scalar_type(), op, [&](auto type) {
+    dispatch_float(in.scalar_type(), op, [&](auto type) {
       using T = typename decltype(type)::type;
       const auto kernel = merge ? walk_merge_kernel<T> : walk_flatten_kernel<T>;
       kernel<<<grid_of(B * C, H, W, kTile, op), dim3(kTile, kTileRows), 0, stream>>>(

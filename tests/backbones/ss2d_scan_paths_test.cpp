@@ -61,7 +61,7 @@ TEST(SS2DScanPaths, SequencePathMatchesTheFusedOpWithGradients) {
 }
 
 // Under autocast the sequences and their projections run in the autocast dtype (bf16 here,
-// on the CPU): close to the float32 fused path, with gradients of every parameter.
+// on the CPU): close to the float32 fused path, with gradients of the input and every parameter.
 TEST(SS2DScanPaths, SequencePathUnderBf16AutocastStaysClose) {
   SS2D fused = make_layer(std::make_shared<CrossScan>(), ScanPathChoice::kNever);
   SS2D sequence = make_layer(std::make_shared<CrossScan>(), ScanPathChoice::kAlways);
@@ -78,6 +78,8 @@ TEST(SS2DScanPaths, SequencePathUnderBf16AutocastStaysClose) {
   at::autocast::clear_cache();
   const double scale = want.y.abs().max().item<double>();
   EXPECT_LT(test::max_abs_diff(got.y.to(torch::kFloat), want.y) / scale, 3e-2);
+  ASSERT_TRUE(got.dx.defined());
+  EXPECT_LT(test::max_abs_diff(got.dx.to(torch::kFloat), want.dx) / want.dx.abs().max().item<double>(), 6e-2);
   for (size_t i = 0; i < want.grads.size(); ++i) {
     ASSERT_TRUE(got.grads[i].defined()) << i;
     const double gscale = std::max(want.grads[i].abs().max().item<double>(), 1e-6);
