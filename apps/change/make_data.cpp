@@ -3,6 +3,8 @@
 #include "apps/change/commands.h"
 #include "core/cli.h"
 #include "core/progress.h"
+#include "datasets/change_folder.h"
+#include "datasets/second_folder.h"
 #include "datasets/synthetic_change.h"
 #include "datasets/synthetic_semantic_change.h"
 

@@ -1,5 +1,6 @@
 #include "apps/classify/model_options.h"
 
+#include "backbones/vssm.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "datasets/image_resize.h"
