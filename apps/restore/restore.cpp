@@ -9,26 +9,23 @@
 #include "core/overwrite_guard.h"
 #include "core/progress.h"
 #include "core/safetensors.h"
-#include "datasets/degradations.h"
 #include "datasets/file_matching.h"
-#include "datasets/image_tensor.h"
 #include "engine/device_options.h"
 #include "engine/mixed_precision.h"
 #include "heads/restore/psnr_ssim.h"
 #include "heads/restore/restoration_net.h"
 #include "heads/restore/restoration_weights.h"
+#include "heads/restore/restore_run.h"
 #include "heads/restore/tiled_inference.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
-#include <optional>
 
 namespace vss_restore {
 
@@ -39,7 +36,7 @@ namespace {
 
 struct Model {
   vss::restore::RestorationNet net{nullptr};
-  int64_t scale = 1, in_chans = 3, crop_border = 0, params = 0;
+  int64_t scale = 1, crop_border = 0, params = 0;
   std::string config_source, upsampler;
 };
 
@@ -72,7 +69,6 @@ Model load_model(const std::string& config_path, const std::vector<std::string>&
                                        "), --scale asks for x" + std::to_string(wanted_scale));
   vss::restore::load_restoration_weights(*m.net, file.tensors, weights);
   m.scale = o.upscale;
-  m.in_chans = o.in_chans;
   m.upsampler = o.upsampler;
   // crop_border: the config's metrics (a model config's or a training config's), else the SR convention.
   m.crop_border = o.upscale > 1 ? o.upscale : 0;
@@ -83,46 +79,6 @@ Model load_model(const std::string& config_path, const std::vector<std::string>&
     }
   for (const auto& t : m.net->parameters()) m.params += t.numel();
   return m;
-}
-
-struct Restorer {
-  Model& model;
-  c10::Device device;
-  std::optional<c10::ScalarType> autocast;
-  vss::restore::TileOptions tile;
-
-  // float [C, H, W] in [0, 1] with C = the model's channels or a multiple run as a batch
-  // -> [C, H·s, W·s] on the CPU; *tiles counts the tiles run.
-  at::Tensor run(const at::Tensor& chw, int64_t* tiles, double* seconds) const {
-    const int64_t c = model.in_chans;
-    const at::Tensor batch = chw.reshape({chw.size(0) / c, c, chw.size(1), chw.size(2)}).to(device);
-    const auto start = std::chrono::steady_clock::now();
-    at::Tensor out;
-    {
-      vss::AutocastScope scope(device, autocast);
-      out = vss::restore::tiled_forward([this](const at::Tensor& x) { return model.net->forward(x); }, batch,
-                                        model.scale, tile, [&](int64_t, int64_t total) { *tiles = total; });
-    }
-    out = out.to(at::kFloat).cpu();  // synchronises a GPU
-    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return out.reshape({chw.size(0), out.size(2), out.size(3)});
-  }
-};
-
-// The output file's extension: the input's for `auto`, except PNG where the input's format
-// cannot hold the result (alpha or 16 bits in a JPEG), as Real-ESRGAN's --ext auto.
-std::string output_extension(const std::string& input, const std::string& choice, bool alpha, bool deep) {
-  std::string ext = fs::path(input).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  if (choice != "auto") ext = "." + choice;
-  if ((ext == ".jpg" || ext == ".jpeg") && (alpha || deep) && choice == "auto") ext = ".png";
-  return ext;
-}
-
-// OUT/<name>[_<suffix>]<extension>
-fs::path output_path(const fs::path& out_dir, const std::string& input, const std::string& suffix,
-                     const std::string& extension) {
-  return out_dir / (fs::path(input).stem().string() + (suffix.empty() ? "" : "_" + suffix) + extension);
 }
 
 }  // namespace
@@ -194,7 +150,19 @@ int run_restore(const std::vector<std::string>& args) {
   Model model = load_model(config.str(), sets.values, weights.str(), wanted_scale);
   model.net->to(dev);
   model.net->eval();
-  const Restorer restorer{model, dev, precision.autocast, tiles};
+  vss::restore::RestoreOptions options;
+  options.tile = tiles;
+  options.device = dev;
+  options.around_forward = [dev = dev, autocast = precision.autocast](const std::function<at::Tensor()>& pass) {
+    vss::AutocastScope scope(dev, autocast);
+    return pass();
+  };
+  options.noise_sigma = sigma;
+  options.noise_seed = noise_seed;
+  options.out_dir = out.str();
+  options.suffix = suffix.str();
+  options.ext = ext.str();
+  vss::restore::RestoreRun restorer(model.net, options);
 
   const auto inputs = vss::list_images(in.str());
   std::map<std::string, std::string> gt_of;  // input path -> gt path
@@ -219,7 +187,8 @@ int run_restore(const std::vector<std::string>& args) {
     std::vector<fs::path> planned, read(inputs.begin(), inputs.end());
     for (const auto& path : inputs)
       for (const bool deep : {false, true})
-        planned.push_back(output_path(out_dir, path, suffix.str(), output_extension(path, ext.str(), deep, deep)));
+        planned.push_back(vss::restore::output_path(out_dir, path, suffix.str(),
+                                                    vss::restore::output_extension(path, ext.str(), deep, deep)));
     for (const auto& [input, gt_path] : gt_of) read.push_back(gt_path);
     vss::refuse_overwriting_inputs(planned, read, "give another -o or a --suffix");
   }
@@ -236,60 +205,27 @@ int run_restore(const std::vector<std::string>& args) {
   for (const auto& path : inputs) {
     const std::string name = fs::path(path).stem().string();
     try {
-      const at::Tensor image = vss::read_image(path, vss::ImageMode::kUnchanged);
-      const at::Tensor color = vss::drop_alpha(image);
-      const bool has_alpha = color.size(2) != image.size(2);
-      const bool deep = image.scalar_type() == at::kUInt16;
-      const std::string extension = output_extension(path, ext.str(), has_alpha, deep);
-      const fs::path target = output_path(out_dir, path, suffix.str(), extension);
-
-      // Channels: a 3-channel model sees grey replicated; a 1-channel model each colour channel.
-      at::Tensor x = vss::image_to_float(color);
-      if (sigma > 0) x = vss::add_gaussian_noise(x, sigma, noise_seed);
-      const bool grey_to_rgb = x.size(0) == 1 && model.in_chans == 3;
-      if (!grey_to_rgb && x.size(0) % model.in_chans != 0)
-        throw vss::Error("a " + std::to_string(x.size(0)) + "-channel image cannot go through a " +
-                         std::to_string(model.in_chans) + "-channel model");
-      if (grey_to_rgb && !told_grey) {
+      const vss::restore::RestoreInput input = restorer.read(path);
+      if (input.grey_to_rgb && !told_grey) {
         vss::log::info("grey images are replicated to RGB for this 3-channel model and come back grey (BT.601 luma)");
         told_grey = true;
       }
-      int64_t tile_count = 1;
-      double seconds = 0;
-      const at::Tensor y = restorer.run(grey_to_rgb ? x.expand({3, -1, -1}) : x, &tile_count, &seconds);
-      model_seconds += seconds;
-      // Back to grey as Real-ESRGAN does: BGR2GRAY of the clamped float result, then rounded.
-      const at::Tensor out = grey_to_rgb ? (y.clamp(0, 1) * torch::tensor({0.299f, 0.587f, 0.114f}).view({3, 1, 1}))
-                                               .sum(0, /*keepdim=*/true)
-                                         : y;
-      at::Tensor restored = vss::float_to_image(out, image.scalar_type());
-      at::Tensor result = restored;
-      std::string note;
-      if (has_alpha) {
-        if (extension == ".jpg" || extension == ".jpeg") {
-          note = "alpha dropped (JPEG has none)";
-        } else {
-          const at::Tensor alpha = vss::bicubic_upsample(image.narrow(2, color.size(2), 1).contiguous(), model.scale);
-          result = torch::cat({restored, alpha}, 2);
-        }
-      }
-      if (deep && (extension == ".jpg" || extension == ".jpeg")) {
-        result = vss::restore::to_uint8(result);
-        note += std::string(note.empty() ? "" : "; ") + "written as 8-bit (JPEG has no 16-bit)";
-      }
-      if (!note.empty()) vss::log::warn(target.string(), ": ", note);
-      vss::write_image(target.string(), result);
+      const vss::restore::RestoredImage r = restorer.run(input);
+      model_seconds += r.seconds;
+      if (!r.note.empty()) vss::log::warn(r.output.string(), ": ", r.note);
+      restorer.write(r);
+      const at::Tensor& restored = r.restored;
       out_pixels += restored.size(0) * restored.size(1);
 
       json entry{{"input", path},
-                 {"output", target.string()},
-                 {"size", {image.size(0), image.size(1)}},
+                 {"output", r.output.string()},
+                 {"size", {input.image.size(0), input.image.size(1)}},
                  {"output_size", {restored.size(0), restored.size(1)}},
-                 {"channels", image.size(2)},
-                 {"bits", deep ? 16 : 8},
-                 {"tiles", tile_count},
-                 {"seconds", seconds}};
-      if (grey_to_rgb) entry["grey"] = "replicated to RGB, output BT.601 luma";
+                 {"channels", input.image.size(2)},
+                 {"bits", input.deep ? 16 : 8},
+                 {"tiles", r.tiles},
+                 {"seconds", r.seconds}};
+      if (input.grey_to_rgb) entry["grey"] = "replicated to RGB, output BT.601 luma";
       if (const auto it = gt_of.find(path); it != gt_of.end()) {
         const at::Tensor restored8 = vss::restore::to_uint8(restored);
         std::string why;
@@ -301,10 +237,7 @@ int run_restore(const std::vector<std::string>& args) {
           entry["gt"] = it->second;
           entry.update(to_json(s));
           if (baseline) {
-            // The bicubic enlargement of the input (SR) or the input itself (denoising / JPEG).
-            const at::Tensor input8 = sigma > 0 ? vss::float_to_image(x, at::kByte) : vss::restore::to_uint8(color);
-            const at::Tensor base = model.scale > 1 ? vss::bicubic_upsample(input8, model.scale) : input8;
-            const Scores b = score(base, *ref, model.crop_border);
+            const Scores b = score(restorer.baseline(input), *ref, model.crop_border);
             base_table.add(name, b);
             entry["baseline"] = to_json(b);
           }

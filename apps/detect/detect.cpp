@@ -1,14 +1,7 @@
-// vss-detect: object detection with a CenterNet head on a VSS backbone.
-//   vss-detect --weights FILE [--config FILE] (--images FILE|DIR|GLOB [--ann instances.json] | --seq DIR)
-//              -o OUT [--format coco|mot] [--batch N] [--score-thresh S] [--device cpu|cuda[:i]] [--dtype fp32|bf16]
-// runs the detector on images (COCO results JSON: image ids from --ann's file names, else 1..N
-// in sorted order) or on a MOTChallenge sequence's frames (MOT det format, det/det.txt's).
-//   vss-detect eval --gt instances.json --res detections.json [--json]
-// scores COCO results as pycocotools' COCOeval does (bbox): AP AP50 AP75 APs APm APl AR1 AR10 AR100.
-//   vss-detect export --run RUN_DIR [--checkpoint best] --out FILE   weights for --weights
-#include "backbones/weights.h"
+// vss-detect (the main command): CenterNet detections on images (COCO results) or on a
+// MOTChallenge sequence's frames (MOT det file).
+#include "apps/detect/commands.h"
 #include "core/cli.h"
-#include "core/config.h"
 #include "core/error.h"
 #include "core/image_io.h"
 #include "core/overwrite_guard.h"
@@ -18,73 +11,19 @@
 #include "datasets/mot_det_file.h"
 #include "engine/device_options.h"
 #include "engine/mixed_precision.h"
-#include "engine/run_export.h"
 #include "heads/detect/centernet.h"
-#include "heads/detect/coco_eval.h"
 #include "heads/detect/detector_weights.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
+
+namespace vss_detect {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-int run_eval(const std::vector<std::string>& args) {
-  vss::ArgParser p("vss-detect eval",
-                   "Scores COCO-format detections against COCO instances as pycocotools' COCOeval (bbox) does: "
-                   "AP AP50 AP75 APs APm APl AR1 AR10 AR100 (and ARs ARm ARl), overall and per category.");
-  auto& gt = p.option("--gt", "FILE", "", "COCO instances JSON (images, annotations, categories)", true);
-  auto& res = p.option("--res", "FILE", "", "COCO results JSON: [{image_id, category_id, bbox, score}, ...]", true);
-  auto& json = p.flag("--json", "print JSON (fractions) instead of a table (percent)");
-  if (int rc = p.parse(args); rc >= 0) return rc;
-  const auto instances = vss::coco::read_instances(gt.str());
-  const auto results = vss::coco::read_results(res.str());
-  const auto r = vss::detect::coco_evaluate(instances, results, res.str());
-  auto to_json = [](const vss::detect::CocoStats& s) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : vss::detect::named_stats(s)) j[k] = v;
-    return j;
-  };
-  if (json) {
-    nlohmann::json out = {{"categories", nlohmann::json::object()}, {"combined", to_json(r.combined)}};
-    std::map<int64_t, std::string> names;
-    for (const auto& c : instances.categories) names[c.id] = c.name.empty() ? std::to_string(c.id) : c.name;
-    for (const auto& [id, s] : r.per_category) out["categories"][names[id]] = to_json(s);
-    std::printf("%s\n", out.dump(2).c_str());
-    return 0;
-  }
-  std::printf("%-16s", "category");
-  for (const auto& [k, v] : vss::detect::named_stats(r.combined)) std::printf(" %6s", k.c_str());
-  std::printf("\n");
-  auto row = [](const std::string& name, const vss::detect::CocoStats& s) {
-    std::printf("%-16s", name.c_str());
-    for (const auto& [k, v] : vss::detect::named_stats(s)) std::printf(" %6.2f", v < 0 ? -1.0 : 100 * v);
-    std::printf("\n");
-  };
-  for (const auto& c : instances.categories) row(c.name.empty() ? std::to_string(c.id) : c.name, r.per_category.at(c.id));
-  row("COMBINED", r.combined);
-  return 0;
-}
-
-int run_export(const std::vector<std::string>& args) {
-  int rc = 0;
-  const auto e = vss::parse_run_export(args, "vss-detect export",
-                                       "Writes the detector of a vss-train run (task: detection) as a self-describing "
-                                       "safetensors file for vss-detect / vss-track --detector.",
-                                       "best", &rc);
-  if (!e) return rc;
-  vss::detect::CenterNet model = vss::detect::make_centernet(e->config["model"]);
-  vss::load_state(*model, e->weights.state, e->source);
-  vss::detect::save_detector(model, e->config["model"].dump(), e->out);
-  std::printf("%s\n", e->summary(*model).c_str());
-  return 0;
-}
 
 int run_detect(const std::vector<std::string>& args) {
   vss::ArgParser p("vss-detect",
@@ -182,10 +121,4 @@ int run_detect(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run(const std::vector<std::string>& args) {
-  return vss::run_subcommand(args, {{"eval", run_eval}, {"export", run_export}}, run_detect);
-}
-
-}  // namespace
-
-int main(int argc, char** argv) { return vss::run_app("vss-detect", argc, argv, run); }
+}  // namespace vss_detect
