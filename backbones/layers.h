@@ -20,6 +20,10 @@ class DenseImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Dense);
 
+// at::linear(x, weight, bias), differentiable, with the bias gradient summed in float32 by
+// vss::column_sum (what Dense trains with on CUDA); in the autocast dtype under autocast.
+at::Tensor linear_summing_bias_grad(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
 // nn.Conv2d (square kernel) on NCHW input; PyTorch's default initialisation.
 // float32_under_autocast: run in float32 even inside an autocast region. For the stem and
 // downsampling convs, whose outputs go straight into a LayerNorm (bf16 rounding of values

@@ -19,6 +19,7 @@
 // then a warp per token for dx, written back channel-first from the tile (column sums per warp
 // in shared memory, per block in the partial buffer); where the tile and those sums do not fit
 // in shared memory, x is transposed to rows first and dx transposed back.
+#include "kernels/column_sum.h"
 #include "kernels/cuda_element.cuh"
 #include "kernels/layer_norm_checks.h"
 #include "kernels/selective_scan_cuda_dispatch.cuh"
@@ -486,7 +487,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
       });
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     }
-    const at::Tensor sums = partial.sum(0);
+    const at::Tensor sums = column_sum(partial.view({partial.size(0), -1})).view({2, s.channels});
     return {dx, sums[0].to(weight.scalar_type()), sums[1].to(weight.scalar_type())};
   }
   // Rows: channel-first x transposed first (too many channels for the tile), dx transposed back.
@@ -505,7 +506,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
     });
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  const at::Tensor sums = partial.sum(0);  // [2, C]: Σ dy·x̂, Σ dy
+  const at::Tensor sums = column_sum(partial.view({partial.size(0), -1})).view({2, s.channels});  // Σ dy·x̂, Σ dy
   if (channel_first) dx = dx.movedim(-1, 1).contiguous();
   return {dx, sums[0].to(weight.scalar_type()), sums[1].to(weight.scalar_type())};
 }

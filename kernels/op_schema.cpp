@@ -44,6 +44,8 @@ TORCH_LIBRARY(vss, m) {
   m.def(
       "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first) "
       "-> (Tensor dx, Tensor dweight, Tensor dbias)");
+  // kernels/column_sum.h (no autograd: the backward passes use it).
+  m.def("column_sum(Tensor x) -> Tensor");
   // kernels/dt_projection.h; autograd in dt_projection_autograd.cpp (two batched products).
   m.def("dt_projection(Tensor x, Tensor weight) -> Tensor");
   // kernels/residual_add.h; autograd in residual_add_autograd.cpp (x's gradient is dout).
