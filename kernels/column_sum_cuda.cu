@@ -1,6 +1,6 @@
 // CUDA kernel of vss::column_sum (kernels/column_sum.h). One kernel, launched twice: over the
-// input with a run of rows a block (one float32 partial row each), then over the partial rows
-// with a single run (the result). A block's threads split as `group` column vectors of V
+// input with a run of rows a block (one float32 partial row each; up to eight blocks a SM, four
+// rows' loads in flight a thread), then over the partial rows with a single run (the result). A block's threads split as `group` column vectors of V
 // elements × `lanes` rows in flight; each thread sums its rows in order, and the lanes are
 // summed in order through shared memory: the same bits every run.
 #include "kernels/column_sum_checks.h"
@@ -22,6 +22,15 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kMaxV = 8;
 
+constexpr int kUnroll = 4;  // rows a thread loads at once
+
+// V elements of a row from p (fewer than V left in the row: the rest read as 0).
+template <int V, typename T>
+__device__ __forceinline__ void load_vector(const T* p, int64_t left, float (&v)[V]) {
+  if constexpr (V == 1) v[0] = to_float(*p);
+  else load_items<V>(p, 0, left, v);
+}
+
 struct SumArgs {
   int64_t rows, rows_per_block;
   int C, group;  // columns; column vectors a block
@@ -42,10 +51,21 @@ __global__ void __launch_bounds__(kThreads) column_sum_kernel(const T* __restric
   const int64_t r0 = blockIdx.x * a.rows_per_block;
   const int64_t r1 = min(a.rows, r0 + a.rows_per_block);
   if (active) {
-    for (int64_t r = r0 + lane; r < r1; r += lanes) {
+    // kUnroll rows' loads issued before their sums (one load in flight a thread left HBM idle),
+    // summed in row order all the same.
+    int64_t r = r0 + lane;
+    for (; r + (kUnroll - 1) * lanes < r1; r += kUnroll * lanes) {
+      float v[kUnroll][V];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) load_vector<V>(x + (r + u * lanes) * a.C + c, a.C - c, v[u]);
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u)
+#pragma unroll
+        for (int i = 0; i < V; ++i) acc[i] += v[u][i];
+    }
+    for (; r < r1; r += lanes) {
       float v[V];
-      if constexpr (V == 1) v[0] = to_float(x[r * a.C + c]);
-      else load_items<V>(x + r * a.C + c, 0, a.C - c, v);
+      load_vector<V>(x + r * a.C + c, a.C - c, v);
 #pragma unroll
       for (int i = 0; i < V; ++i) acc[i] += v[i];
     }
@@ -99,9 +119,9 @@ at::Tensor column_sum_cuda(const at::Tensor& x_in) {
   at::Tensor out = at::zeros({C}, x.options().dtype(at::kFloat));
   if (M == 0 || C == 0) return out;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  // Enough blocks to keep every SM reading (two a SM), each at least 64 rows.
+  // Enough blocks to keep every SM reading (eight a SM), each at least 8 rows.
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t blocks = std::clamp<int64_t>(M / 64, 1, 2 * sms);
+  const int64_t blocks = std::clamp<int64_t>(M / 8, 1, 8 * sms);
   const bool aligned = reinterpret_cast<uintptr_t>(x.const_data_ptr()) % 16 == 0;
   dispatch_float(x.scalar_type(), "column_sum", [&](auto type) {
     using T = typename decltype(type)::type;
@@ -111,8 +131,8 @@ at::Tensor column_sum_cuda(const at::Tensor& x_in) {
     }
     at::Tensor partial = at::empty({blocks, C}, out.options());
     launch_sums<T>(cptr<T>(x), mptr<float>(partial), M, static_cast<int>(C), blocks, kThreads, aligned, stream);
-    // The partial rows: 32 columns a block, 8 rows in flight, one run.
-    launch_sums<float>(cptr<float>(partial), mptr<float>(out), blocks, static_cast<int>(C), 1, 32, false, stream);
+    // The partial rows: 8 columns a block, 32 rows in flight, one run.
+    launch_sums<float>(cptr<float>(partial), mptr<float>(out), blocks, static_cast<int>(C), 1, 8, false, stream);
   });
   return out;
 }
