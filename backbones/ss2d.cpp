@@ -1,8 +1,8 @@
 #include "backbones/ss2d.h"
 
 #include "backbones/activation.h"
+#include "backbones/ss2d_sequence_core.h"
 #include "kernels/depthwise_conv.h"
-#include "kernels/dt_projection.h"
 #include "kernels/selective_scan.h"
 #include "scans/scan_2d.h"
 #include "scans/scan_strategy.h"
@@ -209,12 +209,8 @@ at::Tensor SS2DImpl::forward(const at::Tensor& x) {
     const at::ScalarType seq_st = at::autocast::is_autocast_enabled(x.device().type())
                                       ? at::autocast::get_autocast_dtype(x.device().type())
                                       : st;
-    const at::Tensor xs = flatten_walks(u.to(seq_st), plan);                            // [B, K, Dn, L]
-    const at::Tensor x_dbl = at::matmul(x_proj_weight, xs).to(seq_st);                // [B, K, R+2N, L]
-    const at::Tensor dts = dt_projection(x_dbl.narrow(2, 0, R_), dt_projs_weight);    // [B, K, Dn, L]
-    const at::Tensor Bs = x_dbl.narrow(2, R_, N_).contiguous(), Cs = x_dbl.narrow(2, R_ + N_, N_).contiguous();
-    y = std::get<0>(selective_scan(xs.reshape({B, K_ * Dn_, L}), dts.reshape({B, K_ * Dn_, L}), A, Bs, Cs, D,
-                                   delta_bias, /*delta_softplus=*/true, /*return_last_state=*/false, seq_st));
+    const at::Tensor xs = flatten_walks(u.to(seq_st), plan);  // [B, K, Dn, L]
+    y = ss2d_sequence_core(xs, x_proj_weight, dt_projs_weight, A, D, delta_bias);
     y = merge_walks(y.view({B, K_, Dn_, L}), plan);  // [B, Dn, H, W]
   } else if (channel_last) {
     const at::Tensor u_tokens = u.to(st).reshape({B, L, Dn_});

@@ -24,6 +24,16 @@ std::tuple<at::Tensor, at::Tensor> selective_scan(
     const std::optional<at::Tensor>& delta_bias = std::nullopt, bool delta_softplus = false,
     bool return_last_state = false, std::optional<at::ScalarType> out_dtype = std::nullopt);
 
+// The gradients of selective_scan(u, delta, A, B, C, D, delta_bias, delta_softplus)'s out
+// given dout: {du, ddelta, dA, dB, dC, dD, ddelta_bias}, each in its input's dtype; dD and
+// ddelta_bias undefined when D and delta_bias are absent. Autograd calls it; public for code
+// that owns a larger autograd node around the scan (backbones/ss2d_sequence_core.h).
+using SelectiveScanGrads = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+SelectiveScanGrads selective_scan_backward(const at::Tensor& dout, const at::Tensor& u, const at::Tensor& delta,
+                                           const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
+                                           const std::optional<at::Tensor>& D,
+                                           const std::optional<at::Tensor>& delta_bias, bool delta_softplus);
+
 // Plan-driven scan over an image: the K direction sequences are gathered through
 // index [K, L] (int32 token ids into the H·W image, -1 = padding step with u = 0,
 // raw delta = 0, B = C = 0) inside the kernel, and the K outputs are scattered back and
