@@ -1,5 +1,6 @@
 #include "backbones/layers.h"
 
+#include "kernels/channel_bias.h"
 #include "kernels/column_sum.h"
 #include "kernels/depthwise_conv.h"
 #include "kernels/layer_norm.h"
@@ -122,19 +123,21 @@ at::Tensor ConvImpl::forward_channel_last(const at::Tensor& x) {
   // permuted NCHW tensor): cuDNN's kernels on NCHW bf16 input were slower, converted layouts
   // inside, and their NCHW result needed a permute copy here and in the backward.
   const at::Tensor nhwc = x.is_cuda() ? x.contiguous() : x;
-  const int64_t pad = (8 - nhwc.size(3) % 8) % 8;
-  if (pad > 0 && groups_ == 1 && nhwc.is_cuda() && runs_in_autocast_dtype(nhwc) &&
-      at::autocast::is_autocast_enabled(at::kCUDA)) {
-    // cuDNN's 16-bit tensor-core kernels want input channels in multiples of 8: on the image's 3
-    // it ran a direct kernel (0.49 ms at VMamba-T b128 224²) and padded inside for the weight
-    // gradient. Zero channels, in the image and the weight, add nothing to any sum.
-    const at::Tensor padded = at::constant_pad_nd(nhwc.to(at::autocast::get_autocast_dtype(at::kCUDA)), {0, pad});
-    const at::Tensor w = at::constant_pad_nd(weight, {0, 0, 0, 0, 0, pad});
-    return at::conv2d(padded.permute({0, 3, 1, 2}), w, bias, stride_, padding_, 1, groups_)
-        .permute({0, 2, 3, 1})
-        .contiguous();
+  if (!nhwc.is_cuda() || !runs_in_autocast_dtype(nhwc) || !at::autocast::is_autocast_enabled(at::kCUDA))
+    return forward(nhwc.permute({0, 3, 1, 2})).permute({0, 2, 3, 1}).contiguous();
+  // Training in the autocast dtype on CUDA. cuDNN's 16-bit tensor-core kernels want input
+  // channels in multiples of 8: on the image's 3 it ran a direct kernel (0.49 ms at VMamba-T
+  // b128 224²) and padded inside for the weight gradient, so the image and the weight get zero
+  // channels (they add nothing to any sum). The bias goes on by vss::add_channel_bias (ATen's
+  // broadcast add and bias-gradient sum on a channels_last result are slow).
+  at::Tensor in = nhwc.to(at::autocast::get_autocast_dtype(at::kCUDA)), w = weight;
+  if (const int64_t pad = groups_ == 1 ? (8 - in.size(3) % 8) % 8 : 0; pad > 0) {
+    in = at::constant_pad_nd(in, {0, pad});
+    w = at::constant_pad_nd(weight, {0, 0, 0, 0, 0, pad});
   }
-  return forward(nhwc.permute({0, 3, 1, 2})).permute({0, 2, 3, 1}).contiguous();
+  const at::Tensor y =
+      at::conv2d(in.permute({0, 3, 1, 2}), w, {}, stride_, padding_, 1, groups_).permute({0, 2, 3, 1}).contiguous();
+  return bias.defined() ? add_channel_bias(y, bias) : y;
 }
 
 ChannelNormImpl::ChannelNormImpl(const std::string& kind, int64_t channels) : batch_norm_(kind == "bn") {

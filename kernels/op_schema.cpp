@@ -44,6 +44,8 @@ TORCH_LIBRARY(vss, m) {
   m.def(
       "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first) "
       "-> (Tensor dx, Tensor dweight, Tensor dbias)");
+  // kernels/channel_bias.h; autograd in channel_bias_autograd.cpp (the bias's gradient by column_sum).
+  m.def("add_channel_bias(Tensor x, Tensor bias) -> Tensor");
   // kernels/column_sum.h (no autograd: the backward passes use it).
   m.def("column_sum(Tensor x) -> Tensor");
   // kernels/dt_projection.h; autograd in dt_projection_autograd.cpp (two batched products).
