@@ -3,7 +3,7 @@
 // where the row allows, load_items) into registers, then writes 8 outputs of each of the
 // block's rows from the float32 weights staged in shared memory (zero beyond R, so the rank
 // loop is unrolled to a fixed kRank). Rows of d split over blockIdx.z keep enough blocks on the
-// GPU when L is short (14x14, 7x7 maps).
+// GPU when L is short (14x14, 7x7 maps). Ranks over 16 go to cuBLAS.
 #include "kernels/cuda_element.cuh"
 #include "kernels/dt_projection_checks.h"
 #include "kernels/selective_scan_cuda_common.cuh"
@@ -75,7 +75,12 @@ at::Tensor dt_projection_cuda(const at::Tensor& x, const at::Tensor& weight) {
   const bool fits = R <= 16 && B * K <= 65535 && (D + kRows - 1) / kRows <= 65535 &&
                     L / (kThreads * kItems) < std::numeric_limits<int32_t>::max() &&
                     D <= std::numeric_limits<int32_t>::max() && x.scalar_type() != at::kDouble;
-  if (!fits) return dt_projection_formula(x, weight);
+  // Ranks past 16 (VMamba-T's last two stages: 24, 48) would not fit the registers: cuBLAS in
+  // x's dtype, as autocast runs the matmul (the float32 formula ran on FFMA, 0.12 ms a block).
+  if (!fits) {
+    return x.scalar_type() == at::kDouble ? dt_projection_formula(x, weight)
+                                          : at::matmul(weight.to(x.scalar_type()), x);
+  }
   const c10::cuda::CUDAGuard guard(x.device());
   // Rows of L elements with unit stride (a narrow of the rank rows keeps that).
   const at::Tensor xs = x.stride(3) == 1 ? x : x.contiguous();

@@ -23,7 +23,7 @@ double projection_error(const at::Tensor& got, const at::Tensor& want) {
   return (got.cpu().to(torch::kDouble) - w).abs().max().item<double>() / (w.abs().max().item<double>() + 1e-12);
 }
 
-double projection_tolerance(at::ScalarType t) { return t == torch::kFloat ? 1e-6 : t == torch::kHalf ? 2e-3 : 1e-2; }
+double projection_tolerance(at::ScalarType t) { return t == torch::kFloat ? 1e-5 : t == torch::kHalf ? 2e-3 : 1e-2; }
 
 TEST(cuda_dt_projection, matches_the_cpu_product) {
   REQUIRE_GPU();
@@ -32,7 +32,8 @@ TEST(cuda_dt_projection, matches_the_cpu_product) {
     int64_t B, K, R, D, L;
   };
   const std::vector<Case> cases{{2, 4, 6, 96, 196}, {1, 1, 1, 1, 1}, {3, 2, 8, 33, 49},
-                                {1, 4, 12, 40, 1031}, {2, 1, 16, 64, 7}, {1, 2, 9, 5, 64}};
+                                {1, 4, 12, 40, 1031}, {2, 1, 16, 64, 7}, {1, 2, 9, 5, 64},
+                                {2, 4, 24, 48, 49}};  // rank 24: cuBLAS in x's dtype
   for (const auto& c : cases)
     for (auto t : {torch::kFloat, torch::kBFloat16, torch::kHalf}) {
       // The rank rows of a taller projection, as x_proj's output narrowed in SS2D.
