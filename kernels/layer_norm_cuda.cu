@@ -100,57 +100,39 @@ __device__ __forceinline__ RowStatistics streaming_row_statistics(const In* __re
   return {shift, mean, rsqrtf(warp_sum(sq) / C + eps)};
 }
 
-// Rows a warp of the register kernels has in flight at once: short rows (one vector a lane,
-// C <= 128; the stem's C = 48 is 96 bytes of bf16) left too few bytes in flight a warp to keep
-// HBM busy (the stem's norm ran at 1.2 TB/s forward, less backward).
-template <int kVectors>
-constexpr int rows_at_once() {
-  return kVectors == 1 ? 4 : 1;
-}
-
 // Row kernel with the row in registers: lane `lane` owns the 4-element vectors lane,
-// lane + 32, ... (kVectors of them; those past C are zero and masked out). A warp takes
-// rows_at_once consecutive rows, all their loads issued first.
+// lane + 32, ... (kVectors of them; those past C are zero and masked out).
 template <typename In, typename Out, int kVectors>
 __global__ void layer_norm_rows_kernel(const In* __restrict__ x, const float* __restrict__ weight,
                                        const float* __restrict__ bias, Out* __restrict__ y,
                                        int64_t rows, int C, float eps) {
-  constexpr int R = rows_at_once<kVectors>();
   const int lane = threadIdx.x & 31;
-  const int64_t first = (static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32) * R;
-  if (first >= rows) return;
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
+  if (row >= rows) return;
+  const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + row * C);
   const int quads = C / 4;
-  float v[R][kVectors][4] = {};
+  float v[kVectors][4] = {};
 #pragma unroll
-  for (int k = 0; k < R; ++k) {
-    if (first + k >= rows) break;
-    const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + (first + k) * C);
+  for (int i = 0; i < kVectors; ++i) {
+    const int q = i * 32 + lane;
+    if (q < quads) {
+      const Quad<In> raw = xr[q];
 #pragma unroll
-    for (int i = 0; i < kVectors; ++i) {
-      const int q = i * 32 + lane;
-      if (q < quads) {
-        const Quad<In> raw = xr[q];
-#pragma unroll
-        for (int j = 0; j < 4; ++j) v[k][i][j] = to_float(raw.v[j]);
-      }
+      for (int j = 0; j < 4; ++j) v[i][j] = to_float(raw.v[j]);
     }
   }
+  const RowStatistics st = register_row_statistics(v, quads, C, eps);
+  const float mean = st.mean, rstd = st.rstd;
+  Quad<Out>* yr = reinterpret_cast<Quad<Out>*>(y + row * C);
 #pragma unroll
-  for (int k = 0; k < R; ++k) {
-    if (first + k >= rows) break;  // the same for the whole warp
-    const RowStatistics st = register_row_statistics(v[k], quads, C, eps);
-    const float mean = st.mean, rstd = st.rstd;
-    Quad<Out>* yr = reinterpret_cast<Quad<Out>*>(y + (first + k) * C);
+  for (int i = 0; i < kVectors; ++i) {
+    const int q = i * 32 + lane;
+    if (q < quads) {
+      Quad<Out> out;
 #pragma unroll
-    for (int i = 0; i < kVectors; ++i) {
-      const int q = i * 32 + lane;
-      if (q < quads) {
-        Quad<Out> out;
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-          out.v[j] = from_float<Out>((v[k][i][j] - mean) * rstd * weight[4 * q + j] + bias[4 * q + j]);
-        yr[q] = out;
-      }
+      for (int j = 0; j < 4; ++j)
+        out.v[j] = from_float<Out>((v[i][j] - mean) * rstd * weight[4 * q + j] + bias[4 * q + j]);
+      yr[q] = out;
     }
   }
 }
@@ -254,63 +236,48 @@ __global__ void layer_norm_backward_rows_kernel(const In* __restrict__ x, const 
   for (int i = 0; i < kVectors; ++i)
 #pragma unroll
     for (int j = 0; j < 4; ++j) dw[i][j] = db[i][j] = 0.f;
-  constexpr int R = rows_at_once<kVectors>();
-  for (int64_t base = warp; base < rows; base += warps * R) {
-    // Rows base, base + warps, ... (R of them): all their loads first, then each in turn (the
-    // column sums take the rows in the same order as one row at a time would).
-    float vr[R][kVectors][4] = {}, gr_[R][kVectors][4] = {};  // zeros past C (lanes without a vector)
+  for (int64_t row = warp; row < rows; row += warps) {
+    const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + row * C);
+    const Quad<Grad>* gr = reinterpret_cast<const Quad<Grad>*>(dy + row * C);
+    float v[kVectors][4] = {}, g[kVectors][4] = {};  // zeros past C (lanes without a vector)
 #pragma unroll
-    for (int k = 0; k < R; ++k) {
-      const int64_t row = base + k * warps;
-      if (row >= rows) break;
-      const Quad<In>* xr = reinterpret_cast<const Quad<In>*>(x + row * C);
-      const Quad<Grad>* gr = reinterpret_cast<const Quad<Grad>*>(dy + row * C);
+    for (int i = 0; i < kVectors; ++i) {
+      const int q = i * 32 + lane;
+      if (q < quads) {
+        const Quad<In> raw = xr[q];
+        const Quad<Grad> graw = gr[q];
 #pragma unroll
-      for (int i = 0; i < kVectors; ++i) {
-        const int q = i * 32 + lane;
-        if (q < quads) {
-          const Quad<In> raw = xr[q];
-          const Quad<Grad> graw = gr[q];
-#pragma unroll
-          for (int j = 0; j < 4; ++j) vr[k][i][j] = to_float(raw.v[j]), gr_[k][i][j] = to_float(graw.v[j]);
-        }
+        for (int j = 0; j < 4; ++j) v[i][j] = to_float(raw.v[j]), g[i][j] = to_float(graw.v[j]);
       }
     }
+    const RowStatistics st = register_row_statistics(v, quads, C, eps);  // the forward's
+    const float mean = st.mean, rstd = st.rstd;
+    // v becomes x̂, g becomes weight·dy.
+    float sum_g = 0.f, sum_gx = 0.f;
 #pragma unroll
-    for (int k = 0; k < R; ++k) {
-      const int64_t row = base + k * warps;
-      if (row >= rows) break;  // the same for the whole warp
-      float (&v)[kVectors][4] = vr[k];
-      float (&g)[kVectors][4] = gr_[k];
-      const RowStatistics st = register_row_statistics(v, quads, C, eps);  // the forward's
-      const float mean = st.mean, rstd = st.rstd;
-      // v becomes x̂, g becomes weight·dy.
-      float sum_g = 0.f, sum_gx = 0.f;
+    for (int i = 0; i < kVectors; ++i) {
+      const int q = i * 32 + lane;
+      if (q < quads)
 #pragma unroll
-      for (int i = 0; i < kVectors; ++i) {
-        const int q = i * 32 + lane;
-        if (q < quads)
-#pragma unroll
-          for (int j = 0; j < 4; ++j) {
-            v[i][j] = (v[i][j] - mean) * rstd;
-            dw[i][j] += g[i][j] * v[i][j];
-            db[i][j] += g[i][j];
-            g[i][j] = __fmul_rn(g[i][j], weight[4 * q + j]);  // rounded once, not fused into the sums
-            sum_g += g[i][j];
-            sum_gx += g[i][j] * v[i][j];
-          }
-      }
-      const float mean_g = warp_sum(sum_g) / C, mean_gx = warp_sum(sum_gx) / C;
-      Quad<In>* dxr = reinterpret_cast<Quad<In>*>(dx + row * C);
-#pragma unroll
-      for (int i = 0; i < kVectors; ++i) {
-        const int q = i * 32 + lane;
-        if (q < quads) {
-          Quad<In> out;
-#pragma unroll
-          for (int j = 0; j < 4; ++j) out.v[j] = from_float<In>(rstd * (g[i][j] - mean_g - v[i][j] * mean_gx));
-          dxr[q] = out;
+        for (int j = 0; j < 4; ++j) {
+          v[i][j] = (v[i][j] - mean) * rstd;
+          dw[i][j] += g[i][j] * v[i][j];
+          db[i][j] += g[i][j];
+          g[i][j] = __fmul_rn(g[i][j], weight[4 * q + j]);  // rounded once, not fused into the sums
+          sum_g += g[i][j];
+          sum_gx += g[i][j] * v[i][j];
         }
+    }
+    const float mean_g = warp_sum(sum_g) / C, mean_gx = warp_sum(sum_gx) / C;
+    Quad<In>* dxr = reinterpret_cast<Quad<In>*>(dx + row * C);
+#pragma unroll
+    for (int i = 0; i < kVectors; ++i) {
+      const int q = i * 32 + lane;
+      if (q < quads) {
+        Quad<In> out;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) out.v[j] = from_float<In>(rstd * (g[i][j] - mean_g - v[i][j] * mean_gx));
+        dxr[q] = out;
       }
     }
   }
@@ -433,23 +400,21 @@ void launch_rows(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, 
                  int64_t rows, int C, float eps, cudaStream_t stream) {
   const In* xp = cptr<In>(x);
   Out* yp = mptr<Out>(y);
+  const dim3 grid(static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock));
   const dim3 block(32 * kRowsPerBlock);
   const bool vectors = C % 4 == 0 && C <= 4 * 32 * kMaxVectors &&
                        reinterpret_cast<uintptr_t>(xp) % (4 * sizeof(In)) == 0 &&
                        reinterpret_cast<uintptr_t>(yp) % (4 * sizeof(Out)) == 0;
   const float* wp = cptr<float>(w);
   const float* bp = cptr<float>(b);
-  const auto grid_for = [&](int64_t rows_a_warp) {
-    return dim3(static_cast<unsigned>((rows + kRowsPerBlock * rows_a_warp - 1) / (kRowsPerBlock * rows_a_warp)));
-  };
   if (!vectors) {
-    layer_norm_rows_streaming_kernel<In, Out><<<grid_for(1), block, 0, stream>>>(xp, wp, bp, yp, rows, C, eps);
+    layer_norm_rows_streaming_kernel<In, Out><<<grid, block, 0, stream>>>(xp, wp, bp, yp, rows, C, eps);
     return;
   }
   const int per_lane = (C / 4 + 31) / 32;
   auto run = [&](auto vectors_per_lane) {
-    constexpr int V = decltype(vectors_per_lane)::value;
-    layer_norm_rows_kernel<In, Out, V><<<grid_for(rows_at_once<V>()), block, 0, stream>>>(xp, wp, bp, yp, rows, C, eps);
+    layer_norm_rows_kernel<In, Out, decltype(vectors_per_lane)::value>
+        <<<grid, block, 0, stream>>>(xp, wp, bp, yp, rows, C, eps);
   };
   if (per_lane <= 1) run(std::integral_constant<int, 1>{});
   else if (per_lane <= 2) run(std::integral_constant<int, 2>{});

@@ -21,6 +21,7 @@ CATEGORIES = [
     ("scan backward", r"scan.*bwd|bwd.*scan|plan_bwd"),
     ("scan forward", r"scan|plan_cl|plan_fwd"),
     ("walk flatten / merge", r"walk_flatten|walk_merge"),
+    ("dt_proj (vss::dt_projection)", r"dt_projection"),
     ("GEMM (cuBLAS / CUTLASS)", r"gemm|cutlass|nvjet|xmma|sm90_|cublas"),
     ("convolution", r"conv|depthwise|cudnn|implicit|winograd|fft"),
     ("LayerNorm", r"layer_norm|layernorm|LayerNorm|channel_norm"),
@@ -28,7 +29,7 @@ CATEGORIES = [
     ("softmax / loss", r"softmax|nll_loss|cross_entropy|log_softmax"),
     ("reductions", r"reduce_kernel|Reduce|sum_|norm_kernel"),
     ("layout copies and casts", r"copy|transpose|permute|cat_|CatArray|index|gather|scatter|im2col|col2im"),
-    ("elementwise", r"elementwise|vectorized|unrolled|Functor|gelu|GeLU|silu|mul|add|fill"),
+    ("elementwise", r"elementwise|vectorized|unrolled|Functor|gelu|GeLU|silu|mul|add|fill|channel_bias"),
 ]
 
 
