@@ -7,6 +7,7 @@
 //   hold inf/NaN is skipped and halves the scale, and `growth_interval` good steps in a row
 //   double it. Its state is checkpointed so a resumed run continues bit-for-bit.
 #include <ATen/core/Tensor.h>
+#include <ATen/TensorOperators.h>  // Tensor * double in scale_loss
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 

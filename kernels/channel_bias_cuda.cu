@@ -51,7 +51,7 @@ at::Tensor add_channel_bias_cuda(const at::Tensor& x_in, const at::Tensor& bias_
   if (y.numel() == 0) return y;
   const auto stream = at::cuda::getCurrentCUDAStream();
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  dispatch_float(x.scalar_type(), "add_channel_bias", [&](auto type) {
+  dispatch_float(x.scalar_type(), "add_channel_bias", "x", [&](auto type) {
     using T = typename decltype(type)::type;
     constexpr int kVec = 16 / sizeof(T);
     const bool vectors = C % kVec == 0 && reinterpret_cast<uintptr_t>(x.const_data_ptr()) % 16 == 0;

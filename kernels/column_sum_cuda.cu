@@ -123,7 +123,7 @@ at::Tensor column_sum_cuda(const at::Tensor& x_in) {
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t blocks = std::clamp<int64_t>(M / 8, 1, 8 * sms);
   const bool aligned = reinterpret_cast<uintptr_t>(x.const_data_ptr()) % 16 == 0;
-  dispatch_float(x.scalar_type(), "column_sum", [&](auto type) {
+  dispatch_float(x.scalar_type(), "column_sum", "x", [&](auto type) {
     using T = typename decltype(type)::type;
     if (blocks == 1) {
       launch_sums<T>(cptr<T>(x), mptr<float>(out), M, static_cast<int>(C), 1, kThreads, aligned, stream);

@@ -92,7 +92,7 @@ at::Tensor dt_projection_cuda(const at::Tensor& x, const at::Tensor& weight) {
   const dim3 grid(static_cast<unsigned>((L + kThreads * kItems - 1) / (kThreads * kItems)),
                   static_cast<unsigned>(B * K), static_cast<unsigned>((D + kRows - 1) / kRows));
   const auto stream = at::cuda::getCurrentCUDAStream();
-  dispatch_float(x.scalar_type(), "dt_projection", [&](auto type) {
+  dispatch_float(x.scalar_type(), "dt_projection", "x", [&](auto type) {
     using T = typename decltype(type)::type;
     if (R <= 8)
       dt_projection_kernel<8, T><<<grid, kThreads, 0, stream>>>(cptr<T>(xs), cptr<float>(w), mptr<T>(out), args);

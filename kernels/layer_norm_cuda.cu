@@ -382,19 +382,6 @@ __global__ void layer_norm_backward_channel_first_kernel(const In* __restrict__ 
   }
 }
 
-// Calls f(Type<T>{}) for the CUDA element type of t.
-template <typename F>
-void dispatch_element(at::ScalarType t, const char* what, F&& f) {
-  switch (t) {
-    case at::kFloat: return f(Type<float>{});
-    case at::kHalf: return f(Type<__half>{});
-    case at::kBFloat16: return f(Type<__nv_bfloat16>{});
-    default:
-      TORCH_CHECK(false, "vss::layer_norm (CUDA): ", what,
-                  " must be float32, float16 or bfloat16 (float64 is CPU-only), got ", t);
-  }
-}
-
 template <typename In, typename Out>
 void launch_rows(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, at::Tensor& y,
                  int64_t rows, int C, float eps, cudaStream_t stream) {
@@ -473,9 +460,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
     const dim3 grid(static_cast<unsigned>((s.inner + kTileTokens - 1) / kTileTokens), static_cast<unsigned>(s.outer));
     at::Tensor partial = at::empty({static_cast<int64_t>(grid.x) * grid.y, 2, s.channels}, x.options().dtype(at::kFloat));
     if (s.rows > 0) {
-      dispatch_element(x.scalar_type(), "x", [&](auto in) {
+      dispatch_float(x.scalar_type(), "layer_norm", "x", [&](auto in) {
         using In = typename decltype(in)::type;
-        dispatch_element(dy.scalar_type(), "dy", [&](auto grad) {
+        dispatch_float(dy.scalar_type(), "layer_norm", "dy", [&](auto grad) {
           using Grad = typename decltype(grad)::type;
           auto kernel = layer_norm_backward_channel_first_kernel<In, Grad>;
           C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -498,9 +485,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   const int64_t blocks = std::clamp<int64_t>(
       (s.rows + kRowsPerBlock * kBackwardRowsPerWarp - 1) / (kRowsPerBlock * kBackwardRowsPerWarp), 1, 8 * sms);
   at::Tensor partial = at::empty({blocks * kRowsPerBlock, 2, s.channels}, x.options().dtype(at::kFloat));
-  dispatch_element(x.scalar_type(), "x", [&](auto in) {
+  dispatch_float(x.scalar_type(), "layer_norm", "x", [&](auto in) {
     using In = typename decltype(in)::type;
-    dispatch_element(dy.scalar_type(), "dy", [&](auto grad) {
+    dispatch_float(dy.scalar_type(), "layer_norm", "dy", [&](auto grad) {
       using Grad = typename decltype(grad)::type;
       launch_backward_rows<In, Grad>(dy, x, w, dx, partial, s.rows, C, static_cast<float>(eps), stream);
     });
@@ -528,9 +515,9 @@ at::Tensor layer_norm_cuda(const at::Tensor& x_in, const at::Tensor& weight, con
   const int C = static_cast<int>(s.channels);
   const auto feps = static_cast<float>(eps);
   cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  dispatch_element(x.scalar_type(), "x", [&](auto in) {
+  dispatch_float(x.scalar_type(), "layer_norm", "x", [&](auto in) {
     using In = typename decltype(in)::type;
-    dispatch_element(y.scalar_type(), "out_dtype", [&](auto out) {
+    dispatch_float(y.scalar_type(), "layer_norm", "out_dtype", [&](auto out) {
       using Out = typename decltype(out)::type;
       if (!tile) return launch_rows<In, Out>(x, w, b, y, s.rows, C, feps, stream);
       const dim3 grid(static_cast<unsigned>((s.inner + kTileTokens - 1) / kTileTokens),

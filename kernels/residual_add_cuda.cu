@@ -124,9 +124,9 @@ at::Tensor residual_add_cuda(const at::Tensor& x_in, const at::Tensor& branch_in
   if (out.numel() == 0) return out;
   const int64_t B = x.size(0), per_sample = x.numel() / B;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  dispatch_float(x.scalar_type(), "residual_add", [&](auto tx) {
+  dispatch_float(x.scalar_type(), "residual_add", "x", [&](auto tx) {
     using TX = typename decltype(tx)::type;
-    dispatch_float(branch.scalar_type(), "residual_add", [&](auto tb) {
+    dispatch_float(branch.scalar_type(), "residual_add", "branch", [&](auto tb) {
       using TB = typename decltype(tb)::type;
       const bool vector_ok = aligned(x.const_data_ptr(), 4 * sizeof(TX)) &&
                              aligned(branch.const_data_ptr(), 4 * sizeof(TB));
@@ -151,9 +151,9 @@ at::Tensor residual_add_backward_cuda(const at::Tensor& dout_in, const std::opti
   if (dbranch.numel() == 0) return dbranch;
   const int64_t B = dout.size(0), per_sample = dout.numel() / B;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  dispatch_float(dout.scalar_type(), "residual_add_backward", [&](auto tg) {
+  dispatch_float(dout.scalar_type(), "residual_add_backward", "dout", [&](auto tg) {
     using TG = typename decltype(tg)::type;
-    dispatch_float(branch_dtype, "residual_add_backward", [&](auto tb) {
+    dispatch_float(branch_dtype, "residual_add_backward", "branch_dtype", [&](auto tb) {
       using TB = typename decltype(tb)::type;
       launch(B, per_sample, aligned(dout.const_data_ptr(), 4 * sizeof(TG)), [&](auto v, dim3 grid) {
         residual_add_backward_kernel<decltype(v)::value, TG, TB>

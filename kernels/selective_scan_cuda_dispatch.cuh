@@ -17,14 +17,17 @@ struct Type {
   using type = T;
 };
 
-// Calls f(Type<T>{}) for the CUDA element type of t (float32, float16, bfloat16).
+// Calls f(Type<T>{}) for the CUDA element type of t (float32, float16, bfloat16); any other
+// dtype is a one-line error naming the op and its argument.
 template <typename F>
-void dispatch_float(at::ScalarType t, const char* op, F&& f) {
+void dispatch_float(at::ScalarType t, const char* op, const char* arg, F&& f) {
   switch (t) {
     case at::kFloat: return f(Type<float>{});
     case at::kHalf: return f(Type<__half>{});
     case at::kBFloat16: return f(Type<__nv_bfloat16>{});
-    default: TORCH_CHECK(false, "vss::", op, " (CUDA): float32, float16 or bfloat16 tensors only, got ", t);
+    default:
+      TORCH_CHECK(false, "vss::", op, " (CUDA): ", arg,
+                  " must be float32, float16 or bfloat16 (float64 is CPU-only), got ", t);
   }
 }
 

@@ -343,7 +343,7 @@ void launch_walks(const at::Tensor& in, const at::Tensor& out, const WalkList& l
                                                       per_block);
     });
   } else {
-    dispatch_float(in.scalar_type(), op, [&](auto type) {
+    dispatch_float(in.scalar_type(), op, "the input", [&](auto type) {
       using T = typename decltype(type)::type;
       const auto kernel = merge ? walk_merge_kernel<T> : walk_flatten_kernel<T>;
       kernel<<<grid_of(B * C, H, W, kTile, op), dim3(kTile, kTileRows), 0, stream>>>(
