@@ -53,8 +53,7 @@ class SequenceCoreFunction : public torch::autograd::Function<SequenceCoreFuncti
     at::bmm_out(drank, wdt_t, ddts.reshape({B * K, Dn, L}));
     dx_dbl.narrow(2, R, N).copy_(dB);
     dx_dbl.narrow(2, R + N, N).copy_(dC);
-    const at::Tensor ddt_weight =
-        at::matmul(ddts, x_dbl.narrow(2, 0, R).to(ddts.scalar_type()).transpose(2, 3)).sum(0, false, wdt.scalar_type());
+    const at::Tensor ddt_weight = dt_projection_weight_grad(ddts, x_dbl.narrow(2, 0, R), wdt.scalar_type());
     const at::Tensor dx_weight =
         at::matmul(dx_dbl, u.view({B, K, Dn, L}).transpose(2, 3)).sum(0, false, ctx->saved_data["x_proj_dtype"].toScalarType());
     // dxs = du + x_projᵀ · dx_dbl, the sum formed by the GEMM (beta = 1) in du's buffer.

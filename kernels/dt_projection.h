@@ -16,4 +16,9 @@ namespace vss {
 // x [B, K, R, L] (any strides), weight [K, D, R] -> [B, K, D, L] in x's dtype.
 at::Tensor dt_projection(const at::Tensor& x, const at::Tensor& weight);
 
+// The weight's gradient given dout [B, K, D, L]: Σ_b dout[b] · x[b]ᵀ, the products in dout's
+// dtype, summed into weight_dtype. The autograd backward's, public for code that owns a larger
+// autograd node around the op (backbones/ss2d_sequence_core.h).
+at::Tensor dt_projection_weight_grad(const at::Tensor& dout, const at::Tensor& x, at::ScalarType weight_dtype);
+
 }  // namespace vss

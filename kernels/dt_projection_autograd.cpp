@@ -2,6 +2,8 @@
 // kernel and saves x and weight; the backward is two batched products in dout's dtype (the
 // autocast dtype in training, as autocast runs the matmul this op replaces): dx = weightᵀ ·
 // dout, dweight = Σ_b dout · xᵀ, each cast to its input's dtype. Double backward is not supported.
+#include "kernels/dt_projection.h"
+
 #include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
@@ -32,8 +34,7 @@ class DtProjectionFunction : public torch::autograd::Function<DtProjectionFuncti
     const at::Tensor w = weight.to(g.scalar_type());
     at::Tensor dx, dweight;
     if (ctx->needs_input_grad(0)) dx = at::matmul(w.transpose(1, 2), g).to(x.scalar_type());
-    if (ctx->needs_input_grad(1))
-      dweight = at::matmul(g, x.to(g.scalar_type()).transpose(2, 3)).sum(0, false, weight.scalar_type());
+    if (ctx->needs_input_grad(1)) dweight = dt_projection_weight_grad(g, x, weight.scalar_type());
     return {dx, dweight};
   }
 };
