@@ -28,9 +28,11 @@ class SequenceCoreFunction : public torch::autograd::Function<SequenceCoreFuncti
     const at::Tensor dts = dt_projection(x_dbl.narrow(2, 0, R), dt_projs_weight);
     const at::Tensor Bs = x_dbl.narrow(2, R, N).contiguous(), Cs = x_dbl.narrow(2, R + N, N).contiguous();
     const at::Tensor u = xs.reshape({B, K * Dn, L}), delta = dts.view({B, K * Dn, L});
-    at::Tensor y = std::get<0>(selective_scan(u, delta, A, Bs, Cs, Ds, delta_bias, /*delta_softplus=*/true,
-                                              /*return_last_state=*/false, xs.scalar_type()));
-    ctx->save_for_backward({u, wx, dt_projs_weight, A, Ds, delta_bias, x_dbl, delta, Bs, Cs});
+    // The scan's checkpoints spare its backward a pass over u and Δ.
+    const auto scan = selective_scan_checkpointed(u, delta, A, Bs, Cs, Ds, delta_bias, /*delta_softplus=*/true,
+                                                  /*return_last_state=*/false, xs.scalar_type());
+    const at::Tensor& y = std::get<0>(scan);
+    ctx->save_for_backward({u, wx, dt_projs_weight, A, Ds, delta_bias, x_dbl, delta, Bs, Cs, std::get<2>(scan)});
     ctx->saved_data["x_proj_dtype"] = x_proj_weight.scalar_type();
     return y;
   }
@@ -38,11 +40,12 @@ class SequenceCoreFunction : public torch::autograd::Function<SequenceCoreFuncti
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const variable_list s = ctx->get_saved_variables();
     const at::Tensor &u = s[0], &wx = s[1], &wdt = s[2], &A = s[3], &Ds = s[4], &delta_bias = s[5];
-    const at::Tensor &x_dbl = s[6], &delta = s[7], &Bs = s[8], &Cs = s[9];
+    const at::Tensor &x_dbl = s[6], &delta = s[7], &Bs = s[8], &Cs = s[9], &checkpoints = s[10];
     const int64_t B = x_dbl.size(0), K = x_dbl.size(1), P = x_dbl.size(2), L = x_dbl.size(3);
     const int64_t Dn = wdt.size(1), R = wdt.size(2), N = A.size(1);
     auto [du, ddelta, dA, dB, dC, dD, ddelta_bias] =
-        selective_scan_backward(grads[0].contiguous(), u, delta, A, Bs, Cs, Ds, delta_bias, /*delta_softplus=*/true);
+        selective_scan_backward(grads[0].contiguous(), u, delta, A, Bs, Cs, Ds, delta_bias, /*delta_softplus=*/true,
+                                checkpoints);
     // The projection rows' gradient in place: dt_proj's input gradient, then dB, dC.
     const at::Tensor ddts = ddelta.view({B, K, Dn, L});
     at::Tensor dx_dbl = at::empty_like(x_dbl);

@@ -8,10 +8,17 @@ TORCH_LIBRARY(vss, m) {
       "selective_scan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor? D=None, "
       "Tensor? delta_bias=None, bool delta_softplus=False, bool return_last_state=False, "
       "ScalarType? out_dtype=None) -> (Tensor out, Tensor last_state)");
+  // selective_scan, plus what its backward can reuse (no autograd: autograd's forward calls it).
+  m.def(
+      "selective_scan_checkpointed(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, "
+      "Tensor? D=None, Tensor? delta_bias=None, bool delta_softplus=False, "
+      "bool return_last_state=False, ScalarType? out_dtype=None) -> (Tensor out, "
+      "Tensor last_state, Tensor checkpoints)");
   m.def(
       "selective_scan_backward(Tensor dout, Tensor u, Tensor delta, Tensor A, Tensor B, "
-      "Tensor C, Tensor? D, Tensor? delta_bias, bool delta_softplus) -> (Tensor du, "
-      "Tensor ddelta, Tensor dA, Tensor dB, Tensor dC, Tensor dD, Tensor ddelta_bias)");
+      "Tensor C, Tensor? D, Tensor? delta_bias, bool delta_softplus, Tensor? checkpoints=None) "
+      "-> (Tensor du, Tensor ddelta, Tensor dA, Tensor dB, Tensor dC, Tensor dD, "
+      "Tensor ddelta_bias)");
   m.def(
       "selective_scan_plan(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor? D, "
       "Tensor? delta_bias, Tensor index, Tensor? merge_weight=None, bool delta_softplus=False, "

@@ -21,17 +21,34 @@ std::tuple<at::Tensor, at::Tensor> selective_scan(
   return op.call(u, delta, A, B, C, D, delta_bias, delta_softplus, return_last_state, out_dtype);
 }
 
+std::tuple<at::Tensor, at::Tensor, at::Tensor> selective_scan_checkpointed(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, bool delta_softplus, bool return_last_state,
+    std::optional<at::ScalarType> out_dtype) {
+  static const auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("vss::selective_scan_checkpointed", "")
+          .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+              const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+              const at::Tensor&, const std::optional<at::Tensor>&,
+              const std::optional<at::Tensor>&, bool, bool, std::optional<at::ScalarType>)>();
+  return op.call(u, delta, A, B, C, D, delta_bias, delta_softplus, return_last_state, out_dtype);
+}
+
 SelectiveScanGrads selective_scan_backward(const at::Tensor& dout, const at::Tensor& u, const at::Tensor& delta,
                                            const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
                                            const std::optional<at::Tensor>& D,
-                                           const std::optional<at::Tensor>& delta_bias, bool delta_softplus) {
+                                           const std::optional<at::Tensor>& delta_bias, bool delta_softplus,
+                                           const std::optional<at::Tensor>& checkpoints) {
   static const auto op = c10::Dispatcher::singleton()
                              .findSchemaOrThrow("vss::selective_scan_backward", "")
                              .typed<SelectiveScanGrads(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                                        const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                                        const std::optional<at::Tensor>&,
-                                                       const std::optional<at::Tensor>&, bool)>();
-  return op.call(dout, u, delta, A, B, C, D, delta_bias, delta_softplus);
+                                                       const std::optional<at::Tensor>&, bool,
+                                                       const std::optional<at::Tensor>&)>();
+  return op.call(dout, u, delta, A, B, C, D, delta_bias, delta_softplus, checkpoints);
 }
 
 namespace {

@@ -24,15 +24,31 @@ std::tuple<at::Tensor, at::Tensor> selective_scan(
     const std::optional<at::Tensor>& delta_bias = std::nullopt, bool delta_softplus = false,
     bool return_last_state = false, std::optional<at::ScalarType> out_dtype = std::nullopt);
 
+// selective_scan, plus `checkpoints` for its backward: float32 [B, K·D, T, N], the state
+// entering each of T tiles of the device kernel, which spares the backward a pass over u
+// and Δ. The CUDA N = 1 warp kernels keep them: tiles of 512 bytes of u (256 steps of
+// bfloat16 / float16, 128 of float32), or a single tile where the row is no longer than
+// that (checkpoint 0, the zero state, is stored too). T = 0 where the kernel keeps none
+// (CPU, N > 1, too few rows for the warp kernels): the backward then recomputes them. Not
+// differentiable itself: autograd's forward (and backbones/ss2d_sequence_core.h) call it.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> selective_scan_checkpointed(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D = std::nullopt,
+    const std::optional<at::Tensor>& delta_bias = std::nullopt, bool delta_softplus = false,
+    bool return_last_state = false, std::optional<at::ScalarType> out_dtype = std::nullopt);
+
 // The gradients of selective_scan(u, delta, A, B, C, D, delta_bias, delta_softplus)'s out
 // given dout: {du, ddelta, dA, dB, dC, dD, ddelta_bias}, each in its input's dtype; dD and
-// ddelta_bias undefined when D and delta_bias are absent. Autograd calls it; public for code
-// that owns a larger autograd node around the scan (backbones/ss2d_sequence_core.h).
+// ddelta_bias undefined when D and delta_bias are absent. `checkpoints`: what
+// selective_scan_checkpointed returned for the same inputs, or none. Autograd calls it;
+// public for code that owns a larger autograd node around the scan
+// (backbones/ss2d_sequence_core.h).
 using SelectiveScanGrads = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
 SelectiveScanGrads selective_scan_backward(const at::Tensor& dout, const at::Tensor& u, const at::Tensor& delta,
                                            const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
                                            const std::optional<at::Tensor>& D,
-                                           const std::optional<at::Tensor>& delta_bias, bool delta_softplus);
+                                           const std::optional<at::Tensor>& delta_bias, bool delta_softplus,
+                                           const std::optional<at::Tensor>& checkpoints = std::nullopt);
 
 // Plan-driven scan over an image: the K direction sequences are gathered through
 // index [K, L] (int32 token ids into the H·W image, -1 = padding step with u = 0,

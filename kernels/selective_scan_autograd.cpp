@@ -1,9 +1,10 @@
 // Autograd for vss::selective_scan: the forward redispatches below autograd to the device
-// kernel, the backward calls the vss::selective_scan_backward op of the same device.
+// kernel (vss::selective_scan_checkpointed, whose checkpoints spare the backward a pass), the
+// backward calls the vss::selective_scan_backward op of the same device.
 // last_state is not differentiable. Double backward is not supported.
 #include "kernels/scan_autograd_saved.h"
+#include "kernels/selective_scan.h"
 
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/library.h>
 #include <torch/torch.h>
@@ -13,16 +14,6 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-using ScanFn = std::tuple<at::Tensor, at::Tensor>(
-    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-    const std::optional<at::Tensor>&, const std::optional<at::Tensor>&, bool, bool,
-    std::optional<at::ScalarType>);
-using ScanBackwardFn =
-    std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>(
-        const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-        const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
-        const std::optional<at::Tensor>&, bool);
 
 using detail::from_saved;
 using detail::grad_like;
@@ -34,14 +25,11 @@ class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunc
                                const std::optional<at::Tensor>& D,
                                const std::optional<at::Tensor>& delta_bias, bool delta_softplus,
                                bool return_last_state, std::optional<at::ScalarType> out_dtype) {
-    static const auto op = c10::Dispatcher::singleton()
-                               .findSchemaOrThrow("vss::selective_scan", "")
-                               .typed<ScanFn>();
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    auto [out, last_state] = op.call(u, delta, A, B, C, D, delta_bias, delta_softplus,
-                                     return_last_state, out_dtype);
+    auto [out, last_state, checkpoints] = selective_scan_checkpointed(
+        u, delta, A, B, C, D, delta_bias, delta_softplus, return_last_state, out_dtype);
     ctx->save_for_backward({u, delta, A, B, C, D.value_or(at::Tensor()),
-                            delta_bias.value_or(at::Tensor())});
+                            delta_bias.value_or(at::Tensor()), checkpoints});
     ctx->saved_data["delta_softplus"] = delta_softplus;
     // An autograd Function cannot return an undefined tensor: last_state is only an output
     // when asked for.
@@ -51,17 +39,14 @@ class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunc
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    static const auto op = c10::Dispatcher::singleton()
-                               .findSchemaOrThrow("vss::selective_scan_backward", "")
-                               .typed<ScanBackwardFn>();
     const variable_list saved = ctx->get_saved_variables();
     const at::Tensor &u = saved[0], &delta = saved[1], &A = saved[2], &B = saved[3], &C = saved[4];
-    const at::Tensor &D = saved[5], &delta_bias = saved[6];
+    const at::Tensor &D = saved[5], &delta_bias = saved[6], &checkpoints = saved[7];
     const at::Tensor none;
     if (!grads[0].defined()) return {none, none, none, none, none, none, none, none, none, none};
     auto [du, ddelta, dA, dB, dC, dD, ddelta_bias] =
-        op.call(grads[0], u, delta, A, B, C, from_saved(D), from_saved(delta_bias),
-                ctx->saved_data["delta_softplus"].toBool());
+        selective_scan_backward(grads[0], u, delta, A, B, C, from_saved(D), from_saved(delta_bias),
+                                ctx->saved_data["delta_softplus"].toBool(), checkpoints);
     return {grad_like(du, u),         grad_like(ddelta, delta), grad_like(dA, A),
             grad_like(dB, B),         grad_like(dC, C),         grad_like(dD, D),
             grad_like(ddelta_bias, delta_bias), none, none, none};

@@ -211,6 +211,18 @@ void check_scan_dout(const char* op, const at::Tensor& dout, at::IntArrayRef exp
   check_device(op, "dout", dout, u);
 }
 
+at::Tensor check_scan_checkpoints(const char* op, const std::optional<at::Tensor>& checkpoints,
+                                  const ScanSizes& s, const at::Tensor& u) {
+  if (!checkpoints || !checkpoints->defined()) return at::Tensor();
+  const at::Tensor& c = *checkpoints;
+  TORCH_CHECK(c.dim() == 4 && c.size(0) == s.batch && c.size(1) == s.channels && c.size(3) == s.state, op,
+              ": checkpoints must be [", s.batch, ", ", s.channels, ", T, ", s.state,
+              "] (from vss::selective_scan_checkpointed on the same inputs), got ", c.sizes());
+  TORCH_CHECK(c.scalar_type() == at::kFloat, op, ": checkpoints must be float32, got ", c.scalar_type());
+  check_device(op, "checkpoints", c, u);
+  return c.contiguous();
+}
+
 void check_scan_out_dtype(const char* op, std::optional<at::ScalarType> out_dtype) {
   TORCH_CHECK(!out_dtype || is_float_dtype(*out_dtype), op,
               ": out_dtype must be float32, float16, bfloat16 or float64, got ", *out_dtype);

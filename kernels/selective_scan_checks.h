@@ -68,6 +68,12 @@ void check_plan_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& 
 void check_scan_dout(const char* op, const at::Tensor& dout, at::IntArrayRef expected,
                      const at::Tensor& u);
 
+// The forward's checkpoints handed to the backward (vss::selective_scan_checkpointed): absent,
+// or float32 [B, K·D, T, N] on u's device for any T (T = 0: none kept). Returns the contiguous
+// tensor, or an undefined one when absent.
+at::Tensor check_scan_checkpoints(const char* op, const std::optional<at::Tensor>& checkpoints,
+                                  const ScanSizes& s, const at::Tensor& u);
+
 // out_dtype, when given, must be float32, float16, bfloat16 or float64.
 void check_scan_out_dtype(const char* op, std::optional<at::ScalarType> out_dtype);
 

@@ -297,14 +297,27 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cpu(
   return {out.to(out_dtype.value_or(u.scalar_type())), last_state};
 }
 
+// The CPU backward keeps its own chunk states (kChunk), so it keeps no checkpoints: T = 0.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> selective_scan_checkpointed_cpu(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D,
+    const std::optional<at::Tensor>& delta_bias, bool delta_softplus, bool return_last_state,
+    std::optional<at::ScalarType> out_dtype) {
+  auto [out, last] = selective_scan_cpu(u, delta, A, B, C, D, delta_bias, delta_softplus, return_last_state, out_dtype);
+  at::Tensor none = at::empty({u.size(0), u.size(1), 0, A.size(1)}, u.options().dtype(at::kFloat));
+  return {out, last, none};
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>
 selective_scan_backward_cpu(const at::Tensor& dout, const at::Tensor& u, const at::Tensor& delta,
                             const at::Tensor& A, const at::Tensor& B, const at::Tensor& C,
                             const std::optional<at::Tensor>& D,
-                            const std::optional<at::Tensor>& delta_bias, bool delta_softplus) {
+                            const std::optional<at::Tensor>& delta_bias, bool delta_softplus,
+                            const std::optional<at::Tensor>& checkpoints) {
   constexpr const char* op = "vss::selective_scan_backward";
   const ScanSizes s = check_selective_scan_args(op, u, delta, A, B, C, D, delta_bias);
   check_scan_dout(op, dout, u.sizes(), u);
+  check_scan_checkpoints(op, checkpoints, s, u);  // checked, then not needed
   const at::ScalarType acc = scan_param_dtype(u.scalar_type());
   const AccInputs in(u, delta, A, B, C, D, delta_bias, delta_softplus, acc);
   const at::Tensor dy = as_acc(dout, acc);
@@ -336,6 +349,7 @@ selective_scan_backward_cpu(const at::Tensor& dout, const at::Tensor& u, const a
 
 TORCH_LIBRARY_IMPL(vss, CPU, m) {
   m.impl("selective_scan", &selective_scan_cpu);
+  m.impl("selective_scan_checkpointed", &selective_scan_checkpointed_cpu);
   m.impl("selective_scan_backward", &selective_scan_backward_cpu);
 }
 

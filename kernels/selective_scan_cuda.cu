@@ -57,6 +57,7 @@ struct ScanArgs {
   const float* delta_bias;  // may be null
   int64_t channels;         // K·D
   int64_t group_size;       // D: channels sharing one B/C group
+  int64_t rows;             // batch·K·D
   int64_t groups;           // K
   int64_t N, L;
   int block_channels;       // channels per block (divides group_size; 1 unless N == 1)
@@ -188,68 +189,133 @@ __global__ void __launch_bounds__(NT, kMinThreadsPerSM / NT)
   }
 }
 
-// N == 1 forward with one warp per (batch, channel) row and no block barriers: the warp walks
-// its row in tiles of 32 lanes x ITEMS steps (one 16-byte vector of each input per lane), a
-// warp scan composes the tile, and the last lane's state carries into the next tile. Where
-// rows fill the GPU this beats the block kernel above, which spends a barrier per channel and
-// chunk (and at L = 3136 runs its second 2048-step chunk half empty). No split: rows in the
-// order of the GPU's warp slots or more are what it is for. The next tile's four 16-byte
-// loads are issued before the current tile is scanned (bf16 at 56x56, B128: 0.995 -> 0.610 ms).
-template <typename T, typename O, int kWarps>
+// Lanes a row of L steps takes in the N == 1 warp kernels (ITEMS steps a lane): the fewest of
+// 8, 16, 32 whose tile covers L, else 32. Short rows (VMamba's last stages: L = 49) then share
+// a warp instead of leaving most of its lanes idle. The forward's checkpoints and the
+// backward's tiles use the same count: one function decides it.
+template <int ITEMS>
+constexpr int warp_lanes_for(int64_t L) {
+  return L <= 8 * ITEMS ? 8 : L <= 16 * ITEMS ? 16 : 32;
+}
+
+// Steps in one tile of the N == 1 warp kernels.
+template <typename T>
+constexpr int64_t warp_tile_steps(int lanes) {
+  return lanes * static_cast<int64_t>(16 / sizeof(T));
+}
+
+template <typename T, typename F>
+void with_warp_lanes(int64_t L, F&& f) {
+  switch (warp_lanes_for<16 / sizeof(T)>(L)) {
+    case 8: return f(std::integral_constant<int, 8>{});
+    case 16: return f(std::integral_constant<int, 16>{});
+    default: return f(std::integral_constant<int, 32>{});
+  }
+}
+
+// One row as a warp kernel walks it: row = b·channels + c, and the offset of its B/C group row
+// ((b·K + c / D)·L, which is (row / D)·L). `live` is false for the padding rows of a warp's
+// last group; their loads read nothing and their results are dropped.
+struct WarpRow {
+  int64_t row, group_off;
+  int c;
+  bool live;
+  __device__ WarpRow(const ScanArgs& p, int64_t r, int64_t rows) {
+    live = r < rows;
+    row = live ? r : 0;
+    const auto r32 = static_cast<uint32_t>(row);
+    group_off = int64_t{r32 / static_cast<uint32_t>(p.group_size)} * p.L;
+    c = static_cast<int>(r32 % static_cast<uint32_t>(p.channels));
+  }
+};
+
+// N == 1 forward, a warp per row group and no block barriers. A row takes kLanes lanes
+// (warp_lanes_for), so a warp walks 32 / kLanes rows side by side, in tiles of kLanes x ITEMS
+// steps (one 16-byte vector of each input a lane): a segmented warp scan composes each row's
+// tile and the row's last lane carries its state into the next tile. A warp walks row groups
+// gridDim.x·kWarps apart, tile after tile, the next step's four 16-byte loads issued before
+// the current one is scanned (bf16 at 56x56, B128: 0.995 -> 0.610 ms): the carried state
+// serialises a row, so without that every tile waits for its own loads, and a short row (one
+// tile) would pay a whole load latency per warp. Where `checkpoints` is given it gets the
+// state entering every tile ([rows, tiles]), which spares the backward its first pass.
+template <typename T, typename O, int kWarps, int kLanes>
 __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
-    scan_fwd_warp_kernel(ScanArgs p, O* __restrict__ out, float* __restrict__ last_state) {
+    scan_fwd_warp_kernel(ScanArgs p, O* __restrict__ out, float* __restrict__ last_state,
+                         float* __restrict__ checkpoints) {
   constexpr int ITEMS = 16 / sizeof(T);
-  constexpr int kTile = 32 * ITEMS;
-  const int lane = threadIdx.x & 31;
-  const int64_t b = blockIdx.y, c = int64_t{blockIdx.x} * kWarps + (threadIdx.x >> 5);
-  if (c >= p.channels) return;  // a whole warp: the shuffles below stay full-warp
-  const Row<T, ITEMS> r(p, b, c);
-  const int64_t group_row = (b * p.groups + c / p.group_size) * p.L;
-  const T* B_row = static_cast<const T*>(p.B) + group_row;
-  const T* C_row = static_cast<const T*>(p.C) + group_row;
-  const bool aligned = ((reinterpret_cast<uintptr_t>(r.u) | reinterpret_cast<uintptr_t>(r.dt) |
-                         reinterpret_cast<uintptr_t>(B_row) | reinterpret_cast<uintptr_t>(C_row)) & 15) == 0;
-  // Lanes whose ITEMS steps are one aligned vector inside the row go through `raw`, loaded a
-  // tile ahead; the rest (a ragged last tile, unaligned rows) load at use through load_items.
-  auto whole = [&](int64_t t) { return aligned && t + ITEMS <= p.L; };
+  constexpr int kTile = kLanes * ITEMS, kSide = 32 / kLanes;
+  const int lane = threadIdx.x & 31, sub = lane % kLanes;
+  const int64_t rows = p.rows, tiles = (p.L + kTile - 1) / kTile;
+  const int64_t groups = (rows + kSide - 1) / kSide, stride = int64_t{gridDim.x} * kWarps;
+  int64_t group = int64_t{blockIdx.x} * kWarps + (threadIdx.x >> 5);
+  if (group >= groups) return;  // a whole warp: the shuffles below stay full-warp
+  const T* U = static_cast<const T*>(p.u);
+  const T* Dt = static_cast<const T*>(p.delta);
+  const T* Bs = static_cast<const T*>(p.B);
+  const T* Cs = static_cast<const T*>(p.C);
+  // Lanes whose ITEMS steps are one aligned vector inside a live row take them from `raw`,
+  // loaded a step ahead; the rest (a ragged last tile, unaligned rows) load at use.
   uint4 raw[4] = {};  // u, Δ, B, C
-  auto fetch = [&](int64_t t) {
-    if (!whole(t)) return;
-    raw[0] = *reinterpret_cast<const uint4*>(r.u + t);
-    raw[1] = *reinterpret_cast<const uint4*>(r.dt + t);
-    raw[2] = *reinterpret_cast<const uint4*>(B_row + t);
-    raw[3] = *reinterpret_cast<const uint4*>(C_row + t);
+  bool raw_ok = false;
+  auto fetch = [&](const WarpRow& r, int64_t t) {
+    const T *u = U + r.row * p.L + t, *dt = Dt + r.row * p.L + t;
+    const T *b = Bs + r.group_off + t, *c = Cs + r.group_off + t;
+    const auto addr = reinterpret_cast<uintptr_t>(u) | reinterpret_cast<uintptr_t>(dt) |
+                      reinterpret_cast<uintptr_t>(b) | reinterpret_cast<uintptr_t>(c);
+    raw_ok = r.live && t + ITEMS <= p.L && (addr & 15) == 0;
+    if (!raw_ok) return;
+    raw[0] = *reinterpret_cast<const uint4*>(u);
+    raw[1] = *reinterpret_cast<const uint4*>(dt);
+    raw[2] = *reinterpret_cast<const uint4*>(b);
+    raw[3] = *reinterpret_cast<const uint4*>(c);
   };
-  fetch(lane * ITEMS);
+  WarpRow cur(p, group * kSide + lane / kLanes, rows), next = cur;
+  int64_t tile = 0;
+  fetch(cur, sub * ITEMS);
   float carry = 0.f;
-  for (int64_t t0 = 0; t0 < p.L; t0 += kTile) {
-    const int64_t t = t0 + lane * ITEMS;
+  for (;;) {
+    const int64_t t = tile * kTile + sub * ITEMS, len = cur.live ? p.L : 0;
     float u[ITEMS], dt[ITEMS], Bv[ITEMS], Cv[ITEMS], a[ITEMS], bx[ITEMS], y[ITEMS];
-    if (whole(t)) {
+    if (raw_ok) {
       unpack_vector<T>(raw[0], u);
       unpack_vector<T>(raw[1], dt);
       unpack_vector<T>(raw[2], Bv);
       unpack_vector<T>(raw[3], Cv);
     } else {
-      load_items<ITEMS>(r.u, t, p.L, u);
-      load_items<ITEMS>(r.dt, t, p.L, dt);
-      load_items<ITEMS>(B_row, t, p.L, Bv);
-      load_items<ITEMS>(C_row, t, p.L, Cv);
+      load_items<ITEMS>(U + cur.row * p.L, t, len, u);
+      load_items<ITEMS>(Dt + cur.row * p.L, t, len, dt);
+      load_items<ITEMS>(Bs + cur.group_off, t, len, Bv);
+      load_items<ITEMS>(Cs + cur.group_off, t, len, Cv);
     }
-    fetch(t + kTile);  // the next tile's loads fly while this one computes
-    apply_delta_transform(dt, r.bias, p.softplus);
+    // The next step: this row group's next tile, or the first tile of the warp's next group.
+    const bool row_ends = tile + 1 == tiles;
+    const int64_t next_group = row_ends ? group + stride : group, next_tile = row_ends ? 0 : tile + 1;
+    if (next_group < groups) {
+      if (row_ends) next = WarpRow(p, next_group * kSide + lane / kLanes, rows);
+      fetch(next, next_tile * kTile + sub * ITEMS);
+    }
+    const float Dc = p.D ? p.D[cur.c] : 0.f, bias = p.delta_bias ? p.delta_bias[cur.c] : 0.f;
+    apply_delta_transform(dt, bias, p.softplus);
+    if (checkpoints && sub == 0 && cur.live) checkpoints[cur.row * tiles + tile] = carry;
     Affine excl;
-    warp_scan<false>(step_maps(dt, u, Bv, r.A[0], t, p.L, a, bx), excl);
+    warp_scan<false, kLanes>(step_maps(dt, u, Bv, p.A[cur.c], t, p.L, a, bx), excl);
     float h = excl.a * carry + excl.b;
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i) {
       h = a[i] * h + bx[i];
-      y[i] = r.Dc * u[i] + Cv[i] * h;
+      y[i] = Dc * u[i] + Cv[i] * h;
     }
-    carry = __shfl_sync(0xffffffffu, h, 31);  // steps past L are identity maps
-    store_items<ITEMS>(out + r.index * p.L, t, p.L, y);
+    carry = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);  // steps past L are identity maps
+    store_items<ITEMS>(out + cur.row * p.L, t, len, y);
+    if (row_ends) {
+      if (last_state && sub == 0 && cur.live) last_state[cur.row] = carry;
+      carry = 0.f;
+    }
+    if (next_group >= groups) break;
+    group = next_group;
+    tile = next_tile;
+    cur = next;
   }
-  if (last_state && lane == 0) last_state[r.index] = carry;
 }
 
 struct BwdArgs {
@@ -259,6 +325,9 @@ struct BwdArgs {
   float* dD_part;      // [B, K·D]
   float* dbias_part;   // [B, K·D]
   float* chunk_state;  // [B·K·D, chunks, N]: state entering each chunk (chunk 0 unused)
+  // N == 1 warp kernel: the forward's checkpoints ([B·K·D, tiles], the state entering each
+  // tile) when it kept them; chunk_state is then unused.
+  const float* checkpoints;
   // N == 1: dB, dC of each block / warp of a group ("slot": its channels c0 .. c0 + nc - 1)
   // [B, K, slots, L], plain stores that sum_slots_kernel reduces in slot order afterwards, so
   // reruns give bit-identical gradients (float atomics add in arrival order).
@@ -387,25 +456,25 @@ __global__ void __launch_bounds__(NT, 512 / NT)
 
 // N == 1 backward with one warp per p.block_channels channels of a group and no block
 // barriers (the block kernel above spends two block scans, each with a barrier, per channel
-// and chunk, and at L = 3136 leaves a quarter of its 512 threads idle). The warp walks its
-// rows in tiles of 32 lanes x ITEMS steps, as the warp forward does: a first pass stores the
-// state entering every tile but the first (re-reading u, Δ, B), then tiles in reverse
-// recompute their forward states from it (a warp scan) and run the adjoint (a reverse warp
-// scan). The channels share the tile's B and C rows and sum their dB, dC in registers before
-// one atomic add per step; dA, dD and ddelta_bias gather per lane in shared memory and are
-// reduced in a fixed order at the end. Values carried from tile to tile (forward state,
-// adjoint) are the same in every lane: kept in shared memory, written by lane 0. As in the
-// forward, the next (tile, channel)'s 16-byte loads of u, Δ (and dout) are issued before the
-// current one computes: the carried values serialise the walk, so without that every step
-// waits for its own loads.
-template <typename T, typename G, int kWarps>
+// and chunk, and at L = 3136 leaves a quarter of its 512 threads idle). A channel's row takes
+// kLanes lanes as in the forward (warp_lanes_for), so the warp runs 32 / kLanes of its channels
+// side by side, in tiles of kLanes x ITEMS steps. The state entering every tile comes from the
+// forward's checkpoints, or else from a first pass (re-reading u, Δ, B); then tiles in reverse
+// recompute their forward states from it (a segmented warp scan) and run the adjoint (a
+// reverse one). The channels share the tile's B and C rows and sum their dB, dC in registers
+// and then across the warp's sides, before one store per step; dA, dD and ddelta_bias gather
+// per lane in shared memory and are reduced in a fixed order at the end. Values carried from
+// tile to tile (forward state, adjoint) are the same in every lane of a channel: kept in
+// shared memory, written by the channel's first lane. As in the forward, the next (tile,
+// channels)' 16-byte loads of u, Δ (and dout) are issued before the current ones compute.
+template <typename T, typename G, int kWarps, int kLanes>
 __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
     scan_bwd_warp_kernel(ScanArgs p, const G* __restrict__ dout, T* __restrict__ du,
                          T* __restrict__ ddelta, BwdArgs o) {
   constexpr int ITEMS = 16 / sizeof(T);
-  constexpr int kTile = 32 * ITEMS;
+  constexpr int kTile = kLanes * ITEMS, kSide = 32 / kLanes;
   constexpr unsigned kFull = 0xffffffffu;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, sub = lane % kLanes, side = lane / kLanes;
   const int nc = p.block_channels;
   const int64_t b = blockIdx.y, c0 = (int64_t{blockIdx.x} * kWarps + warp) * nc;
   if (c0 >= p.channels) return;  // a whole warp: the shuffles below stay full-warp
@@ -413,7 +482,9 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
   const int64_t group_row = (b * p.groups + c0 / p.group_size) * p.L;
   const T* B_row = static_cast<const T*>(p.B) + group_row;
   const T* C_row = static_cast<const T*>(p.C) + group_row;
+  const float* entry_in = o.checkpoints ? o.checkpoints + first_row * tiles : nullptr;
   float* entry = o.chunk_state + first_row * tiles;  // channel j's tile t: entry[j·tiles + t]
+  if (entry_in) entry = const_cast<float*>(entry_in);  // read only: the first pass is skipped
   __shared__ float carry_s[kWarps][kMaxChannels];       // forward state, then the adjoint
   __shared__ float part_s[kWarps][3][kMaxChannels][32];  // per lane: dA, dD, ddelta_bias
   float* carry = carry_s[warp];
@@ -424,56 +495,80 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
   }
   __syncwarp();
 
+  // This lane's channel in the side-by-side step j0: j0 + side (dead past nc: its loads read
+  // nothing, its results are dropped, its reads of shared values go to channel 0).
+  struct Lane {
+    int j;
+    bool live;
+    int64_t index;  // row b·channels + c
+    float A, Dc, bias;
+  };
+  auto lane_of = [&](int j0) {
+    Lane l;
+    l.live = j0 + side < nc;
+    l.j = l.live ? j0 + side : 0;
+    l.index = first_row + l.j;
+    const int64_t c = c0 + l.j;
+    l.A = p.A[c];
+    l.Dc = p.D ? p.D[c] : 0.f;
+    l.bias = p.delta_bias ? p.delta_bias[c] : 0.f;
+    return l;
+  };
   // Lanes whose ITEMS steps are one aligned 16-byte vector of each row take them from `raw`,
-  // loaded one (tile, channel) ahead; the rest (ragged last tile, unaligned rows) load at use.
+  // loaded one step ahead; the rest (ragged last tile, unaligned rows) load at use.
   constexpr bool kRawDout = sizeof(G) == sizeof(T);  // dout in one vector too
   uint4 raw[3] = {};                                 // u, Δ, dout
   bool raw_ok = false;
-  auto fetch = [&](int64_t tile, int j, bool with_dout) {
+  auto fetch = [&](int64_t tile, int j0, bool with_dout) {
     raw_ok = false;
-    if (tile < 0 || tile >= tiles) return;
-    const int64_t index = b * p.channels + c0 + j, t = tile * kTile + lane * ITEMS;
+    if (tile < 0 || tile >= tiles || j0 + side >= nc) return;
+    const int64_t index = first_row + j0 + side, t = tile * kTile + sub * ITEMS;
     const T* u = static_cast<const T*>(p.u) + index * p.L + t;
     const T* dt = static_cast<const T*>(p.delta) + index * p.L + t;
     const G* g = dout + index * p.L + t;
-    const bool dout_raw = kRawDout && with_dout;
-    uintptr_t addr = reinterpret_cast<uintptr_t>(u) | reinterpret_cast<uintptr_t>(dt);
-    if (dout_raw) addr |= reinterpret_cast<uintptr_t>(g);
+    const bool dout_raw = with_dout && kRawDout;
+    const auto addr = reinterpret_cast<uintptr_t>(u) | reinterpret_cast<uintptr_t>(dt) |
+                      (dout_raw ? reinterpret_cast<uintptr_t>(g) : 0);
     if (t + ITEMS > p.L || (addr & 15) != 0) return;
     raw_ok = true;
     raw[0] = *reinterpret_cast<const uint4*>(u);
     raw[1] = *reinterpret_cast<const uint4*>(dt);
     if (dout_raw) raw[2] = *reinterpret_cast<const uint4*>(g);
   };
-  // u and Δ (transformed) of row r from step t: from `raw` when it holds them.
-  auto take_u_dt = [&](const Row<T, ITEMS>& r, int64_t t, float (&u)[ITEMS], float (&dt)[ITEMS]) {
-    if (!raw_ok) {
-      r.load_u_dt(p, t, u, dt);
-      return;
+  // u and Δ (transformed) of the lane's row from step t: from `raw` when it holds them.
+  auto take_u_dt = [&](const Lane& l, int64_t t, float (&u)[ITEMS], float (&dt)[ITEMS]) {
+    if (raw_ok) {
+      unpack_vector<T>(raw[0], u);
+      unpack_vector<T>(raw[1], dt);
+    } else {
+      const int64_t len = l.live ? p.L : 0;
+      load_items<ITEMS>(static_cast<const T*>(p.u) + l.index * p.L, t, len, u);
+      load_items<ITEMS>(static_cast<const T*>(p.delta) + l.index * p.L, t, len, dt);
     }
-    unpack_vector<T>(raw[0], u);
-    unpack_vector<T>(raw[1], dt);
-    apply_delta_transform(dt, r.bias, p.softplus);
+    apply_delta_transform(dt, l.bias, p.softplus);
   };
 
-  // Pass 1: the state entering tiles 1.. of each channel.
-  if (tiles > 1) fetch(0, 0, false);
-  for (int64_t tile = 0; tile + 1 < tiles; ++tile) {
-    const int64_t t = tile * kTile + lane * ITEMS;
-    float Bv[ITEMS];
-    load_items<ITEMS>(B_row, t, p.L, Bv);
-    for (int j = 0; j < nc; ++j) {
-      const Row<T, ITEMS> r(p, b, c0 + j);
-      float u[ITEMS], dt[ITEMS], a[ITEMS], bx[ITEMS];
-      take_u_dt(r, t, u, dt);
-      if (j + 1 < nc) fetch(tile, j + 1, false);
-      else if (tile + 2 < tiles) fetch(tile + 1, 0, false);
-      Affine excl;
-      const Affine incl = warp_scan<false>(step_maps(dt, u, Bv, r.A[0], t, p.L, a, bx), excl);
-      const float h = __shfl_sync(kFull, incl.a, 31) * carry[j] + __shfl_sync(kFull, incl.b, 31);
-      __syncwarp();  // every lane has read carry[j]
-      if (lane == 0) carry[j] = entry[j * tiles + tile + 1] = h;
-      __syncwarp();
+  // Pass 1 (no checkpoints): the state entering tiles 1.. of each channel.
+  if (!entry_in && tiles > 1) {
+    fetch(0, 0, false);
+    for (int64_t tile = 0; tile + 1 < tiles; ++tile) {
+      const int64_t t = tile * kTile + sub * ITEMS;
+      float Bv[ITEMS];
+      load_items<ITEMS>(B_row, t, p.L, Bv);
+      for (int j0 = 0; j0 < nc; j0 += kSide) {
+        const Lane l = lane_of(j0);
+        float u[ITEMS], dt[ITEMS], a[ITEMS], bx[ITEMS];
+        take_u_dt(l, t, u, dt);
+        if (j0 + kSide < nc) fetch(tile, j0 + kSide, false);
+        else if (tile + 2 < tiles) fetch(tile + 1, 0, false);
+        Affine excl;
+        const Affine incl = warp_scan<false, kLanes>(step_maps(dt, u, Bv, l.A, t, p.L, a, bx), excl);
+        const float h = __shfl_sync(kFull, incl.a, kLanes - 1, kLanes) * carry[l.j] +
+                        __shfl_sync(kFull, incl.b, kLanes - 1, kLanes);
+        __syncwarp();  // every lane has read carry[j]
+        if (sub == 0 && l.live) carry[l.j] = entry[l.j * tiles + tile + 1] = h;
+        __syncwarp();
+      }
     }
   }
 
@@ -483,25 +578,25 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
   __syncwarp();
   fetch(tiles - 1, 0, true);
   for (int64_t tile = tiles - 1; tile >= 0; --tile) {
-    const int64_t t = tile * kTile + lane * ITEMS;
+    const int64_t t = tile * kTile + sub * ITEMS;
     float Bv[ITEMS], Cv[ITEMS], dB_sum[ITEMS], dC_sum[ITEMS];
     load_items<ITEMS>(B_row, t, p.L, Bv);
     load_items<ITEMS>(C_row, t, p.L, Cv);
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i) dB_sum[i] = dC_sum[i] = 0.f;
-    for (int j = 0; j < nc; ++j) {
-      const Row<T, ITEMS> r(p, b, c0 + j);
-      const float An = r.A[0];
+    for (int j0 = 0; j0 < nc; j0 += kSide) {
+      const Lane l = lane_of(j0);
+      const int64_t len = l.live ? p.L : 0;
       float u[ITEMS], dt[ITEMS], g[ITEMS], a[ITEMS], h[ITEMS];
       if (kRawDout && raw_ok) unpack_vector<G>(raw[2], g);
-      else load_items<ITEMS>(dout + r.index * p.L, t, p.L, g);
-      take_u_dt(r, t, u, dt);
-      if (j + 1 < nc) fetch(tile, j + 1, true);
+      else load_items<ITEMS>(dout + l.index * p.L, t, len, g);
+      take_u_dt(l, t, u, dt);
+      if (j0 + kSide < nc) fetch(tile, j0 + kSide, true);
       else fetch(tile - 1, 0, true);
       // Forward states: h[i] after step i, h0 before the lane's first step.
       Affine excl;
-      warp_scan<false>(step_maps(dt, u, Bv, An, t, p.L, a, h), excl);
-      const float h0 = excl.a * (tile == 0 ? 0.f : entry[j * tiles + tile]) + excl.b;
+      warp_scan<false, kLanes>(step_maps(dt, u, Bv, l.A, t, p.L, a, h), excl);
+      const float h0 = excl.a * (tile == 0 ? 0.f : entry[l.j * tiles + tile]) + excl.b;
       float hs = h0;
 #pragma unroll
       for (int i = 0; i < ITEMS; ++i) h[i] = hs = a[i] * hs + h[i];
@@ -510,40 +605,52 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
 #pragma unroll
       for (int i = ITEMS - 1; i >= 0; --i) rmine = compose(rmine, {a[i], a[i] * Cv[i] * g[i]});
       Affine rexcl;
-      const Affine rincl = warp_scan<true>(rmine, rexcl);
-      const float z_in = carry[j];
+      const Affine rincl = warp_scan<true, kLanes>(rmine, rexcl);
+      const float z_in = carry[l.j];
       float z = rexcl.a * z_in + rexcl.b;
       float dA = 0.f, dD = 0.f, dbias = 0.f;
 #pragma unroll
       for (int i = ITEMS - 1; i >= 0; --i) {
         const float x = Cv[i] * g[i] + z;  // dL/dh_t
         const float xa_hp = x * a[i] * (i > 0 ? h[i - 1] : h0);
-        const bool live = t + i < p.L;
+        const bool live = l.live && t + i < p.L;
         if (live) {
           dB_sum[i] += x * dt[i] * u[i];
           dC_sum[i] += g[i] * h[i];
           dD += g[i] * u[i];
         }
         dA += xa_hp * dt[i];
-        float ddt = x * Bv[i] * u[i] + xa_hp * An;
+        float ddt = x * Bv[i] * u[i] + xa_hp * l.A;
         if (p.softplus) ddt *= -expm1f(-dt[i]);  // times softplus' (delta_transform_grad)
         if (live) dbias += ddt;
-        u[i] = r.Dc * g[i] + x * dt[i] * Bv[i];  // u[i] is spent: du
+        u[i] = l.Dc * g[i] + x * dt[i] * Bv[i];  // u[i] is spent: du
         dt[i] = ddt;
         z = a[i] * x;
       }
-      store_items<ITEMS>(du + r.index * p.L, t, p.L, u);
-      store_items<ITEMS>(ddelta + r.index * p.L, t, p.L, dt);
-      part[0][j][lane] += dA;
-      part[1][j][lane] += dD;
-      part[2][j][lane] += dbias;
-      const float z_out = __shfl_sync(kFull, rincl.a, 0) * z_in + __shfl_sync(kFull, rincl.b, 0);
+      store_items<ITEMS>(du + l.index * p.L, t, len, u);
+      store_items<ITEMS>(ddelta + l.index * p.L, t, len, dt);
+      if (l.live) {
+        part[0][l.j][lane] += dA;
+        part[1][l.j][lane] += dD;
+        part[2][l.j][lane] += dbias;
+      }
+      const float z_out = __shfl_sync(kFull, rincl.a, 0, kLanes) * z_in + __shfl_sync(kFull, rincl.b, 0, kLanes);
       __syncwarp();  // every lane has read carry[j]
-      if (lane == 0) carry[j] = z_out;
+      if (sub == 0 && l.live) carry[l.j] = z_out;
       __syncwarp();
     }
-    store_items<ITEMS>(o.dB_part + slot_row(p, b, c0), t, p.L, dB_sum);
-    store_items<ITEMS>(o.dC_part + slot_row(p, b, c0), t, p.L, dC_sum);
+    // The warp's sides ran different channels over the same steps: their sums add up.
+#pragma unroll
+    for (int off = kLanes; off < 32; off <<= 1)
+#pragma unroll
+      for (int i = 0; i < ITEMS; ++i) {
+        dB_sum[i] += __shfl_xor_sync(kFull, dB_sum[i], off);
+        dC_sum[i] += __shfl_xor_sync(kFull, dC_sum[i], off);
+      }
+    if (side == 0) {
+      store_items<ITEMS>(o.dB_part + slot_row(p, b, c0), t, p.L, dB_sum);
+      store_items<ITEMS>(o.dC_part + slot_row(p, b, c0), t, p.L, dC_sum);
+    }
   }
   __syncwarp();
   for (int j = 0; j < nc; ++j) {
@@ -592,6 +699,7 @@ ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
   p.D = cptr<float>(D);
   p.delta_bias = cptr<float>(delta_bias);
   p.channels = u.size(1);
+  p.rows = u.size(0) * p.channels;
   p.groups = B.size(1);
   p.group_size = p.channels / p.groups;
   p.N = A.size(1);
@@ -605,12 +713,14 @@ ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tenso
 
 
 
-std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
-    const at::Tensor& u_in, const at::Tensor& delta_in, const at::Tensor& A_in,
+// The forward of both ops: (out, last_state, checkpoints). With `keep_checkpoints`,
+// checkpoints is [B, K·D, T, N] float32, the state entering each tile of the N == 1 warp
+// kernel (T tiles), or T = 0 where another kernel runs (the backward then recomputes them).
+std::tuple<at::Tensor, at::Tensor, at::Tensor> scan_forward(
+    const char* op, const at::Tensor& u_in, const at::Tensor& delta_in, const at::Tensor& A_in,
     const at::Tensor& B_in, const at::Tensor& C_in, const std::optional<at::Tensor>& D_in,
     const std::optional<at::Tensor>& bias_in, bool delta_softplus, bool return_last_state,
-    std::optional<at::ScalarType> out_dtype) {
-  constexpr const char* op = "vss::selective_scan";
+    std::optional<at::ScalarType> out_dtype, bool keep_checkpoints) {
   check_cuda_args(op, check_selective_scan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in, bias_in),
                   u_in);
   check_scan_out_dtype(op, out_dtype);
@@ -620,10 +730,11 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
   const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in);
   const auto want = out_dtype.value_or(u.scalar_type());
   const auto odt = kernel_out_dtype(u.scalar_type(), want);
+  const auto f32 = u.options().dtype(at::kFloat);
   at::Tensor out = at::empty(u.sizes(), u.options().dtype(odt));
-  at::Tensor last = return_last_state
-                        ? at::empty({u.size(0), u.size(1), A.size(1)}, u.options().dtype(at::kFloat))
-                        : at::Tensor();
+  at::Tensor last = return_last_state ? at::empty({u.size(0), u.size(1), A.size(1)}, f32) : at::Tensor();
+  at::Tensor checkpoints;
+  if (keep_checkpoints) checkpoints = at::empty({u.size(0), u.size(1), 0, A.size(1)}, f32);
   ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
   const int64_t batch = u.size(0);
   auto stream = c10::cuda::getCurrentCUDAStream();
@@ -632,16 +743,24 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
     using O = typename decltype(out_t)::type;
     if (p.N == 1) {  // the warp kernel where rows fill the GPU's warp slots, or splitting is off
       constexpr int kWarps = 4;
-      auto warp_kernel = scan_fwd_warp_kernel<T, O, kWarps>;
-      if (vss::scan_split() == 1 ||
-          (vss::scan_split() == 0 &&
-           batch * p.channels >= kWarps * resident_blocks(warp_kernel, kWarps * 32, 0))) {
-        const dim3 grid(static_cast<unsigned>((p.channels + kWarps - 1) / kWarps),
-                        static_cast<unsigned>(batch));
-        warp_kernel<<<grid, kWarps * 32, 0, stream>>>(p, mptr<O>(out), mptr<float>(last));
+      bool done = false;
+      with_warp_lanes<T>(p.L, [&](auto lanes) {
+        constexpr int kLanes = decltype(lanes)::value, kSide = 32 / kLanes;
+        auto warp_kernel = scan_fwd_warp_kernel<T, O, kWarps, kLanes>;
+        const int64_t resident_warps = kWarps * resident_blocks(warp_kernel, kWarps * 32, 0);
+        if (vss::scan_split() != 1 && (vss::scan_split() != 0 || p.rows < resident_warps)) return;
+        // A warp per row group, or fewer warps (each walking several groups, at least about
+        // four tiles) where that still fills the GPU.
+        const int64_t groups = (p.rows + kSide - 1) / kSide, tiles = (p.L + warp_tile_steps<T>(kLanes) - 1) / warp_tile_steps<T>(kLanes);
+        const int64_t warps = std::min(groups, std::max(resident_warps, groups * tiles / 4));
+        if (keep_checkpoints) checkpoints = at::empty({u.size(0), u.size(1), tiles, 1}, f32);
+        const auto blocks = static_cast<unsigned>((warps + kWarps - 1) / kWarps);
+        warp_kernel<<<blocks, kWarps * 32, 0, stream>>>(p, mptr<O>(out), mptr<float>(last),
+                                                        mptr<float>(checkpoints));
         C10_CUDA_KERNEL_LAUNCH_CHECK();
-        return;
-      }
+        done = true;
+      });
+      if (done) return;
     }
     with_block_size(p.L, 2048, [&](auto nt) {
       constexpr int NT = decltype(nt)::value;
@@ -670,7 +789,24 @@ std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
   });
-  return {out.to(want), last};
+  return {out.to(want), last, checkpoints};
+}
+
+std::tuple<at::Tensor, at::Tensor> selective_scan_cuda(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D, const std::optional<at::Tensor>& bias,
+    bool delta_softplus, bool return_last_state, std::optional<at::ScalarType> out_dtype) {
+  auto [out, last, unused] = scan_forward("vss::selective_scan", u, delta, A, B, C, D, bias, delta_softplus,
+                                          return_last_state, out_dtype, /*keep_checkpoints=*/false);
+  return {out, last};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> selective_scan_checkpointed_cuda(
+    const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+    const at::Tensor& C, const std::optional<at::Tensor>& D, const std::optional<at::Tensor>& bias,
+    bool delta_softplus, bool return_last_state, std::optional<at::ScalarType> out_dtype) {
+  return scan_forward("vss::selective_scan_checkpointed", u, delta, A, B, C, D, bias, delta_softplus,
+                      return_last_state, out_dtype, /*keep_checkpoints=*/true);
 }
 
 // The backward's block covers the whole sequence in one chunk where it can (up to 4096
@@ -688,11 +824,13 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
                              const at::Tensor& delta_in, const at::Tensor& A_in,
                              const at::Tensor& B_in, const at::Tensor& C_in,
                              const std::optional<at::Tensor>& D_in,
-                             const std::optional<at::Tensor>& bias_in, bool delta_softplus) {
+                             const std::optional<at::Tensor>& bias_in, bool delta_softplus,
+                             const std::optional<at::Tensor>& checkpoints_in) {
   constexpr const char* op = "vss::selective_scan_backward";
-  check_cuda_args(op, check_selective_scan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in, bias_in),
-                  u_in);
+  const ScanSizes s =
+      check_cuda_args(op, check_selective_scan_args(op, u_in, delta_in, A_in, B_in, C_in, D_in, bias_in), u_in);
   check_scan_dout(op, dout_in, u_in.sizes(), u_in);
+  const at::Tensor checkpoints = check_scan_checkpoints(op, checkpoints_in, s, u_in);
   const c10::cuda::CUDAGuard guard(u_in.device());
   const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
                    B = B_in.contiguous(), C = C_in.contiguous();
@@ -710,8 +848,9 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
     dispatch_in_out(u.scalar_type(), gdt, [&](auto in_t, auto g_t) {
       using T = typename decltype(in_t)::type;
       using G = typename decltype(g_t)::type;
-      auto launch = [&](auto kernel, dim3 grid, int threads, int64_t chunks) {
-        at::Tensor chunk_state = at::empty({batch * KD, chunks, N}, f32);
+      // `kept`: the forward's checkpoints, which the warp kernel reads instead of its first pass.
+      auto launch = [&](auto kernel, dim3 grid, int threads, int64_t chunks, const at::Tensor& kept) {
+        at::Tensor chunk_state = kept.defined() ? at::Tensor() : at::empty({batch * KD, chunks, N}, f32);
         // N == 1: per-slot dB, dC, every element written once (no zeroing), then summed.
         const int64_t slots = p.group_size / p.block_channels, rows = batch * p.groups;
         at::Tensor dB_part, dC_part;
@@ -721,7 +860,7 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
         }
         BwdArgs o{mptr<float>(g.dA_part), mptr<float>(g.dB),         mptr<float>(g.dC),
                   mptr<float>(g.dD_part), mptr<float>(g.dbias_part), mptr<float>(chunk_state),
-                  mptr<float>(dB_part),   mptr<float>(dC_part)};
+                  cptr<float>(kept),      mptr<float>(dB_part),      mptr<float>(dC_part)};
         kernel<<<grid, threads, 0, stream>>>(p, cptr<G>(dout), mptr<T>(du), mptr<T>(ddelta), o);
         C10_CUDA_KERNEL_LAUNCH_CHECK();
         if (N == 1) {
@@ -733,24 +872,34 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
         }
       };
       if (p.N == 1) {  // the warp kernel under the forward's rule: warps fill the GPU, or no split
-        constexpr int kWarps = 4, kTile = 32 * 16 / sizeof(T);
-        auto warp_kernel = scan_bwd_warp_kernel<T, G, kWarps>;
-        const int64_t warps = batch * KD / p.block_channels;
-        if (vss::scan_split() == 1 ||
-            (vss::scan_split() == 0 &&
-             warps >= kWarps * resident_blocks(warp_kernel, kWarps * 32, 0))) {
+        constexpr int kWarps = 4;
+        bool done = false;
+        with_warp_lanes<T>(L, [&](auto lanes) {
+          constexpr int kLanes = decltype(lanes)::value;
+          auto warp_kernel = scan_bwd_warp_kernel<T, G, kWarps, kLanes>;
+          const int64_t warps = batch * KD / p.block_channels;
+          if (vss::scan_split() != 1 &&
+              (vss::scan_split() != 0 || warps < kWarps * resident_blocks(warp_kernel, kWarps * 32, 0)))
+            return;
+          const int64_t tiles = (L + warp_tile_steps<T>(kLanes) - 1) / warp_tile_steps<T>(kLanes);
+          // T = 0: the forward ran another kernel and kept none, so the first pass runs.
+          const bool use_kept = checkpoints.defined() && checkpoints.size(2) > 0;
+          TORCH_CHECK(!use_kept || checkpoints.size(2) == tiles, op, ": checkpoints hold ", checkpoints.size(2),
+                      " tiles, but this kernel walks L = ", L, " in ", tiles,
+                      ": pass what vss::selective_scan_checkpointed returned for these inputs");
           const dim3 grid(static_cast<unsigned>((KD / p.block_channels + kWarps - 1) / kWarps),
                           static_cast<unsigned>(batch));
-          launch(warp_kernel, grid, kWarps * 32, (L + kTile - 1) / kTile);
-          return;
-        }
+          launch(warp_kernel, grid, kWarps * 32, tiles, use_kept ? checkpoints : at::Tensor());
+          done = true;
+        });
+        if (done) return;
       }
       with_backward_block_size(L, [&](auto nt) {
         constexpr int NT = decltype(nt)::value;
         constexpr int kChunk = NT * items_for<T>();
         const dim3 grid(static_cast<unsigned>(KD / p.block_channels), static_cast<unsigned>(batch));
         launch(p.N == 1 ? scan_bwd_kernel<T, G, NT, true> : scan_bwd_kernel<T, G, NT, false>, grid,
-               NT, (L + kChunk - 1) / kChunk);
+               NT, (L + kChunk - 1) / kChunk, at::Tensor());
       });
     });
   }
@@ -762,5 +911,6 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
 
 TORCH_LIBRARY_IMPL(vss, CUDA, m) {
   m.impl("selective_scan", &vss::cuda::selective_scan_cuda);
+  m.impl("selective_scan_checkpointed", &vss::cuda::selective_scan_checkpointed_cuda);
   m.impl("selective_scan_backward", &vss::cuda::selective_scan_backward_cuda);
 }

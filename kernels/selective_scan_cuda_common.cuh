@@ -102,33 +102,36 @@ struct ScanSmem {
   Affine warp_total[2][NT / 32];
 };
 
-// Warp-wide scan of the lanes' maps: returns the inclusive composition (lanes 0..lane, or
-// lane..31 when kReverse) and sets `excl` to the exclusive one (identity at the first lane).
-template <bool kReverse>
+// Scan of the lanes' maps within each segment of kLanes lanes (the whole warp by default):
+// returns the inclusive composition (the segment's lanes up to this one, or from this one to
+// its end when kReverse) and sets `excl` to the exclusive one (identity at the segment's first
+// lane). Segments of fewer lanes let one warp walk 32 / kLanes short rows side by side.
+template <bool kReverse, int kLanes = 32>
 __device__ __forceinline__ Affine warp_scan(Affine mine, Affine& excl) {
-  const int lane = threadIdx.x & 31;
+  static_assert(kLanes >= 1 && kLanes <= 32 && (kLanes & (kLanes - 1)) == 0, "kLanes: a power of 2 up to 32");
+  const int sub = threadIdx.x & (kLanes - 1);
   Affine incl = mine;
 #pragma unroll
-  for (int off = 1; off < 32; off <<= 1) {
+  for (int off = 1; off < kLanes; off <<= 1) {
     Affine other;
     if constexpr (kReverse) {
-      other.a = __shfl_down_sync(0xffffffffu, incl.a, off);
-      other.b = __shfl_down_sync(0xffffffffu, incl.b, off);
-      if (lane + off < 32) incl = compose(other, incl);
+      other.a = __shfl_down_sync(0xffffffffu, incl.a, off, kLanes);
+      other.b = __shfl_down_sync(0xffffffffu, incl.b, off, kLanes);
+      if (sub + off < kLanes) incl = compose(other, incl);
     } else {
-      other.a = __shfl_up_sync(0xffffffffu, incl.a, off);
-      other.b = __shfl_up_sync(0xffffffffu, incl.b, off);
-      if (lane >= off) incl = compose(other, incl);
+      other.a = __shfl_up_sync(0xffffffffu, incl.a, off, kLanes);
+      other.b = __shfl_up_sync(0xffffffffu, incl.b, off, kLanes);
+      if (sub >= off) incl = compose(other, incl);
     }
   }
   if constexpr (kReverse) {
-    excl.a = __shfl_down_sync(0xffffffffu, incl.a, 1);
-    excl.b = __shfl_down_sync(0xffffffffu, incl.b, 1);
-    if (lane == 31) excl = {1.f, 0.f};
+    excl.a = __shfl_down_sync(0xffffffffu, incl.a, 1, kLanes);
+    excl.b = __shfl_down_sync(0xffffffffu, incl.b, 1, kLanes);
+    if (sub == kLanes - 1) excl = {1.f, 0.f};
   } else {
-    excl.a = __shfl_up_sync(0xffffffffu, incl.a, 1);
-    excl.b = __shfl_up_sync(0xffffffffu, incl.b, 1);
-    if (lane == 0) excl = {1.f, 0.f};
+    excl.a = __shfl_up_sync(0xffffffffu, incl.a, 1, kLanes);
+    excl.b = __shfl_up_sync(0xffffffffu, incl.b, 1, kLanes);
+    if (sub == 0) excl = {1.f, 0.f};
   }
   return incl;
 }

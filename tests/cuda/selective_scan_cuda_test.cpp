@@ -265,6 +265,71 @@ TEST(cuda_selective_scan, warp_kernels_match_cpu_reference) {
   }
 }
 
+// The forward's checkpoints (vss::selective_scan_checkpointed, N = 1 warp kernels): the state
+// entering each tile of 512 bytes of u, checked against the CPU reference's last state over
+// the prefix before it; the backward gives the same gradients with them as without (where it
+// runs a first pass of its own). Cases: multi-tile rows, short rows sharing a warp (L = 7: a
+// row takes 8 lanes) with 1, 2 and 8 channels a backward warp (D = 37, 6, 16), and enough rows
+// (35200) that each forward warp walks several row groups.
+TEST(cuda_selective_scan, checkpoints_are_the_states_entering_each_tile) {
+  REQUIRE_GPU();
+  torch::manual_seed(23);
+  const std::vector<PlainCase> cases{{2, 4, 16, 1, 300, true, true}, {1, 4, 5, 1, 3137, true, true},
+                                     {3, 1, 37, 1, 7, true, true},   {2, 2, 6, 1, 7, false, true},
+                                     {2, 4, 16, 1, 49, true, false}, {2, 4, 4400, 1, 7, true, true}};
+  const ScopedSplit warp_kernels(1);
+  for (const PlainCase& c : cases) {
+    const Inputs base = plain_inputs(c.batch, c.K, c.dim, c.N, c.L, c.with_D_bias, c.softplus);
+    for (at::ScalarType dtype : {torch::kFloat, torch::kBFloat16}) {
+      const std::string where = describe(c, dtype);
+      auto [gpu, cpu] = to_devices(base, dtype);
+      const auto [out, last, checkpoints] = vss::selective_scan_checkpointed(
+          gpu.u, gpu.delta, gpu.A, gpu.B, gpu.C, opt(gpu.D), opt(gpu.bias), c.softplus, true);
+      const auto [want_out, want_last] = vss::selective_scan(cpu.u, cpu.delta, cpu.A, cpu.B, cpu.C, opt(cpu.D),
+                                                             opt(cpu.bias), c.softplus, true);
+      EXPECT_LT(rel_err(out, want_out), tolerance(dtype)) << where << " out";
+      EXPECT_LT(rel_err(last, want_last), 1e-5) << where << " last_state";
+      const int64_t stride = 512 / at::elementSize(dtype);
+      const int64_t tiles = (c.L + stride - 1) / stride;
+      ASSERT_EQ(checkpoints.sizes(), (std::vector<int64_t>{c.batch, c.K * c.dim, tiles, 1})) << where;
+      EXPECT_EQ(checkpoints.select(2, 0).abs().max().item<float>(), 0.f) << where;
+      for (int64_t j = 1; j < tiles; ++j) {
+        const int64_t len = j * stride;
+        const at::Tensor prefix_state = std::get<1>(vss::selective_scan(
+            cpu.u.narrow(2, 0, len), cpu.delta.narrow(2, 0, len), cpu.A, cpu.B.narrow(3, 0, len),
+            cpu.C.narrow(3, 0, len), opt(cpu.D), opt(cpu.bias), c.softplus, true));
+        EXPECT_LT(rel_err(checkpoints.select(2, j), prefix_state), 1e-5) << where << " tile " << j;
+      }
+      const at::Tensor dy = torch::randn({c.batch, c.K * c.dim, c.L}).to(kGpu);
+      const auto with = vss::selective_scan_backward(dy, gpu.u, gpu.delta, gpu.A, gpu.B, gpu.C, opt(gpu.D),
+                                                     opt(gpu.bias), c.softplus, checkpoints);
+      const auto without = vss::selective_scan_backward(dy, gpu.u, gpu.delta, gpu.A, gpu.B, gpu.C, opt(gpu.D),
+                                                        opt(gpu.bias), c.softplus);
+      const std::vector<at::Tensor> a{std::get<0>(with), std::get<1>(with), std::get<2>(with), std::get<3>(with),
+                                      std::get<4>(with), std::get<5>(with), std::get<6>(with)};
+      const std::vector<at::Tensor> b{std::get<0>(without), std::get<1>(without), std::get<2>(without),
+                                      std::get<3>(without), std::get<4>(without), std::get<5>(without),
+                                      std::get<6>(without)};
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(a[i].defined(), b[i].defined()) << where << " d" << kNames[i];
+        if (a[i].defined()) {
+          EXPECT_LT(rel_err(a[i], b[i].cpu()), 1e-5) << where << " d" << kNames[i];
+        }
+      }
+      // Checkpoints of another tiling are bad input, not silently ignored.
+      const at::Tensor wrong = torch::zeros({c.batch, c.K * c.dim, tiles + 1, 1}, torch::kFloat).to(kGpu);
+      expect_one_line_error(
+          [&] {
+            vss::selective_scan_backward(dy, gpu.u, gpu.delta, gpu.A, gpu.B, gpu.C, opt(gpu.D), opt(gpu.bias),
+                                         c.softplus, wrong);
+          },
+          "vss::selective_scan_backward: checkpoints hold " + std::to_string(tiles + 1) +
+              " tiles, but this kernel walks L = " + std::to_string(c.L) + " in " + std::to_string(tiles) +
+              ": pass what vss::selective_scan_checkpointed returned for these inputs");
+    }
+  }
+}
+
 // ---- the fused plan op -------------------------------------------------------------------
 
 struct ImageInputs {

@@ -109,15 +109,8 @@ TEST(selective_scan, long_sequence_gradients_match_autograd_of_loop) {
 
 TEST(selective_scan, backward_op_leaves_absent_D_and_bias_gradients_undefined) {
   const ScanArgs a = random_scan_args({1, 2, 2, 2, 5, false, false, true}, 70);
-  auto grads = c10::Dispatcher::singleton()
-                   .findSchemaOrThrow("vss::selective_scan_backward", "")
-                   .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-                                     at::Tensor, at::Tensor>(
-                       const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                       const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&,
-                       const std::optional<at::Tensor>&, bool)>()
-                   .call(torch::ones_like(a.u), a.u, a.delta, a.A, a.B, a.C, std::nullopt,
-                         std::nullopt, true);
+  auto grads = vss::selective_scan_backward(torch::ones_like(a.u), a.u, a.delta, a.A, a.B, a.C, std::nullopt,
+                                            std::nullopt, true);
   EXPECT_TRUE(std::get<0>(grads).defined());
   EXPECT_TRUE(std::get<4>(grads).defined());
   EXPECT_FALSE(std::get<5>(grads).defined());

@@ -120,20 +120,27 @@ TEST(selective_scan, tensors_on_another_device_are_rejected) {
       "vss::selective_scan: D must be on u's device cpu, got meta");
 }
 
-TEST(selective_scan, backward_checks_dout) {
+TEST(selective_scan, backward_checks_dout_and_checkpoints) {
   const ScanArgs a = valid_args();
-  const auto backward =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("vss::selective_scan_backward", "")
-          .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-                            at::Tensor>(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                        const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                        const std::optional<at::Tensor>&,
-                                        const std::optional<at::Tensor>&, bool)>();
-  expect_one_line_error([&] { backward.call(torch::ones({2, 6}), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
+  expect_one_line_error([&] { vss::selective_scan_backward(torch::ones({2, 6}), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
                "vss::selective_scan_backward: dout must have the output's shape [2, 6, 17], got [2, 6]");
-  expect_one_line_error([&] { backward.call(torch::ones({2, 6, 17}, torch::kLong), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
+  expect_one_line_error([&] { vss::selective_scan_backward(torch::ones({2, 6, 17}, torch::kLong), a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true); },
                "vss::selective_scan_backward: dout must be float32, float16, bfloat16 or float64, got Long");
+  const at::Tensor dout = torch::ones({2, 6, 17});
+  expect_one_line_error(
+      [&] { vss::selective_scan_backward(dout, a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true, torch::zeros({2, 6, 3})); },
+      "vss::selective_scan_backward: checkpoints must be [2, 6, T, " + std::to_string(a.A.size(1)) +
+          "] (from vss::selective_scan_checkpointed on the same inputs), got [2, 6, 3]");
+  expect_one_line_error(
+      [&] {
+        vss::selective_scan_backward(dout, a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true,
+                                     torch::zeros({2, 6, 1, a.A.size(1)}, torch::kDouble));
+      },
+      "vss::selective_scan_backward: checkpoints must be float32, got Double");
+  // What the CPU forward keeps (nothing: T = 0) is accepted back.
+  const at::Tensor none = std::get<2>(vss::selective_scan_checkpointed(a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true));
+  EXPECT_EQ(none.sizes(), (std::vector<int64_t>{2, 6, 0, a.A.size(1)}));
+  EXPECT_NO_THROW(vss::selective_scan_backward(dout, a.u, a.delta, a.A, a.B, a.C, a.D, a.bias, true, none));
 }
 
 TEST(selective_scan, plan_checks_name_the_argument) {
