@@ -41,7 +41,7 @@ class SequenceCoreFunction : public torch::autograd::Function<SequenceCoreFuncti
     const variable_list s = ctx->get_saved_variables();
     const at::Tensor &u = s[0], &wx = s[1], &wdt = s[2], &A = s[3], &Ds = s[4], &delta_bias = s[5];
     const at::Tensor &x_dbl = s[6], &delta = s[7], &Bs = s[8], &Cs = s[9], &checkpoints = s[10];
-    const int64_t B = x_dbl.size(0), K = x_dbl.size(1), L = x_dbl.size(3);
+    const int64_t B = x_dbl.size(0), K = x_dbl.size(1), P = x_dbl.size(2), L = x_dbl.size(3);
     const int64_t Dn = wdt.size(1), R = wdt.size(2), N = A.size(1);
     auto [du, ddelta, dA, dB, dC, dD, ddelta_bias] =
         selective_scan_backward(grads[0].contiguous(), u, delta, A, Bs, Cs, Ds, delta_bias, /*delta_softplus=*/true,
@@ -59,10 +59,11 @@ class SequenceCoreFunction : public torch::autograd::Function<SequenceCoreFuncti
     const at::Tensor ddt_weight = dt_projection_weight_grad(ddts, x_dbl.narrow(2, 0, R), wdt.scalar_type());
     const at::Tensor dx_weight =
         at::matmul(dx_dbl, u.view({B, K, Dn, L}).transpose(2, 3)).sum(0, false, ctx->saved_data["x_proj_dtype"].toScalarType());
-    // dxs = du + x_projᵀ · dx_dbl: a product of dt_proj's shape (P = R + 2N rows), du added
-    // before the one rounding.
-    const at::Tensor dxs = dt_projection(dx_dbl, wx.transpose(1, 2), du.to(t).view({B, K, Dn, L}));
-    return {dxs, dx_weight, ddt_weight, dA.to(A.scalar_type()), dD.to(Ds.scalar_type()),
+    // dxs = du + x_projᵀ · dx_dbl, the sum formed by the GEMM (beta = 1) in du's buffer.
+    at::Tensor dxs = du.to(t).view({B * K, Dn, L});
+    const at::Tensor wxt = wx.transpose(1, 2).unsqueeze(0).expand({B, K, Dn, P}).reshape({B * K, Dn, P});
+    dxs.baddbmm_(wxt, dx_dbl.view({B * K, P, L}));
+    return {dxs.view({B, K, Dn, L}), dx_weight, ddt_weight, dA.to(A.scalar_type()), dD.to(Ds.scalar_type()),
             ddelta_bias.to(delta_bias.scalar_type())};
   }
 };

@@ -7,12 +7,11 @@
 
 namespace vss {
 
-at::Tensor dt_projection(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& add) {
-  static const auto op =
-      c10::Dispatcher::singleton()
-          .findSchemaOrThrow("vss::dt_projection", "")
-          .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&)>();
-  return op.call(x, weight, add);
+at::Tensor dt_projection(const at::Tensor& x, const at::Tensor& weight) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("vss::dt_projection", "")
+                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&)>();
+  return op.call(x, weight);
 }
 
 at::Tensor dt_projection_weight_grad(const at::Tensor& dout, const at::Tensor& x, at::ScalarType weight_dtype) {

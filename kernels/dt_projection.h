@@ -11,15 +11,10 @@
 // would run them.
 #include <ATen/core/Tensor.h>
 
-#include <optional>
-
 namespace vss {
 
-// x [B, K, R, L] (any strides), weight [K, D, R] (any strides) -> [B, K, D, L] in x's dtype;
-// plus `add` [B, K, D, L] in x's dtype when given, summed before the one rounding (SS2D's
-// backward forms du + x_projᵀ · dx_dbl this way: the same shape of product).
-at::Tensor dt_projection(const at::Tensor& x, const at::Tensor& weight,
-                         const std::optional<at::Tensor>& add = std::nullopt);
+// x [B, K, R, L] (any strides), weight [K, D, R] -> [B, K, D, L] in x's dtype.
+at::Tensor dt_projection(const at::Tensor& x, const at::Tensor& weight);
 
 // The weight's gradient given dout [B, K, D, L]: Σ_b dout[b] · x[b]ᵀ, the products in dout's
 // dtype, summed into weight_dtype. The autograd backward's, public for code that owns a larger

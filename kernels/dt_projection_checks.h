@@ -4,13 +4,11 @@
 // ATen formula (the CPU kernel, and the CUDA kernel's fallback for float64).
 #include <ATen/core/Tensor.h>
 
-#include <optional>
-
 namespace vss {
 
-void check_dt_projection_args(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& add);
+void check_dt_projection_args(const at::Tensor& x, const at::Tensor& weight);
 
-// weight[k] · x[b, k] (+ add[b, k]) in float32 (float64 for float64 x), in x's dtype.
-at::Tensor dt_projection_formula(const at::Tensor& x, const at::Tensor& weight, const std::optional<at::Tensor>& add);
+// weight[k] · x[b, k] in float32 (float64 for float64 x), in x's dtype.
+at::Tensor dt_projection_formula(const at::Tensor& x, const at::Tensor& weight);
 
 }  // namespace vss

@@ -56,7 +56,7 @@ TORCH_LIBRARY(vss, m) {
   // kernels/column_sum.h (no autograd: the backward passes use it).
   m.def("column_sum(Tensor x) -> Tensor");
   // kernels/dt_projection.h; autograd in dt_projection_autograd.cpp (two batched products).
-  m.def("dt_projection(Tensor x, Tensor weight, Tensor? add=None) -> Tensor");
+  m.def("dt_projection(Tensor x, Tensor weight) -> Tensor");
   // kernels/residual_add.h; autograd in residual_add_autograd.cpp (x's gradient is dout).
   m.def("residual_add(Tensor x, Tensor branch, Tensor? sample_scale=None) -> Tensor");
   m.def("residual_add_backward(Tensor dout, Tensor? sample_scale, ScalarType branch_dtype) -> Tensor");
