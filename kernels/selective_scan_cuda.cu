@@ -213,19 +213,25 @@ void with_warp_lanes(int64_t L, F&& f) {
   }
 }
 
-// One row as a warp kernel walks it: row = b·channels + c, and the offset of its B/C group row
-// ((b·K + c / D)·L, which is (row / D)·L). `live` is false for the padding rows of a warp's
-// last group; their loads read nothing and their results are dropped.
+// One row as a warp kernel walks it: the offsets of its u / Δ / out row (row·L, row = b·channels
+// + c) and of its B/C group row ((b·K + c / D)·L, which is (row / D)·L), and channel c's A, D
+// and Δ bias, read when the row is set up (a step ahead of its use: on the carried state's
+// path they would add a load latency to every tile). `live` is false for the padding rows of
+// a warp's last group; their loads read nothing and their results are dropped.
 struct WarpRow {
-  int64_t row, group_off;
-  int c;
+  int64_t row, base, group_off;
+  float A, Dc, bias;
   bool live;
   __device__ WarpRow(const ScanArgs& p, int64_t r, int64_t rows) {
     live = r < rows;
     row = live ? r : 0;
+    base = row * p.L;
     const auto r32 = static_cast<uint32_t>(row);
     group_off = int64_t{r32 / static_cast<uint32_t>(p.group_size)} * p.L;
-    c = static_cast<int>(r32 % static_cast<uint32_t>(p.channels));
+    const auto c = r32 % static_cast<uint32_t>(p.channels);
+    A = p.A[c];
+    Dc = p.D ? p.D[c] : 0.f;
+    bias = p.delta_bias ? p.delta_bias[c] : 0.f;
   }
 };
 
@@ -258,7 +264,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
   uint4 raw[4] = {};  // u, Δ, B, C
   bool raw_ok = false;
   auto fetch = [&](const WarpRow& r, int64_t t) {
-    const T *u = U + r.row * p.L + t, *dt = Dt + r.row * p.L + t;
+    const T *u = U + r.base + t, *dt = Dt + r.base + t;
     const T *b = Bs + r.group_off + t, *c = Cs + r.group_off + t;
     const auto addr = reinterpret_cast<uintptr_t>(u) | reinterpret_cast<uintptr_t>(dt) |
                       reinterpret_cast<uintptr_t>(b) | reinterpret_cast<uintptr_t>(c);
@@ -282,8 +288,8 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
       unpack_vector<T>(raw[2], Bv);
       unpack_vector<T>(raw[3], Cv);
     } else {
-      load_items<ITEMS>(U + cur.row * p.L, t, len, u);
-      load_items<ITEMS>(Dt + cur.row * p.L, t, len, dt);
+      load_items<ITEMS>(U + cur.base, t, len, u);
+      load_items<ITEMS>(Dt + cur.base, t, len, dt);
       load_items<ITEMS>(Bs + cur.group_off, t, len, Bv);
       load_items<ITEMS>(Cs + cur.group_off, t, len, Cv);
     }
@@ -294,19 +300,18 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
       if (row_ends) next = WarpRow(p, next_group * kSide + lane / kLanes, rows);
       fetch(next, next_tile * kTile + sub * ITEMS);
     }
-    const float Dc = p.D ? p.D[cur.c] : 0.f, bias = p.delta_bias ? p.delta_bias[cur.c] : 0.f;
-    apply_delta_transform(dt, bias, p.softplus);
+    apply_delta_transform(dt, cur.bias, p.softplus);
     if (checkpoints && sub == 0 && cur.live) checkpoints[cur.row * tiles + tile] = carry;
     Affine excl;
-    warp_scan<false, kLanes>(step_maps(dt, u, Bv, p.A[cur.c], t, p.L, a, bx), excl);
+    warp_scan<false, kLanes>(step_maps(dt, u, Bv, cur.A, t, p.L, a, bx), excl);
     float h = excl.a * carry + excl.b;
 #pragma unroll
     for (int i = 0; i < ITEMS; ++i) {
       h = a[i] * h + bx[i];
-      y[i] = Dc * u[i] + Cv[i] * h;
+      y[i] = cur.Dc * u[i] + Cv[i] * h;
     }
     carry = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);  // steps past L are identity maps
-    store_items<ITEMS>(out + cur.row * p.L, t, len, y);
+    store_items<ITEMS>(out + cur.base, t, len, y);
     if (row_ends) {
       if (last_state && sub == 0 && cur.live) last_state[cur.row] = carry;
       carry = 0.f;
