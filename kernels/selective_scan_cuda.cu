@@ -218,21 +218,23 @@ void with_warp_lanes(int64_t L, F&& f) {
 // and Δ bias, read when the row is set up (a step ahead of its use: on the carried state's
 // path they would add a load latency to every tile). `live` is false for the padding rows of
 // a warp's last group; their loads read nothing and their results are dropped.
+// 32-bit indices (rows < 2^31, checked on the host): the kernel holds two of these (the
+// current row and the next one, whose loads are in flight) within its register budget.
 struct WarpRow {
-  int64_t row, base, group_off;
+  uint32_t row, group;
   float A, Dc, bias;
   bool live;
   __device__ WarpRow(const ScanArgs& p, int64_t r, int64_t rows) {
     live = r < rows;
-    row = live ? r : 0;
-    base = row * p.L;
-    const auto r32 = static_cast<uint32_t>(row);
-    group_off = int64_t{r32 / static_cast<uint32_t>(p.group_size)} * p.L;
-    const auto c = r32 % static_cast<uint32_t>(p.channels);
+    row = live ? static_cast<uint32_t>(r) : 0u;
+    group = row / static_cast<uint32_t>(p.group_size);
+    const uint32_t c = row % static_cast<uint32_t>(p.channels);
     A = p.A[c];
     Dc = p.D ? p.D[c] : 0.f;
     bias = p.delta_bias ? p.delta_bias[c] : 0.f;
   }
+  __device__ int64_t base(int64_t L) const { return int64_t{row} * L; }
+  __device__ int64_t group_base(int64_t L) const { return int64_t{group} * L; }
 };
 
 // N == 1 forward, a warp per row group and no block barriers. A row takes kLanes lanes
@@ -244,8 +246,10 @@ struct WarpRow {
 // serialises a row, so without that every tile waits for its own loads, and a short row (one
 // tile) would pay a whole load latency per warp. Where `checkpoints` is given it gets the
 // state entering every tile ([rows, tiles]), which spares the backward its first pass.
+// Rows of fewer lanes get 128 registers (512 threads an SM): under the 768-thread bound they
+// spilled about 100 bytes a thread.
 template <typename T, typename O, int kWarps, int kLanes>
-__global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
+__global__ void __launch_bounds__(kWarps * 32, (kLanes == 32 ? kMinThreadsPerSM : 512) / (kWarps * 32))
     scan_fwd_warp_kernel(ScanArgs p, O* __restrict__ out, float* __restrict__ last_state,
                          float* __restrict__ checkpoints) {
   constexpr int ITEMS = 16 / sizeof(T);
@@ -264,8 +268,8 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
   uint4 raw[4] = {};  // u, Δ, B, C
   bool raw_ok = false;
   auto fetch = [&](const WarpRow& r, int64_t t) {
-    const T *u = U + r.base + t, *dt = Dt + r.base + t;
-    const T *b = Bs + r.group_off + t, *c = Cs + r.group_off + t;
+    const T *u = U + r.base(p.L) + t, *dt = Dt + r.base(p.L) + t;
+    const T *b = Bs + r.group_base(p.L) + t, *c = Cs + r.group_base(p.L) + t;
     const auto addr = reinterpret_cast<uintptr_t>(u) | reinterpret_cast<uintptr_t>(dt) |
                       reinterpret_cast<uintptr_t>(b) | reinterpret_cast<uintptr_t>(c);
     raw_ok = r.live && t + ITEMS <= p.L && (addr & 15) == 0;
@@ -288,10 +292,10 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
       unpack_vector<T>(raw[2], Bv);
       unpack_vector<T>(raw[3], Cv);
     } else {
-      load_items<ITEMS>(U + cur.base, t, len, u);
-      load_items<ITEMS>(Dt + cur.base, t, len, dt);
-      load_items<ITEMS>(Bs + cur.group_off, t, len, Bv);
-      load_items<ITEMS>(Cs + cur.group_off, t, len, Cv);
+      load_items<ITEMS>(U + cur.base(p.L), t, len, u);
+      load_items<ITEMS>(Dt + cur.base(p.L), t, len, dt);
+      load_items<ITEMS>(Bs + cur.group_base(p.L), t, len, Bv);
+      load_items<ITEMS>(Cs + cur.group_base(p.L), t, len, Cv);
     }
     // The next step: this row group's next tile, or the first tile of the warp's next group.
     const bool row_ends = tile + 1 == tiles;
@@ -301,7 +305,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
       fetch(next, next_tile * kTile + sub * ITEMS);
     }
     apply_delta_transform(dt, cur.bias, p.softplus);
-    if (checkpoints && sub == 0 && cur.live) checkpoints[cur.row * tiles + tile] = carry;
+    if (checkpoints && sub == 0 && cur.live) checkpoints[int64_t{cur.row} * tiles + tile] = carry;
     Affine excl;
     warp_scan<false, kLanes>(step_maps(dt, u, Bv, cur.A, t, p.L, a, bx), excl);
     float h = excl.a * carry + excl.b;
@@ -311,7 +315,7 @@ __global__ void __launch_bounds__(kWarps * 32, kMinThreadsPerSM / (kWarps * 32))
       y[i] = cur.Dc * u[i] + Cv[i] * h;
     }
     carry = __shfl_sync(0xffffffffu, h, kLanes - 1, kLanes);  // steps past L are identity maps
-    store_items<ITEMS>(out + cur.base, t, len, y);
+    store_items<ITEMS>(out + cur.base(p.L), t, len, y);
     if (row_ends) {
       if (last_state && sub == 0 && cur.live) last_state[cur.row] = carry;
       carry = 0.f;
@@ -472,8 +476,9 @@ __global__ void __launch_bounds__(NT, 512 / NT)
 // tile to tile (forward state, adjoint) are the same in every lane of a channel: kept in
 // shared memory, written by the channel's first lane. As in the forward, the next (tile,
 // channels)' 16-byte loads of u, Δ (and dout) are issued before the current ones compute.
+// Rows of fewer lanes get up to 168 registers (384 threads an SM): under 128 they spilled.
 template <typename T, typename G, int kWarps, int kLanes>
-__global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
+__global__ void __launch_bounds__(kWarps * 32, (kLanes == 32 ? 512 : 384) / (kWarps * 32))
     scan_bwd_warp_kernel(ScanArgs p, const G* __restrict__ dout, T* __restrict__ du,
                          T* __restrict__ ddelta, BwdArgs o) {
   constexpr int ITEMS = 16 / sizeof(T);
@@ -505,14 +510,14 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
   struct Lane {
     int j;
     bool live;
-    int64_t index;  // row b·channels + c
+    uint32_t index;  // row b·channels + c (rows < 2^31, checked on the host)
     float A, Dc, bias;
   };
   auto lane_of = [&](int j0) {
     Lane l;
     l.live = j0 + side < nc;
     l.j = l.live ? j0 + side : 0;
-    l.index = first_row + l.j;
+    l.index = static_cast<uint32_t>(first_row + l.j);
     const int64_t c = c0 + l.j;
     l.A = p.A[c];
     l.Dc = p.D ? p.D[c] : 0.f;
@@ -547,8 +552,8 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
       unpack_vector<T>(raw[1], dt);
     } else {
       const int64_t len = l.live ? p.L : 0;
-      load_items<ITEMS>(static_cast<const T*>(p.u) + l.index * p.L, t, len, u);
-      load_items<ITEMS>(static_cast<const T*>(p.delta) + l.index * p.L, t, len, dt);
+      load_items<ITEMS>(static_cast<const T*>(p.u) + int64_t{l.index} * p.L, t, len, u);
+      load_items<ITEMS>(static_cast<const T*>(p.delta) + int64_t{l.index} * p.L, t, len, dt);
     }
     apply_delta_transform(dt, l.bias, p.softplus);
   };
@@ -594,7 +599,7 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
       const int64_t len = l.live ? p.L : 0;
       float u[ITEMS], dt[ITEMS], g[ITEMS], a[ITEMS], h[ITEMS];
       if (kRawDout && raw_ok) unpack_vector<G>(raw[2], g);
-      else load_items<ITEMS>(dout + l.index * p.L, t, len, g);
+      else load_items<ITEMS>(dout + int64_t{l.index} * p.L, t, len, g);
       take_u_dt(l, t, u, dt);
       if (j0 + kSide < nc) fetch(tile, j0 + kSide, true);
       else fetch(tile - 1, 0, true);
@@ -632,8 +637,8 @@ __global__ void __launch_bounds__(kWarps * 32, 512 / (kWarps * 32))
         dt[i] = ddt;
         z = a[i] * x;
       }
-      store_items<ITEMS>(du + l.index * p.L, t, len, u);
-      store_items<ITEMS>(ddelta + l.index * p.L, t, len, dt);
+      store_items<ITEMS>(du + int64_t{l.index} * p.L, t, len, u);
+      store_items<ITEMS>(ddelta + int64_t{l.index} * p.L, t, len, dt);
       if (l.live) {
         part[0][l.j][lane] += dA;
         part[1][l.j][lane] += dD;
@@ -682,6 +687,8 @@ ScanSizes check_cuda_args(const char* op, const ScanSizes& s, const at::Tensor& 
               s.state);
   TORCH_CHECK(u.scalar_type() != at::kDouble, op,
               ": float64 inputs are CPU-only, got u of dtype float64 on ", u.device());
+  TORCH_CHECK(s.batch * s.channels < (int64_t{1} << 31), op, ": the CUDA kernels take fewer than 2^31 rows (B·K·D), got ",
+              s.batch * s.channels);
   return s;
 }
 
