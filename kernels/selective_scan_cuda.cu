@@ -852,7 +852,7 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
   const int64_t batch = u.size(0), KD = u.size(1), N = A.size(1), L = u.size(2);
   const auto f32 = u.options().dtype(at::kFloat);
   at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
-  const ScanGradBuffers g(batch, KD, N, B);
+  const ScanGradBuffers g(batch, KD, N, B, /*dB_dC_written=*/N == 1);  // N == 1: sum_slots_kernel writes them
   {
     const ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
     auto stream = c10::cuda::getCurrentCUDAStream();

@@ -77,16 +77,18 @@ inline at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
 using ScanGrads = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
                              at::Tensor, at::Tensor>;  // du, ddelta, dA, dB, dC, dD, ddelta_bias
 
-// What a scan backward kernel accumulates in float32 besides du and ddelta: dB and dC (float
-// atomics, so zeroed) and per-batch partial sums [B, channels(, N)] of dA, dD, ddelta_bias,
+// What a scan backward kernel accumulates in float32 besides du and ddelta: dB and dC (by float
+// atomics where N > 1, so zeroed then) and per-batch partial sums [B, channels(, N)] of dA, dD, ddelta_bias,
 // which finish() sums over the batch in a fixed order.
 struct ScanGradBuffers {
   at::Tensor dA_part, dB, dC, dD_part, dbias_part;
-  ScanGradBuffers(int64_t batch, int64_t channels, int64_t N, const at::Tensor& B) {
+  // dB_dC_written: the kernels write every element of dB and dC (no atomic accumulation), so
+  // they need no zero fill.
+  ScanGradBuffers(int64_t batch, int64_t channels, int64_t N, const at::Tensor& B, bool dB_dC_written = false) {
     const auto f32 = B.options().dtype(at::kFloat);
     dA_part = at::zeros({batch, channels, N}, f32);
-    dB = at::zeros(B.sizes(), f32);
-    dC = at::zeros(B.sizes(), f32);
+    dB = dB_dC_written ? at::empty(B.sizes(), f32) : at::zeros(B.sizes(), f32);
+    dC = dB_dC_written ? at::empty(B.sizes(), f32) : at::zeros(B.sizes(), f32);
     dD_part = at::zeros({batch, channels}, f32);
     dbias_part = at::zeros({batch, channels}, f32);
   }
