@@ -3,6 +3,7 @@
 #include "kernels/channel_bias.h"
 #include "kernels/column_sum.h"
 #include "kernels/depthwise_conv.h"
+#include "kernels/gelu_backward.h"
 #include "kernels/layer_norm.h"
 
 #include <ATen/autocast_mode.h>
@@ -10,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <utility>
 
 namespace vss {
 
@@ -28,37 +30,72 @@ void DenseImpl::reset_parameters() {
 
 namespace {
 
-// at::linear(x, weight, bias) in the autocast dtype where autocast is on (as at::linear runs
-// there), x's otherwise; the backward is at::linear's except for the bias gradient, summed by
-// vss::column_sum straight into float32 rather than by ATen's 16-bit reduction.
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// x and weight in the dtype the product runs in: autocast's where autocast is on (as at::linear
+// runs there), x's otherwise. Saves the dtypes the gradients go back in. Called before autocast
+// is excluded (which would hide whether it is on).
+std::pair<at::Tensor, at::Tensor> linear_operands(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                                                  const at::Tensor& bias) {
+  const c10::DeviceType device = x.device().type();
+  const at::ScalarType t =
+      at::autocast::is_autocast_enabled(device) ? at::autocast::get_autocast_dtype(device) : x.scalar_type();
+  ctx->saved_data["x_dtype"] = x.scalar_type();
+  ctx->saved_data["weight_dtype"] = weight.scalar_type();
+  ctx->saved_data["bias_dtype"] = bias.scalar_type();
+  return {x.to(t), weight.to(t)};
+}
+
+// {dx, dweight, dbias} of the product xt·wtᵀ + bias given g, its output's gradient in the
+// product's dtype, and dbias already summed (float32).
+variable_list linear_grads(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& xt, const at::Tensor& wt,
+                           const at::Tensor& dbias) {
+  at::Tensor dx, dweight;
+  if (ctx->needs_input_grad(0)) dx = at::matmul(g, wt).to(ctx->saved_data["x_dtype"].toScalarType());
+  if (ctx->needs_input_grad(1))
+    dweight = at::mm(g.reshape({-1, g.size(-1)}).t(), xt.reshape({-1, xt.size(-1)}))
+                  .to(ctx->saved_data["weight_dtype"].toScalarType());
+  return {dx, dweight,
+          ctx->needs_input_grad(2) ? dbias.to(ctx->saved_data["bias_dtype"].toScalarType()) : at::Tensor()};
+}
+
+// at::linear's backward except for the bias gradient, summed by vss::column_sum straight into
+// float32 rather than by ATen's 16-bit reduction.
 class LinearFunction : public torch::autograd::Function<LinearFunction> {
  public:
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
                             const at::Tensor& bias) {
-    const c10::DeviceType device = x.device().type();
-    const at::ScalarType t =
-        at::autocast::is_autocast_enabled(device) ? at::autocast::get_autocast_dtype(device) : x.scalar_type();
+    const auto [xt, wt] = linear_operands(ctx, x, weight, bias);
     c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
-    const at::Tensor xt = x.to(t), wt = weight.to(t);
     ctx->save_for_backward({xt, wt});
-    ctx->saved_data["x_dtype"] = x.scalar_type();
-    ctx->saved_data["weight_dtype"] = weight.scalar_type();
-    ctx->saved_data["bias_dtype"] = bias.scalar_type();
-    return at::linear(xt, wt, bias.to(t));
+    return at::linear(xt, wt, bias.to(xt.scalar_type()));
   }
 
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    const torch::autograd::variable_list saved = ctx->get_saved_variables();
-    const at::Tensor &xt = saved[0], &wt = saved[1];
-    const at::Tensor g = grads[0].to(wt.scalar_type());
-    const at::Tensor g2 = g.reshape({-1, g.size(-1)});  // [rows, out]
-    at::Tensor dx, dweight, dbias;
-    if (ctx->needs_input_grad(0)) dx = at::matmul(g, wt).to(ctx->saved_data["x_dtype"].toScalarType());
-    if (ctx->needs_input_grad(1))
-      dweight = at::mm(g2.t(), xt.reshape({-1, xt.size(-1)})).to(ctx->saved_data["weight_dtype"].toScalarType());
-    if (ctx->needs_input_grad(2)) dbias = column_sum(g2).to(ctx->saved_data["bias_dtype"].toScalarType());
-    return {dx, dweight, dbias};
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const at::Tensor g = grads[0].to(saved[1].scalar_type());
+    const at::Tensor dbias = ctx->needs_input_grad(2) ? column_sum(g.reshape({-1, g.size(-1)})) : at::Tensor();
+    return linear_grads(ctx, g, saved[0], saved[1], dbias);
+  }
+};
+
+// The same product followed by the exact GELU; saves the pre-activation h as at::gelu would.
+class LinearGeluFunction : public torch::autograd::Function<LinearGeluFunction> {
+ public:
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            const at::Tensor& bias) {
+    const auto [xt, wt] = linear_operands(ctx, x, weight, bias);
+    c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
+    const at::Tensor h = at::linear(xt, wt, bias.to(xt.scalar_type()));
+    ctx->save_for_backward({xt, wt, h});
+    return at::gelu(h);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const variable_list saved = ctx->get_saved_variables();
+    const auto [dh, dbias] = gelu_backward_with_bias_grad(grads[0].to(saved[2].scalar_type()), saved[2]);
+    return linear_grads(ctx, dh, saved[0], saved[1], dbias);
   }
 };
 
@@ -68,12 +105,25 @@ at::Tensor linear_summing_bias_grad(const at::Tensor& x, const at::Tensor& weigh
   return LinearFunction::apply(x, weight, bias);
 }
 
+at::Tensor linear_gelu_summing_bias_grad(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  return LinearGeluFunction::apply(x, weight, bias);
+}
+
+bool DenseImpl::trains_on_cuda(const at::Tensor& x) const {
+  return bias.defined() && x.is_cuda() && at::GradMode::is_enabled() &&
+         (weight.requires_grad() || bias.requires_grad());
+}
+
 at::Tensor DenseImpl::forward(const at::Tensor& x) {
   // Training on CUDA: the bias gradient by vss::column_sum (ATen's bf16 column sums ran at
   // 0.8-1.8 TB/s, 2.8 ms of a VMamba-T b128 step).
-  if (bias.defined() && x.is_cuda() && at::GradMode::is_enabled() && (weight.requires_grad() || bias.requires_grad()))
-    return linear_summing_bias_grad(x, weight, bias);
+  if (trains_on_cuda(x)) return linear_summing_bias_grad(x, weight, bias);
   return at::linear(x, weight, bias);
+}
+
+at::Tensor DenseImpl::forward_gelu(const at::Tensor& x) {
+  if (trains_on_cuda(x)) return linear_gelu_summing_bias_grad(x, weight, bias);
+  return at::gelu(forward(x));
 }
 
 ConvImpl::ConvImpl(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
@@ -164,6 +214,15 @@ at::Tensor ChannelNormImpl::forward_into_projection(const at::Tensor& x, bool ch
   const at::ScalarType out =
       autocast ? at::autocast::get_autocast_dtype(x.device().type()) : x.scalar_type();
   return layer_norm(x, weight, bias, kLayerNormEps, channel_first, out);
+}
+
+std::pair<at::Tensor, at::Tensor> ChannelNormImpl::forward_into_projection_with_skip(const at::Tensor& x) {
+  if (!fast_path(x)) return {forward_into_projection(x), x};
+  const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
+  const at::ScalarType out =
+      autocast ? at::autocast::get_autocast_dtype(x.device().type()) : x.scalar_type();
+  auto [normed, skip] = layer_norm_with_skip(x, weight, bias, kLayerNormEps, out);
+  return {normed, skip};
 }
 
 at::Tensor ChannelNormImpl::forward(const at::Tensor& x) {

@@ -6,6 +6,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <string>
+#include <utility>
 
 namespace vss {
 
@@ -15,14 +16,23 @@ class DenseImpl : public torch::nn::Module {
  public:
   DenseImpl(int64_t in_features, int64_t out_features, bool bias);
   at::Tensor forward(const at::Tensor& x);
+  // at::gelu(forward(x)) (exact GELU); training on CUDA with a bias, the GELU's backward and the
+  // bias gradient in one pass (linear_gelu_summing_bias_grad).
+  at::Tensor forward_gelu(const at::Tensor& x);
   void reset_parameters();  // truncated normal std 0.02 (VSSM._init_weights), bias 0
   at::Tensor weight, bias;
+
+ private:
+  bool trains_on_cuda(const at::Tensor& x) const;
 };
 TORCH_MODULE(Dense);
 
 // at::linear(x, weight, bias), differentiable, with the bias gradient summed in float32 by
 // vss::column_sum (what Dense trains with on CUDA); in the autocast dtype under autocast.
 at::Tensor linear_summing_bias_grad(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+// at::gelu(at::linear(x, weight, bias)), likewise, the GELU's backward and the bias gradient
+// by one vss::gelu_backward_with_bias_grad pass.
+at::Tensor linear_gelu_summing_bias_grad(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 // nn.Conv2d (square kernel) on NCHW input; PyTorch's default initialisation.
 // float32_under_autocast: run in float32 even inside an autocast region. For the stem and
@@ -71,6 +81,10 @@ class ChannelNormImpl : public torch::nn::Module {
   // autocast dtype: on the fast path it comes out in that dtype directly. channel_first:
   // x [B, C, H, W] -> [B, H, W, C] (the transpose is fused into the norm).
   at::Tensor forward_into_projection(const at::Tensor& x, bool channel_first = false);
+  // {forward_into_projection(x), skip} for a pre-norm residual unit x + f(norm(x)): build the
+  // residual sum on skip (x itself), and on the fast path the norm's backward adds the gradient
+  // arriving along it to dx in the same pass (vss::layer_norm_with_skip).
+  std::pair<at::Tensor, at::Tensor> forward_into_projection_with_skip(const at::Tensor& x);
   at::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  private:

@@ -22,7 +22,8 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden, std::string act, double drop)
 }
 
 at::Tensor MlpImpl::forward(const at::Tensor& x) {
-  auto h = at::dropout(apply_activation(act_, fc1->forward(x)), drop_, is_training());
+  const at::Tensor a = act_ == "gelu" ? fc1->forward_gelu(x) : apply_activation(act_, fc1->forward(x));
+  const at::Tensor h = at::dropout(a, drop_, is_training());
   return at::dropout(fc2->forward(h), drop_, is_training());
 }
 
@@ -44,8 +45,14 @@ VSSBlockImpl::VSSBlockImpl(int64_t dim, double drop_path_rate, const VSSMOptions
 at::Tensor VSSBlockImpl::forward(const at::Tensor& input) {
   at::Tensor x = input;
   // Both branches start with a projection (in_proj, fc1): the norms may hand it the autocast dtype.
-  if (op) x = add_residual(x, op->forward(norm->forward_into_projection(x)), drop_path_, is_training());
-  if (mlp) x = add_residual(x, mlp->forward(norm2->forward_into_projection(x)), drop_path_, is_training());
+  if (op) {
+    const auto [normed, skip] = norm->forward_into_projection_with_skip(x);
+    x = add_residual(skip, op->forward(normed), drop_path_, is_training());
+  }
+  if (mlp) {
+    const auto [normed, skip] = norm2->forward_into_projection_with_skip(x);
+    x = add_residual(skip, mlp->forward(normed), drop_path_, is_training());
+  }
   return x;
 }
 

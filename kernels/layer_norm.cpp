@@ -16,14 +16,15 @@ at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::T
   return op.call(x, weight, bias, eps, channel_first, out_dtype);
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward(const at::Tensor& dy, const at::Tensor& x,
-                                                                   const at::Tensor& weight, double eps,
-                                                                   bool channel_first) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward(
+    const at::Tensor& dy, const at::Tensor& x, const at::Tensor& weight, double eps, bool channel_first,
+    const std::optional<at::Tensor>& residual_grad) {
   static const auto op = c10::Dispatcher::singleton()
                              .findSchemaOrThrow("vss::layer_norm_backward", "")
                              .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
-                                 const at::Tensor&, const at::Tensor&, const at::Tensor&, double, bool)>();
-  return op.call(dy, x, weight, eps, channel_first);
+                                 const at::Tensor&, const at::Tensor&, const at::Tensor&, double, bool,
+                                 const std::optional<at::Tensor>&)>();
+  return op.call(dy, x, weight, eps, channel_first, residual_grad);
 }
 
 }  // namespace vss

@@ -59,7 +59,8 @@ LayerNormSizes check_layer_norm_args(const at::Tensor& x, const at::Tensor& weig
 
 LayerNormSizes check_layer_norm_backward_args(const at::Tensor& dy, const at::Tensor& x,
                                               const at::Tensor& weight, double eps,
-                                              bool channel_first) {
+                                              bool channel_first,
+                                              const std::optional<at::Tensor>& residual_grad) {
   const LayerNormSizes s = check_x_and_weight(x, weight, eps, channel_first);
   TORCH_CHECK(dy.defined(), "vss::layer_norm_backward: dy is an undefined tensor");
   TORCH_CHECK(is_float_dtype(dy.scalar_type()),
@@ -70,6 +71,16 @@ LayerNormSizes check_layer_norm_backward_args(const at::Tensor& dy, const at::Te
               at::IntArrayRef(layer_norm_out_shape(x, channel_first)), ", got ", dy.sizes());
   TORCH_CHECK(dy.device() == x.device(), "vss::layer_norm_backward: dy must be on x's device ",
               x.device(), ", got ", dy.device());
+  if (residual_grad && residual_grad->defined()) {
+    const at::Tensor& r = *residual_grad;
+    TORCH_CHECK(is_float_dtype(r.scalar_type()),
+                "vss::layer_norm_backward: residual_grad must be float32, float16, bfloat16 or float64, got ",
+                r.scalar_type());
+    TORCH_CHECK(r.sizes() == x.sizes(), "vss::layer_norm_backward: residual_grad must have x's shape ",
+                x.sizes(), ", got ", r.sizes());
+    TORCH_CHECK(r.device() == x.device(), "vss::layer_norm_backward: residual_grad must be on x's device ",
+                x.device(), ", got ", r.device());
+  }
   return s;
 }
 

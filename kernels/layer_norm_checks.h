@@ -21,10 +21,12 @@ LayerNormSizes check_layer_norm_args(const at::Tensor& x, const at::Tensor& weig
                                      const at::Tensor& bias, double eps, bool channel_first,
                                      std::optional<at::ScalarType> out_dtype);
 
-// The backward's: x and weight as above, dy of the forward result's shape on x's device.
+// The backward's: x and weight as above, dy of the forward result's shape on x's device,
+// residual_grad (if given) of x's shape on x's device.
 LayerNormSizes check_layer_norm_backward_args(const at::Tensor& dy, const at::Tensor& x,
                                               const at::Tensor& weight, double eps,
-                                              bool channel_first);
+                                              bool channel_first,
+                                              const std::optional<at::Tensor>& residual_grad);
 
 // The result's shape: x's, or [B, *spatial, C] for channel_first.
 std::vector<int64_t> layer_norm_out_shape(const at::Tensor& x, bool channel_first);

@@ -53,12 +53,12 @@ at::Tensor layer_norm_cpu(const at::Tensor& x, const at::Tensor& weight, const a
 }
 
 // With x̂ = (x - mean)·rstd and g = weight·dy, per row:
-//   dx = rstd·(g - mean(g) - x̂·mean(g·x̂)),  and over all rows dweight = Σ dy·x̂, dbias = Σ dy.
-std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at::Tensor& dy,
-                                                                       const at::Tensor& x,
-                                                                       const at::Tensor& weight,
-                                                                       double eps, bool channel_first) {
-  const LayerNormSizes s = check_layer_norm_backward_args(dy, x, weight, eps, channel_first);
+//   dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) [+ residual_grad],  and over all rows
+//   dweight = Σ dy·x̂, dbias = Σ dy.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(
+    const at::Tensor& dy, const at::Tensor& x, const at::Tensor& weight, double eps, bool channel_first,
+    const std::optional<at::Tensor>& residual_grad) {
+  const LayerNormSizes s = check_layer_norm_backward_args(dy, x, weight, eps, channel_first, residual_grad);
   const at::Tensor rows = float64_rows(x, channel_first);
   const at::Tensor grad = dy.to(at::kDouble).contiguous();  // already channel-last
   const at::Tensor w = weight.to(at::kDouble).contiguous();
@@ -85,6 +85,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cpu(const at:
       for (int64_t c = 0; c < C; ++c) dxp[r * C + c] = st.rstd * (wp[c] * dyr[c] - mean_g - h[c] * mean_gh);
     }
   });
+  if (residual_grad && residual_grad->defined()) dx += float64_rows(*residual_grad, channel_first);
   const at::Tensor grad_rows = grad.view({s.rows, C});
   const at::Tensor dweight = (grad_rows * xhat.view({s.rows, C})).sum(0).to(weight.scalar_type());
   const at::Tensor dbias = grad_rows.sum(0).to(weight.scalar_type());

@@ -18,7 +18,8 @@
 // sums: no atomics, so reruns are bit-identical. Channel-first x takes the forward's tile,
 // then a warp per token for dx, written back channel-first from the tile (column sums per warp
 // in shared memory, per block in the partial buffer); where the tile and those sums do not fit
-// in shared memory, x is transposed to rows first and dx transposed back.
+// in shared memory, x is transposed to rows first and dx transposed back. A residual gradient
+// (x's layout) is read where dx is written and added to it.
 #include "kernels/column_sum.h"
 #include "kernels/cuda_element.cuh"
 #include "kernels/layer_norm_checks.h"
@@ -221,12 +222,12 @@ __global__ void layer_norm_channel_first_kernel(const In* __restrict__ x,
 
 // Backward, row in registers. Warp w of W takes rows w, w + W, ...; lane `lane` owns the same
 // columns as in the forward and sums dy·x̂ and dy over its rows in registers, then writes them
-// to partial[w] = [Σ dy·x̂ | Σ dy] (2·C floats).
+// to partial[w] = [Σ dy·x̂ | Σ dy] (2·C floats). residual (null: none) is added to dx.
 template <typename In, typename Grad, int kVectors>
 __global__ void layer_norm_backward_rows_kernel(const In* __restrict__ x, const Grad* __restrict__ dy,
-                                                const float* __restrict__ weight, In* __restrict__ dx,
-                                                float* __restrict__ partial, int64_t rows, int C,
-                                                float eps) {
+                                                const float* __restrict__ weight, const In* __restrict__ residual,
+                                                In* __restrict__ dx, float* __restrict__ partial, int64_t rows,
+                                                int C, float eps) {
   const int lane = threadIdx.x & 31;
   const int64_t warp = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / 32;
   const int64_t warps = static_cast<int64_t>(gridDim.x) * kRowsPerBlock;
@@ -274,9 +275,15 @@ __global__ void layer_norm_backward_rows_kernel(const In* __restrict__ x, const 
     for (int i = 0; i < kVectors; ++i) {
       const int q = i * 32 + lane;
       if (q < quads) {
+        float add[4] = {};
+        if (residual) {
+          const Quad<In> raw = reinterpret_cast<const Quad<In>*>(residual + row * C)[q];
+#pragma unroll
+          for (int j = 0; j < 4; ++j) add[j] = to_float(raw.v[j]);
+        }
         Quad<In> out;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) out.v[j] = from_float<In>(rstd * (g[i][j] - mean_g - v[i][j] * mean_gx));
+        for (int j = 0; j < 4; ++j) out.v[j] = from_float<In>(rstd * (g[i][j] - mean_g - v[i][j] * mean_gx) + add[j]);
         dxr[q] = out;
       }
     }
@@ -297,6 +304,7 @@ template <typename In, typename Grad>
 __global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__ x,
                                                           const Grad* __restrict__ dy,
                                                           const float* __restrict__ weight,
+                                                          const In* __restrict__ residual,
                                                           In* __restrict__ dx, float* __restrict__ partial,
                                                           int64_t rows, int C, float eps) {
   const int lane = threadIdx.x & 31;
@@ -324,7 +332,8 @@ __global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__
     In* dxr = dx + row * C;
     for (int c = lane; c < C; c += 32) {
       const float xh = (to_float(xr[c]) - shift - mean) * rstd;
-      dxr[c] = from_float<In>(rstd * (__fmul_rn(weight[c], to_float(gr[c])) - mean_g - xh * mean_gx));
+      const float add = residual ? to_float(residual[row * C + c]) : 0.f;
+      dxr[c] = from_float<In>(rstd * (__fmul_rn(weight[c], to_float(gr[c])) - mean_g - xh * mean_gx) + add);
     }
   }
 }
@@ -333,10 +342,11 @@ __global__ void layer_norm_backward_rows_streaming_kernel(const In* __restrict__
 // The tile is loaded as in the forward; then a warp per token reads its row of dy (coalesced),
 // forms the two row sums and writes that token's dx into the tile, which is written back
 // channel-first (coalesced along S). Column sums: a row per warp in shared memory, summed per
-// block into partial[block] = [Σ dy·x̂ | Σ dy].
+// block into partial[block] = [Σ dy·x̂ | Σ dy]. residual [B, C, S] (null: none) is added to dx.
 template <typename In, typename Grad>
 __global__ void layer_norm_backward_channel_first_kernel(const In* __restrict__ x, const Grad* __restrict__ dy,
-                                                         const float* __restrict__ weight, In* __restrict__ dx,
+                                                         const float* __restrict__ weight,
+                                                         const In* __restrict__ residual, In* __restrict__ dx,
                                                          float* __restrict__ partial, int C, int64_t S,
                                                          float eps) {
   extern __shared__ float smem[];  // tile [C][kTileStride], then column sums [kTileWarps][2][C]
@@ -369,9 +379,11 @@ __global__ void layer_norm_backward_channel_first_kernel(const In* __restrict__ 
     }
   }
   __syncthreads();
-  In* dxb = dx + b * C * S + s0;
   if (lane < tokens)
-    for (int c = warp; c < C; c += kTileWarps) dxb[c * S + lane] = from_float<In>(tile[c * kTileStride + lane]);
+    for (int c = warp; c < C; c += kTileWarps) {
+      const int64_t i = b * C * S + s0 + c * S + lane;
+      dx[i] = from_float<In>(tile[c * kTileStride + lane] + (residual ? to_float(residual[i]) : 0.f));
+    }
   const float* sums = smem + static_cast<int64_t>(C) * kTileStride;
   float* out = partial + (static_cast<int64_t>(blockIdx.y) * gridDim.x + blockIdx.x) * 2 * C;
   for (int c = threadIdx.x; c < 2 * C; c += blockDim.x) {
@@ -410,10 +422,12 @@ void launch_rows(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, 
   else run(std::integral_constant<int, kMaxVectors>{});
 }
 
+// residual: x's layout, or undefined.
 template <typename In, typename Grad>
-void launch_backward_rows(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, at::Tensor& dx,
-                          at::Tensor& partial, int64_t rows, int C, float eps, cudaStream_t stream) {
+void launch_backward_rows(const at::Tensor& dy, const at::Tensor& x, const at::Tensor& w, const at::Tensor& residual,
+                          at::Tensor& dx, at::Tensor& partial, int64_t rows, int C, float eps, cudaStream_t stream) {
   const In* xp = cptr<In>(x);
+  const In* rp = residual.defined() ? cptr<In>(residual) : nullptr;
   const Grad* gp = cptr<Grad>(dy);
   In* dxp = mptr<In>(dx);
   const float* wp = cptr<float>(w);
@@ -422,16 +436,16 @@ void launch_backward_rows(const at::Tensor& dy, const at::Tensor& x, const at::T
   const dim3 block(32 * kRowsPerBlock);
   const auto aligned = [](const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; };
   const bool vectors = C % 4 == 0 && C <= 4 * 32 * kMaxBackwardVectors && aligned(xp, 4 * sizeof(In)) &&
-                       aligned(gp, 4 * sizeof(Grad)) && aligned(dxp, 4 * sizeof(In));
+                       aligned(gp, 4 * sizeof(Grad)) && aligned(dxp, 4 * sizeof(In)) && aligned(rp, 4 * sizeof(In));
   if (!vectors) {
     layer_norm_backward_rows_streaming_kernel<In, Grad>
-        <<<grid, block, 0, stream>>>(xp, gp, wp, dxp, pp, rows, C, eps);
+        <<<grid, block, 0, stream>>>(xp, gp, wp, rp, dxp, pp, rows, C, eps);
     return;
   }
   const int per_lane = (C / 4 + 31) / 32;
   auto run = [&](auto vectors_per_lane) {
     layer_norm_backward_rows_kernel<In, Grad, decltype(vectors_per_lane)::value>
-        <<<grid, block, 0, stream>>>(xp, gp, wp, dxp, pp, rows, C, eps);
+        <<<grid, block, 0, stream>>>(xp, gp, wp, rp, dxp, pp, rows, C, eps);
   };
   if (per_lane <= 1) run(std::integral_constant<int, 1>{});
   else if (per_lane <= 2) run(std::integral_constant<int, 2>{});
@@ -439,16 +453,18 @@ void launch_backward_rows(const at::Tensor& dy, const at::Tensor& x, const at::T
   else run(std::integral_constant<int, kMaxBackwardVectors>{});
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at::Tensor& dy_in,
-                                                                        const at::Tensor& x_in,
-                                                                        const at::Tensor& weight,
-                                                                        double eps, bool channel_first) {
-  const LayerNormSizes s = check_layer_norm_backward_args(dy_in, x_in, weight, eps, channel_first);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(
+    const at::Tensor& dy_in, const at::Tensor& x_in, const at::Tensor& weight, double eps, bool channel_first,
+    const std::optional<at::Tensor>& residual_grad) {
+  const LayerNormSizes s = check_layer_norm_backward_args(dy_in, x_in, weight, eps, channel_first, residual_grad);
   TORCH_CHECK(s.channels <= std::numeric_limits<int>::max(), "vss::layer_norm_backward (CUDA): ",
               s.channels, " channels is too many");
   const c10::cuda::CUDAGuard guard(x_in.device());
   const at::Tensor dy = dy_in.contiguous();
   const at::Tensor w = weight.to(at::kFloat).contiguous();
+  // In x's dtype and layout, as dx is written.
+  const at::Tensor residual =
+      residual_grad && residual_grad->defined() ? residual_grad->to(x_in.scalar_type()) : at::Tensor();
   const int C = static_cast<int>(s.channels);
   cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   // The tile and the per-warp column sums of the channel-first kernel, where they fit.
@@ -456,6 +472,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   if (channel_first && tile_bytes <= at::cuda::getCurrentDeviceProperties()->sharedMemPerBlockOptin &&
       s.outer <= 65535) {
     const at::Tensor x = x_in.contiguous();
+    const at::Tensor r = residual.defined() ? residual.contiguous() : residual;
     at::Tensor dx = at::empty(x.sizes(), x.options());
     const dim3 grid(static_cast<unsigned>((s.inner + kTileTokens - 1) / kTileTokens), static_cast<unsigned>(s.outer));
     at::Tensor partial = at::empty({static_cast<int64_t>(grid.x) * grid.y, 2, s.channels}, x.options().dtype(at::kFloat));
@@ -467,9 +484,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
           auto kernel = layer_norm_backward_channel_first_kernel<In, Grad>;
           C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                               static_cast<int>(tile_bytes)));
-          kernel<<<grid, 32 * kTileWarps, tile_bytes, stream>>>(cptr<In>(x), cptr<Grad>(dy), cptr<float>(w),
-                                                                 mptr<In>(dx), mptr<float>(partial), C, s.inner,
-                                                                 static_cast<float>(eps));
+          kernel<<<grid, 32 * kTileWarps, tile_bytes, stream>>>(
+              cptr<In>(x), cptr<Grad>(dy), cptr<float>(w), r.defined() ? cptr<In>(r) : nullptr, mptr<In>(dx),
+              mptr<float>(partial), C, s.inner, static_cast<float>(eps));
         });
       });
       C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -479,6 +496,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
   }
   // Rows: channel-first x transposed first (too many channels for the tile), dx transposed back.
   const at::Tensor x = (channel_first ? x_in.movedim(1, -1) : x_in).contiguous();
+  const at::Tensor r = residual.defined() ? (channel_first ? residual.movedim(1, -1) : residual).contiguous() : residual;
   at::Tensor dx = at::empty(x.sizes(), x.options());
   // Enough warps to fill the GPU, each taking at least kBackwardRowsPerWarp rows.
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
@@ -489,7 +507,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward_cuda(const at
     using In = typename decltype(in)::type;
     dispatch_float(dy.scalar_type(), "layer_norm", "dy", [&](auto grad) {
       using Grad = typename decltype(grad)::type;
-      launch_backward_rows<In, Grad>(dy, x, w, dx, partial, s.rows, C, static_cast<float>(eps), stream);
+      launch_backward_rows<In, Grad>(dy, x, w, r, dx, partial, s.rows, C, static_cast<float>(eps), stream);
     });
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();

@@ -49,12 +49,14 @@ TORCH_LIBRARY(vss, m) {
       "layer_norm(Tensor x, Tensor weight, Tensor bias, float eps, bool channel_first=False, "
       "ScalarType? out_dtype=None) -> Tensor");
   m.def(
-      "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first) "
-      "-> (Tensor dx, Tensor dweight, Tensor dbias)");
+      "layer_norm_backward(Tensor dy, Tensor x, Tensor weight, float eps, bool channel_first, "
+      "Tensor? residual_grad=None) -> (Tensor dx, Tensor dweight, Tensor dbias)");
   // kernels/channel_bias.h; autograd in channel_bias_autograd.cpp (the bias's gradient by column_sum).
   m.def("add_channel_bias(Tensor x, Tensor bias) -> Tensor");
   // kernels/column_sum.h (no autograd: the backward passes use it).
   m.def("column_sum(Tensor x) -> Tensor");
+  // kernels/gelu_backward.h (no autograd: the MLP's fc1 -> GELU backward calls it).
+  m.def("gelu_backward_with_bias_grad(Tensor dy, Tensor h) -> (Tensor dh, Tensor dbias)");
   // kernels/dt_projection.h; autograd in dt_projection_autograd.cpp (two batched products).
   m.def("dt_projection(Tensor x, Tensor weight) -> Tensor");
   // kernels/residual_add.h; autograd in residual_add_autograd.cpp (x's gradient is dout).

@@ -9,7 +9,7 @@ MlpImpl::MlpImpl(int64_t channels, int64_t hidden) {
   fc2 = register_module("fc2", Dense(hidden, channels, true));
 }
 
-at::Tensor MlpImpl::forward(const at::Tensor& x) { return fc2->forward(at::gelu(fc1->forward(x))); }
+at::Tensor MlpImpl::forward(const at::Tensor& x) { return fc2->forward(fc1->forward_gelu(x)); }
 
 RestorationBlockImpl::RestorationBlockImpl(const RestorationBlockOptions& o) {
   const int64_t C = o.ssm.d_model;
@@ -29,13 +29,13 @@ RestorationBlockImpl::RestorationBlockImpl(const RestorationBlockOptions& o) {
 
 at::Tensor RestorationBlockImpl::forward(const at::Tensor& x) {
   // Both norms feed projections only (in_proj; fc1 or CAB's first conv).
-  const at::Tensor normed = ln_1->forward_into_projection(x);
+  const auto [normed, x_skip] = ln_1->forward_into_projection_with_skip(x);
   const at::Tensor attended = mair_ss2d ? mair_ss2d->forward(normed) : ss2d->forward(normed);
-  const at::Tensor y = x * skip_scale + attended;
-  const at::Tensor n2 = ln_2->forward_into_projection(y);
+  const at::Tensor y = x_skip * skip_scale + attended;
+  const auto [n2, y_skip] = ln_2->forward_into_projection_with_skip(y);
   // CAB is a conv stack: it runs on an NCHW view of the channel-last map.
   const at::Tensor local = mlp ? mlp->forward(n2) : cab->forward(n2.permute({0, 3, 1, 2})).permute({0, 2, 3, 1});
-  return y * skip_scale2 + local;
+  return y_skip * skip_scale2 + local;
 }
 
 }  // namespace vss::restore

@@ -1,7 +1,8 @@
-// linear_summing_bias_grad (what Dense trains with on CUDA) against at::linear's own autograd:
-// the result and the gradients of x, weight and bias in float64 (the same products, the bias
-// gradient summed by vss::column_sum), and under CPU bf16 autocast the same dtypes as at::linear
-// gives there with values within bf16 rounding.
+// linear_summing_bias_grad and linear_gelu_summing_bias_grad (what Dense trains with on CUDA)
+// against at::linear's (and at::gelu's) own autograd: the result and the gradients of x, weight
+// and bias in float64 (the same products, the bias gradient summed by vss::column_sum or by
+// vss::gelu_backward_with_bias_grad), and under CPU bf16 autocast the same dtypes as ATen gives
+// there with values within bf16 rounding.
 #include "backbones/layers.h"
 #include "tests/support/test_support.h"
 
@@ -48,6 +49,40 @@ TEST(LinearSummingBiasGrad, UnderAutocastRunsInTheAutocastDtype) {
   at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
   at::autocast::set_autocast_enabled(at::kCPU, true);
   const LinearRun want = run_linear(plain, x, w, b, g), got = run_linear(linear_summing_bias_grad, x, w, b, g);
+  at::autocast::set_autocast_enabled(at::kCPU, false);
+  at::autocast::clear_cache();
+  EXPECT_EQ(got.y.scalar_type(), want.y.scalar_type());
+  EXPECT_EQ(got.dx.scalar_type(), torch::kFloat);
+  EXPECT_EQ(got.dw.scalar_type(), torch::kFloat);
+  EXPECT_EQ(got.db.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::equal(got.y, want.y));
+  for (const auto& [a, c] : {std::pair{got.dx, want.dx}, {got.dw, want.dw}, {got.db, want.db}})
+    EXPECT_LT(test::max_abs_diff(a, c) / c.abs().max().item<double>(), 1e-2);
+}
+
+TEST(LinearGeluSummingBiasGrad, MatchesAtGeluOfAtLinearWithItsGradients) {
+  torch::manual_seed(3);
+  const auto x = torch::randn({2, 5, 3, 7}, torch::kDouble), w = torch::randn({4, 7}, torch::kDouble);
+  const auto b = torch::randn({4}, torch::kDouble), g = torch::randn({2, 5, 3, 4}, torch::kDouble);
+  const auto plain = [](const at::Tensor& a, const at::Tensor& ww, const at::Tensor& bb) {
+    return at::gelu(at::linear(a, ww, bb));
+  };
+  const LinearRun want = run_linear(plain, x, w, b, g), got = run_linear(linear_gelu_summing_bias_grad, x, w, b, g);
+  EXPECT_LT(test::max_abs_diff(got.y, want.y), 1e-12);
+  EXPECT_LT(test::max_abs_diff(got.dx, want.dx), 1e-12);
+  EXPECT_LT(test::max_abs_diff(got.dw, want.dw), 1e-12);
+  EXPECT_LT(test::max_abs_diff(got.db, want.db), 1e-12);
+}
+
+TEST(LinearGeluSummingBiasGrad, UnderAutocastRunsInTheAutocastDtype) {
+  torch::manual_seed(4);
+  const auto x = torch::randn({3, 9, 16}), w = torch::randn({8, 16}), b = torch::randn({8}), g = torch::randn({3, 9, 8});
+  const auto plain = [](const at::Tensor& a, const at::Tensor& ww, const at::Tensor& bb) {
+    return at::gelu(at::linear(a, ww, bb));
+  };
+  at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCPU, true);
+  const LinearRun want = run_linear(plain, x, w, b, g), got = run_linear(linear_gelu_summing_bias_grad, x, w, b, g);
   at::autocast::set_autocast_enabled(at::kCPU, false);
   at::autocast::clear_cache();
   EXPECT_EQ(got.y.scalar_type(), want.y.scalar_type());

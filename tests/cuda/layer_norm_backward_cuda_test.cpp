@@ -1,6 +1,7 @@
 // vss::layer_norm's CUDA backward against its float64 CPU reference: every x / dy dtype pair,
 // both row kernels (register-held rows of each width, the streaming kernel for long, odd or
-// misaligned rows), channel-first maps, one row and many rows a warp, bit-identical reruns.
+// misaligned rows), channel-first maps, one row and many rows a warp, a residual gradient added
+// to dx by each of them, bit-identical reruns.
 // Runs on the GPU, and on the CUDA emulator (tests/emulation) where there is none.
 #include "kernels/layer_norm.h"
 #include "tests/support/gpu.h"
@@ -90,6 +91,47 @@ TEST(cuda_layer_norm_backward, misaligned_rows_and_large_offsets) {
   EXPECT_LE(relative_error(dw, ew), 1e-4);
   // Values far from zero: the statistics of x - x[0] keep the variance's digits.
   check_backward(torch::randn({6, 64}) * 0.05 + 50.0, false, "offset 50", {torch::kFloat});
+}
+
+// residual_grad is added where each kernel writes dx: register-held rows (C = 96), streaming
+// rows (C = 97; and C = 96 with the residual 4 bytes off alignment), the channel-first tile and
+// its transposed fallback (C = 1536); a residual in another dtype than x's is cast first.
+TEST(cuda_layer_norm_backward, residual_grad_is_added_by_every_kernel) {
+  REQUIRE_GPU();
+  torch::manual_seed(24);
+  struct Case {
+    std::vector<int64_t> shape;
+    bool channel_first, misaligned;
+  };
+  for (const Case& c : std::vector<Case>{{{3, 5, 96}, false, false},
+                                         {{3, 5, 97}, false, false},
+                                         {{3, 5, 96}, false, true},
+                                         {{2, 96, 3, 5}, true, false},
+                                         {{1, 1536, 2, 3}, true, false}}) {
+    const int64_t C = c.channel_first ? c.shape[1] : c.shape.back();
+    const auto x_cpu = torch::randn(c.shape) * 2.0 + 0.5, w = torch::randn({C}) * 0.5 + 1.0;
+    const auto dy_cpu = torch::randn(vss::layer_norm(x_cpu, w, w, 1e-5, c.channel_first).sizes());
+    for (auto xt : {torch::kFloat, torch::kBFloat16}) {
+      for (auto rt : {torch::kFloat, torch::kBFloat16}) {
+        const auto x = x_cpu.to(xt), r_cpu = torch::randn(c.shape).to(rt);
+        at::Tensor r = r_cpu.to(kGpu);
+        if (c.misaligned) r = torch::cat({torch::zeros({1}, r.options()), r.flatten()}).narrow(0, 1, r.numel()).view(c.shape);
+        const auto [ex, ew, eb] = vss::layer_norm_backward(dy_cpu.to(torch::kDouble), x.to(torch::kDouble),
+                                                           w.to(torch::kDouble), 1e-5, c.channel_first,
+                                                           r_cpu.to(torch::kDouble));
+        const auto [dx, dw, db] = vss::layer_norm_backward(dy_cpu.to(kGpu), x.to(kGpu), w.to(kGpu), 1e-5,
+                                                           c.channel_first, r);
+        std::string where = "shape";
+        for (auto d : c.shape) where += " " + std::to_string(d);
+        where += std::string(c.misaligned ? " misaligned" : "") + " x " + c10::toString(xt) + " residual " +
+                 c10::toString(rt);
+        ASSERT_EQ(dx.scalar_type(), xt) << where;
+        EXPECT_LE(relative_error(dx, ex), dx_tolerance(xt)) << where << ": dx";
+        EXPECT_LE(relative_error(dw, ew), 1e-4) << where << ": dweight";
+        EXPECT_LE(relative_error(db, eb), 1e-4) << where << ": dbias";
+      }
+    }
+  }
 }
 
 TEST(cuda_layer_norm_backward, reruns_are_bit_identical) {

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <tuple>
 
 namespace {
 
@@ -170,6 +171,37 @@ TEST(cuda_layer_norm, channel_norm_trains_like_at_layer_norm_under_autocast) {
       EXPECT_LE((ours[i] - reference[i]).abs().max().item<double>() / scale, 2e-5)
           << names[i] << (channel_first ? " channel-first" : "");
     }
+  }
+}
+
+// The pre-norm residual unit's form, x + f(norm(x)), on forward_into_projection_with_skip: the
+// gradient along skip is added inside the norm's backward; x's gradient is autograd's sum of
+// at::layer_norm's and skip's.
+TEST(cuda_layer_norm, channel_norm_with_skip_trains_like_x_used_twice) {
+  REQUIRE_CUDA();
+  torch::manual_seed(25);
+  vss::ChannelNorm norm = perturbed_cuda_norm();
+  const auto x0 = torch::randn({2, 6, 5, 96}).cuda();
+  const auto r = torch::randn({2, 6, 5, 96}).to(torch::kBFloat16).to(torch::kFloat).cuda();  // bf16-exact
+  const auto s = torch::randn({2, 6, 5, 96}).cuda();
+  const auto grads = [&](bool ours) {
+    norm->zero_grad();
+    const auto x = x0.clone().requires_grad_(true);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::Tensor normed, skip = x;
+    if (ours) std::tie(normed, skip) = norm->forward_into_projection_with_skip(x);
+    else normed = at::layer_norm(x, {96}, norm->weight, norm->bias, 1e-5);
+    ((normed.to(torch::kFloat) * r).sum() + (skip * s).sum()).backward();
+    at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    return std::vector<at::Tensor>{x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
+  };
+  const auto ours = grads(true), reference = grads(false);
+  const char* names[] = {"dx", "dweight", "dbias"};
+  for (int i = 0; i < 3; ++i) {
+    const double scale = std::max(1.0, reference[i].abs().max().item<double>());
+    EXPECT_LE((ours[i] - reference[i]).abs().max().item<double>() / scale, 2e-5) << names[i];
   }
 }
 

@@ -1,6 +1,7 @@
 // vss::layer_norm on the CPU (the reference the CUDA kernels are held to) against PyTorch's own
 // at::layer_norm in float64, both layouts, every out_dtype, its backward against at::layer_norm's
-// autograd and against finite differences, and the bad-input messages.
+// autograd and against finite differences, the residual gradient added in the backward
+// (layer_norm_with_skip against at::layer_norm with x used twice), and the bad-input messages.
 #include "kernels/layer_norm.h"
 #include "tests/support/test_support.h"
 
@@ -153,6 +154,71 @@ TEST(layer_norm, backward_matches_finite_differences) {
   }
 }
 
+// x + f(norm(x)) built on layer_norm_with_skip's skip: x's gradient is the norm's plus the
+// one along skip, as torch's autograd sums them when x is used twice.
+TEST(layer_norm, with_skip_gradient_is_torch_autograd_of_x_used_twice) {
+  torch::manual_seed(6);
+  for (int64_t C : {1, 5, 96}) {
+    const auto x0 = torch::randn({2, 3, 4, C}, torch::kDouble) * 2.0 + 1.0;
+    const auto w0 = torch::randn({C}, torch::kDouble), b0 = torch::randn({C}, torch::kDouble);
+    const auto r = torch::randn({2, 3, 4, C}, torch::kDouble), s = torch::randn({2, 3, 4, C}, torch::kDouble);
+    const auto x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true),
+               b = b0.clone().requires_grad_(true);
+    const auto [normed, skip] = vss::layer_norm_with_skip(x, w, b, 1e-5);
+    ((skip * s).sum() + (normed * r).sum()).backward();
+    const auto xt = x0.clone().requires_grad_(true), wt = w0.clone().requires_grad_(true),
+               bt = b0.clone().requires_grad_(true);
+    ((xt * s).sum() + (at::layer_norm(xt, {C}, wt, bt, 1e-5) * r).sum()).backward();
+    const std::string label = "C=" + std::to_string(C);
+    EXPECT_TRUE(torch::equal(skip, x0)) << label;
+    EXPECT_LE(max_abs(x.grad(), xt.grad()), 1e-10) << label;
+    EXPECT_LE(max_abs(w.grad(), wt.grad()), 1e-10) << label;
+    EXPECT_LE(max_abs(b.grad(), bt.grad()), 1e-10) << label;
+  }
+}
+
+// Only one of the two outputs used: the other's gradient is absent, not zero-filled.
+TEST(layer_norm, with_skip_takes_either_output_alone) {
+  torch::manual_seed(7);
+  const auto x0 = torch::randn({3, 8}, torch::kDouble), w0 = torch::randn({8}, torch::kDouble);
+  const auto b0 = torch::randn({8}, torch::kDouble), r = torch::randn({3, 8}, torch::kDouble);
+  {
+    const auto x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+    (std::get<1>(vss::layer_norm_with_skip(x, w, b0, 1e-5)) * r).sum().backward();
+    EXPECT_TRUE(torch::equal(x.grad(), r));
+    EXPECT_FALSE(w.grad().defined());
+  }
+  const auto x = x0.clone().requires_grad_(true);
+  (std::get<0>(vss::layer_norm_with_skip(x, w0, b0, 1e-5)) * r).sum().backward();
+  const auto xt = x0.clone().requires_grad_(true);
+  (at::layer_norm(xt, {8}, w0, b0, 1e-5) * r).sum().backward();
+  EXPECT_LE(max_abs(x.grad(), xt.grad()), 1e-10);
+}
+
+TEST(layer_norm, with_skip_without_gradients_returns_x_itself) {
+  const auto x = torch::randn({2, 4}), w = torch::ones({4}), b = torch::zeros({4});
+  const auto [normed, skip] = vss::layer_norm_with_skip(x, w, b, 1e-5, torch::kDouble);
+  EXPECT_TRUE(skip.is_same(x));
+  EXPECT_EQ(normed.scalar_type(), torch::kDouble);
+  EXPECT_LE(max_abs(normed, torch_layer_norm(x, w, b, 1e-5)), 1e-6);
+}
+
+// The reference's residual_grad, in both layouts and in another dtype than x's: added to dx.
+TEST(layer_norm, backward_residual_grad_is_added_to_dx) {
+  torch::manual_seed(8);
+  for (const bool channel_first : {false, true}) {
+    const auto x = torch::randn({2, 5, 3, 4}, torch::kDouble);
+    const auto w = torch::randn({channel_first ? 5 : 4}, torch::kDouble);
+    const auto dy = torch::randn(channel_first ? std::vector<int64_t>{2, 3, 4, 5} : std::vector<int64_t>{2, 5, 3, 4},
+                                 torch::kDouble);
+    const auto residual = torch::randn({2, 5, 3, 4}).to(torch::kBFloat16);
+    const auto [plain, dw0, db0] = vss::layer_norm_backward(dy, x, w, 1e-5, channel_first);
+    const auto [dx, dw, db] = vss::layer_norm_backward(dy, x, w, 1e-5, channel_first, residual);
+    EXPECT_LE(max_abs(dx, plain + residual.to(torch::kDouble)), 1e-12) << channel_first;
+    EXPECT_TRUE(torch::equal(dw, dw0) && torch::equal(db, db0)) << channel_first;
+  }
+}
+
 TEST(layer_norm, backward_dtypes_follow_x_and_weight) {
   const auto x = torch::randn({5, 8}).to(torch::kBFloat16);
   const auto w = torch::randn({8}), dy = torch::randn({5, 8}).to(torch::kBFloat16);
@@ -176,6 +242,11 @@ TEST(layer_norm, backward_bad_arguments_name_the_tensor_and_shape) {
                         "dy must be float32, float16, bfloat16 or float64, got Long");
   expect_one_line_error([&] { vss::layer_norm_backward(torch::randn({2, 3, 4}), x, torch::ones({5}), 1e-5); },
                         "weight must have shape [4] (x's channels), got [5]");
+  expect_one_line_error([&] { vss::layer_norm_backward(torch::randn({2, 3, 4}), x, w, 1e-5, false, torch::randn({2, 4, 3})); },
+                        "vss::layer_norm_backward: residual_grad must have x's shape [2, 3, 4], got [2, 4, 3]");
+  expect_one_line_error(
+      [&] { vss::layer_norm_backward(torch::randn({2, 3, 4}), x, w, 1e-5, false, torch::ones({2, 3, 4}, torch::kLong)); },
+      "residual_grad must be float32, float16, bfloat16 or float64, got Long");
 }
 
 }  // namespace
