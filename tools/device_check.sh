@@ -27,7 +27,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DVSS_PYTHON=$PY -DVSS_WITH_OPENCV=OFF >"$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
 fi
 # What the CUDA tests, the benchmarks and the GPU training runs need (the rest is CI's).
-targets=(vss_cuda_tests vss_scans_tests vss_kernels_tests vss-bench vss-train vss-segment vss-restore vss-change vss-track)
+targets=(vss_kernels_cuda_tests vss_backbones_cuda_tests vss_heads_cuda_tests vss_engine_cuda_tests vss_scans_tests vss_kernels_tests vss-bench vss-train vss-segment vss-restore vss-change vss-track)
 if has resources; then  # registers / spills of the CUDA kernels, next to the build
   $PY - "$BUILD" >"$OUT/resources.log" 2>&1 <<'PYEOF' &
 import json, subprocess, sys
@@ -54,7 +54,7 @@ if has sanitize; then
   stamp sanitize
   SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null)
   # The small cases only: memcheck is slow.
-  "$SAN" --tool memcheck --error-exitcode 3 "$BUILD/tests/vss_cuda_tests" \
+  "$SAN" --tool memcheck --error-exitcode 3 "$BUILD/tests/vss_kernels_cuda_tests" \
     --gtest_filter='*merge_weight*:*bad_inputs*:*reruns*:cuda_selective_scan.warp*:cuda_depthwise*' \
     >"$OUT/sanitize.log" 2>&1
   echo "memcheck rc=$?"; grep -E "ERROR SUMMARY|PASSED|FAILED" "$OUT/sanitize.log" | head

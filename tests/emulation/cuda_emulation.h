@@ -1,5 +1,5 @@
 #pragma once
-// Runs the CUDA kernels of kernels/*.cu on the CPU, so that CI (which has no GPU) tests the
+// Runs the CUDA kernels of kernels/cuda/*.cu on the CPU, so that CI (which has no GPU) tests the
 // code that ships. translate_cuda.py rewrites each .cu file to include this header; the
 // kernels and their host code are otherwise compiled as they are.
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rewrites a kernels/*.cu file into C++ that runs its kernels on the CPU emulator.
+"""Rewrites a kernels/cuda/*.cu file into C++ that runs its kernels on the CPU emulator.
 
 usage: translate_cuda.py IN.cu OUT.cpp
 

@@ -1,5 +1,5 @@
 // The sequence-split setting (kernels/scan_split.h): kept, validated, and inert on the CPU
-// (the CUDA paths it selects are tested against the CPU in tests/cuda).
+// (the CUDA paths it selects are tested against the CPU in tests/kernels/cuda).
 #include "kernels/scan_split.h"
 #include "kernels/selective_scan.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The device the tests/cuda suites run their GPU side on: the CUDA device, or, in the
+// The device the GPU test suites (tests/<layer>/cuda) run their GPU side on: the CUDA device, or, in the
 // emulated build of a suite (VSS_CUDA_EMULATION, tests/emulation), the CPU, where the CUDA
 // kernels run on the emulator and float64 references on the CPU kernels.
 #include <ATen/Context.h>

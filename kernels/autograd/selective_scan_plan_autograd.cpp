@@ -1,7 +1,7 @@
 // Autograd for vss::selective_scan_plan: the forward redispatches below autograd to the device
 // kernel, the backward calls vss::selective_scan_plan_backward of the same device. index and
 // merge_weight are not differentiable. Double backward is not supported.
-#include "kernels/scan_autograd_saved.h"
+#include "kernels/autograd/scan_autograd_saved.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>

@@ -1,11 +1,10 @@
-// CUDA kernel of vss::column_sum (kernels/column_sum.h): kernels/column_run_cuda.cuh's
+// CUDA kernel of vss::column_sum (kernels/column_sum.h): kernels/cuda/column_run.cuh's
 // skeleton, launched twice: over the input with a run of rows a block (one float32 partial row
 // each; up to eight blocks a SM), then over the partial rows with a single run (the result).
-#include "kernels/column_run_cuda.cuh"
 #include "kernels/column_sum_checks.h"
-#include "kernels/cuda_element.cuh"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
+#include "kernels/cuda/column_run.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>

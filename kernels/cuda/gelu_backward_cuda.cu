@@ -1,13 +1,12 @@
 // CUDA kernel of vss::gelu_backward_with_bias_grad (kernels/gelu_backward.h): the column-run
-// skeleton of kernels/column_run_cuda.cuh over dy and h (16-byte vectors where rows allow),
+// skeleton of kernels/cuda/column_run.cuh over dy and h (16-byte vectors where rows allow),
 // each thread writing dh for its columns and summing dh as written; one float32 partial row a
 // block, summed by vss::column_sum. Reads dy and h and writes dh once each: a copy's traffic.
-#include "kernels/column_run_cuda.cuh"
 #include "kernels/column_sum.h"
-#include "kernels/cuda_element.cuh"
+#include "kernels/cuda/column_run.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 #include "kernels/gelu_backward_checks.h"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>

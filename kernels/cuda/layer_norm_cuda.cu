@@ -21,9 +21,9 @@
 // in shared memory, x is transposed to rows first and dx transposed back. A residual gradient
 // (x's layout) is read where dx is written and added to it.
 #include "kernels/column_sum.h"
-#include "kernels/cuda_element.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 #include "kernels/layer_norm_checks.h"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>

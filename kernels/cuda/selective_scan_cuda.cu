@@ -3,7 +3,7 @@
 //
 // One block per (batch, channel) walks the sequence in chunks of NT·ITEMS steps; inside a
 // chunk each thread composes its ITEMS steps into one affine map and a block scan gives
-// every thread its entering state (selective_scan_cuda_common.cuh). With N = 1 (VMamba) and
+// every thread its entering state (cuda/selective_scan_common.cuh). With N = 1 (VMamba) and
 // rows enough to fill the GPU, the forward runs a warp per row instead (no block barriers),
 // and the backward a warp per 1-8 channels of a group.
 // Where (batch, channel) blocks alone would leave the GPU idle, the forward also splits L
@@ -15,9 +15,9 @@
 // fixed order (bit-identical reruns); with N > 1 (a [B, D, N, L] buffer of partial sums would
 // not fit) by float atomics, so reruns differ at rounding level. dA, dD and ddelta_bias are
 // summed in a fixed order.
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/selective_scan_common.cuh"
 #include "kernels/selective_scan_checks.h"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>
@@ -699,23 +699,21 @@ int block_channels(int64_t N, int64_t group_size) {
   return n;
 }
 
-ScanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
-                   const at::Tensor& B, const at::Tensor& C, const at::Tensor& D,
-                   const at::Tensor& delta_bias, bool softplus) {
+ScanArgs make_args(const ScanTensors& t, bool softplus) {
   ScanArgs p;
-  p.u = u.const_data_ptr();
-  p.delta = delta.const_data_ptr();
-  p.A = cptr<float>(A);
-  p.B = B.const_data_ptr();
-  p.C = C.const_data_ptr();
-  p.D = cptr<float>(D);
-  p.delta_bias = cptr<float>(delta_bias);
-  p.channels = u.size(1);
-  p.rows = u.size(0) * p.channels;
-  p.groups = B.size(1);
+  p.u = t.u.const_data_ptr();
+  p.delta = t.delta.const_data_ptr();
+  p.A = cptr<float>(t.A);
+  p.B = t.B.const_data_ptr();
+  p.C = t.C.const_data_ptr();
+  p.D = cptr<float>(t.D);
+  p.delta_bias = cptr<float>(t.bias);
+  p.channels = t.u.size(1);
+  p.rows = t.u.size(0) * p.channels;
+  p.groups = t.B.size(1);
   p.group_size = p.channels / p.groups;
-  p.N = A.size(1);
-  p.L = u.size(2);
+  p.N = t.A.size(1);
+  p.L = t.u.size(2);
   p.block_channels = block_channels(p.N, p.group_size);
   p.softplus = softplus;
   p.seg_len = p.L;
@@ -737,9 +735,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> scan_forward(
                   u_in);
   check_scan_out_dtype(op, out_dtype);
   const c10::cuda::CUDAGuard guard(u_in.device());
-  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
-                   B = B_in.contiguous(), C = C_in.contiguous();
-  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in);
+  const ScanTensors t(u_in, delta_in, A_in, B_in, C_in, D_in, bias_in);
+  const at::Tensor &u = t.u, &A = t.A;
   const auto want = out_dtype.value_or(u.scalar_type());
   const auto odt = kernel_out_dtype(u.scalar_type(), want);
   const auto f32 = u.options().dtype(at::kFloat);
@@ -747,7 +744,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> scan_forward(
   at::Tensor last = return_last_state ? at::empty({u.size(0), u.size(1), A.size(1)}, f32) : at::Tensor();
   at::Tensor checkpoints;
   if (keep_checkpoints) checkpoints = at::empty({u.size(0), u.size(1), 0, A.size(1)}, f32);
-  ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
+  ScanArgs p = make_args(t, delta_softplus);
   const int64_t batch = u.size(0);
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
@@ -844,17 +841,15 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
   check_scan_dout(op, dout_in, u_in.sizes(), u_in);
   const at::Tensor checkpoints = check_scan_checkpoints(op, checkpoints_in, s, u_in);
   const c10::cuda::CUDAGuard guard(u_in.device());
-  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
-                   B = B_in.contiguous(), C = C_in.contiguous();
-  const at::Tensor dout =
-      dout_in.to(kernel_out_dtype(u.scalar_type(), dout_in.scalar_type())).contiguous();
-  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in);
+  const ScanTensors t(u_in, delta_in, A_in, B_in, C_in, D_in, bias_in);
+  const at::Tensor &u = t.u, &delta = t.delta, &A = t.A, &B = t.B, &C = t.C;
+  const at::Tensor dout = kernel_dout(dout_in, u);
   const int64_t batch = u.size(0), KD = u.size(1), N = A.size(1), L = u.size(2);
   const auto f32 = u.options().dtype(at::kFloat);
   at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
   const ScanGradBuffers g(batch, KD, N, B, /*dB_dC_written=*/N == 1);  // N == 1: sum_slots_kernel writes them
   {
-    const ScanArgs p = make_args(u, delta, A, B, C, D, bias, delta_softplus);
+    const ScanArgs p = make_args(t, delta_softplus);
     auto stream = c10::cuda::getCurrentCUDAStream();
     const at::ScalarType gdt = dout.scalar_type();
     dispatch_in_out(u.scalar_type(), gdt, [&](auto in_t, auto g_t) {
@@ -915,7 +910,7 @@ selective_scan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u_in,
       });
     });
   }
-  return g.finish(du, ddelta, B, C, D.defined(), bias.defined());
+  return g.finish(du, ddelta, B, C, t.D.defined(), t.bias.defined());
 }
 
 }  // namespace

@@ -3,9 +3,9 @@
 // consecutive elements a thread with vector loads and stores where a sample's length and the
 // pointers allow it (V = 4: 16 bytes of a float32 x, 8 of a bf16 branch). Bandwidth-bound: it
 // reads x and the branch once and writes the result once.
-#include "kernels/cuda_element.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 #include "kernels/residual_add_checks.h"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>

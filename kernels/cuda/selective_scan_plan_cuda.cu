@@ -22,9 +22,9 @@
 // Backward: the same ownership; du (over directions) and ddelta (per direction) gather in
 // float rows and are written once per row; dB and dC sum over the D channels of a group with
 // float atomics, as in the plain kernel.
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/selective_scan_common.cuh"
 #include "kernels/selective_scan_checks.h"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -642,20 +642,17 @@ __global__ void __launch_bounds__(NT, 512 / NT)
 
 // ---- host side -----------------------------------------------------------------------
 
-PlanArgs make_args(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A,
-                   const at::Tensor& B, const at::Tensor& C, const at::Tensor& D,
-                   const at::Tensor& bias, const at::Tensor& index, const at::Tensor& weight,
-                   const ScanSizes& s, bool softplus) {
+PlanArgs make_args(const ScanTensors& t, const ScanSizes& s, bool softplus) {
   PlanArgs p;
-  p.u = u.const_data_ptr();
-  p.delta = delta.const_data_ptr();
-  p.A = cptr<float>(A);
-  p.B = B.const_data_ptr();
-  p.C = C.const_data_ptr();
-  p.D = cptr<float>(D);
-  p.delta_bias = cptr<float>(bias);
-  p.index = cptr<int32_t>(index);
-  p.weight = cptr<float>(weight);
+  p.u = t.u.const_data_ptr();
+  p.delta = t.delta.const_data_ptr();
+  p.A = cptr<float>(t.A);
+  p.B = t.B.const_data_ptr();
+  p.C = t.C.const_data_ptr();
+  p.D = cptr<float>(t.D);
+  p.delta_bias = cptr<float>(t.bias);
+  p.index = cptr<int32_t>(t.index);
+  p.weight = cptr<float>(t.weight);
   p.dim = s.dim;
   p.groups = s.groups;
   p.N = s.state;
@@ -711,14 +708,12 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
   check_plan_cuda_args(op, s, u_in);
   check_scan_out_dtype(op, out_dtype);
   const c10::cuda::CUDAGuard guard(u_in.device());
-  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
-                   B = B_in.contiguous(), C = C_in.contiguous(), index = index_in.contiguous();
-  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in),
-                   weight = contiguous_or_undefined(weight_in);
+  const ScanTensors t(u_in, delta_in, A_in, B_in, C_in, D_in, bias_in, index_in, weight_in);
+  const at::Tensor& u = t.u;
   const auto want = out_dtype.value_or(u.scalar_type());
   const auto odt = kernel_out_dtype(u.scalar_type(), want);
   at::Tensor y = at::empty({s.batch, s.dim, s.tokens}, u.options().dtype(odt));
-  const PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
+  const PlanArgs p = make_args(t, s, delta_softplus);
   const dim3 grid(static_cast<unsigned>(s.dim), static_cast<unsigned>(s.batch));
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(u.scalar_type(), odt, [&](auto in_t, auto out_t) {
@@ -768,7 +763,7 @@ at::Tensor selective_scan_plan_cuda(const at::Tensor& u_in, const at::Tensor& de
                                                   mptr<float>(acc));
           C10_CUDA_KERNEL_LAUNCH_CHECK();
         }
-        y = weight.defined() ? acc * weight : acc;
+        y = t.weight.defined() ? acc * t.weight : acc;
         return;
       }
       const size_t smem = staged_bytes(2, s.tokens, sizeof(ScanSmem<NT>));
@@ -805,16 +800,13 @@ selective_scan_plan_backward_cuda(const at::Tensor& dout_in, const at::Tensor& u
   check_plan_cuda_args(op, s, u_in);
   check_scan_dout(op, dout_in, u_in.sizes(), u_in);
   const c10::cuda::CUDAGuard guard(u_in.device());
-  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
-                   B = B_in.contiguous(), C = C_in.contiguous(), index = index_in.contiguous();
-  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in),
-                   weight = contiguous_or_undefined(weight_in);
-  const at::Tensor dout =
-      dout_in.to(kernel_out_dtype(u.scalar_type(), dout_in.scalar_type())).contiguous();
+  const ScanTensors t(u_in, delta_in, A_in, B_in, C_in, D_in, bias_in, index_in, weight_in);
+  const at::Tensor &u = t.u, &delta = t.delta, &B = t.B, &C = t.C, &D = t.D, &bias = t.bias;
+  const at::Tensor dout = kernel_dout(dout_in, u);
   const auto f32 = u.options().dtype(at::kFloat);
   at::Tensor du = at::empty_like(u), ddelta = at::empty_like(delta);
   const ScanGradBuffers g(s.batch, s.channels, s.state, B);
-  PlanArgs p = make_args(u, delta, A, B, C, D, bias, index, weight, s, delta_softplus);
+  PlanArgs p = make_args(t, s, delta_softplus);
   auto stream = c10::cuda::getCurrentCUDAStream();
   dispatch_in_out(u.scalar_type(), dout.scalar_type(), [&](auto in_t, auto g_t) {
     using T = typename decltype(in_t)::type;

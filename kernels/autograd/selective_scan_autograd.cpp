@@ -2,7 +2,7 @@
 // kernel (vss::selective_scan_checkpointed, whose checkpoints spare the backward a pass), the
 // backward calls the vss::selective_scan_backward op of the same device.
 // last_state is not differentiable. Double backward is not supported.
-#include "kernels/scan_autograd_saved.h"
+#include "kernels/autograd/scan_autograd_saved.h"
 #include "kernels/selective_scan.h"
 
 #include <torch/autograd.h>

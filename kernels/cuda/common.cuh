@@ -1,7 +1,8 @@
 #pragma once
-// Host-side helpers for the CUDA kernels (the scans, layer_norm): picking the instantiation for an
-// (input dtype, output dtype) pair, the device tensor pointers cast to CUDA's types, and the
-// gradient buffers the two scan backwards share.
+// Host-side helpers of the CUDA kernels: picking the instantiation for a dtype (or an input /
+// output dtype pair), the device tensor pointers cast to CUDA's types, and what the scan ops
+// share: their tensors made contiguous, the output dtypes their kernels write, and the gradient
+// buffers of their backwards.
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <cuda_bf16.h>
@@ -59,6 +60,19 @@ inline at::Tensor contiguous_or_undefined(const std::optional<at::Tensor>& t) {
   return t.has_value() && t->defined() ? t->contiguous() : at::Tensor();
 }
 
+// A scan op's tensors as its kernels read them: contiguous, an absent D, delta_bias (and for
+// the plan ops' merge weight) undefined; index only for the plan ops.
+struct ScanTensors {
+  at::Tensor u, delta, A, B, C, D, bias, index, weight;
+  ScanTensors(const at::Tensor& u_in, const at::Tensor& delta_in, const at::Tensor& A_in, const at::Tensor& B_in,
+              const at::Tensor& C_in, const std::optional<at::Tensor>& D_in,
+              const std::optional<at::Tensor>& bias_in, const at::Tensor& index_in = at::Tensor(),
+              const std::optional<at::Tensor>& weight_in = std::nullopt)
+      : u(u_in.contiguous()), delta(delta_in.contiguous()), A(A_in.contiguous()), B(B_in.contiguous()),
+        C(C_in.contiguous()), D(contiguous_or_undefined(D_in)), bias(contiguous_or_undefined(bias_in)),
+        index(index_in.defined() ? index_in.contiguous() : index_in), weight(contiguous_or_undefined(weight_in)) {}
+};
+
 template <typename T>
 const T* cptr(const at::Tensor& t) {
   return t.defined() ? static_cast<const T*>(t.const_data_ptr()) : nullptr;
@@ -72,6 +86,12 @@ T* mptr(const at::Tensor& t) {
 // is produced by a cast afterwards.
 inline at::ScalarType kernel_out_dtype(at::ScalarType in, at::ScalarType want) {
   return want == in || want == at::kFloat ? want : at::kFloat;
+}
+
+// The output's gradient as the backward kernels read it: contiguous, in a dtype the forward
+// kernels write (u's or float32).
+inline at::Tensor kernel_dout(const at::Tensor& dout, const at::Tensor& u) {
+  return dout.to(kernel_out_dtype(u.scalar_type(), dout.scalar_type())).contiguous();
 }
 
 using ScanGrads = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,

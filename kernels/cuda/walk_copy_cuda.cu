@@ -14,9 +14,9 @@
 // the column walks from the transposed tile (a warp writes part of a map column, contiguous in
 // a column walk). Merge reads each direction's tile the same ways round, sums in float32
 // registers and writes the map once.
-#include "kernels/cuda_element.cuh"
-#include "kernels/cuda_int_divider.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
+#include "kernels/cuda/int_divider.cuh"
 #include "kernels/walk_copy_checks.h"
 
 #include <ATen/cuda/CUDAContext.h>

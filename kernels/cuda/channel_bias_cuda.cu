@@ -2,9 +2,8 @@
 // consecutive elements of a row (16 bytes where C and the pointer allow it), the bias read in
 // float32 through the cache; a grid-stride loop over the map.
 #include "kernels/channel_bias_checks.h"
-#include "kernels/cuda_element.cuh"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>

@@ -20,10 +20,10 @@
 // accumulator y. Launches run in stream order, so every token receives its directions'
 // contributions in direction order: deterministic when a direction visits a token at most once
 // (every registered strategy's plan; repeated visits are summed in an unspecified order).
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/selective_scan_common.cuh"
 #include "kernels/scan_split.h"
 #include "kernels/selective_scan_checks.h"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -250,12 +250,10 @@ at::Tensor selective_scan_plan_channels_last_cuda(
   check_plan_cuda_args(op, s, u_in);
   check_scan_out_dtype(op, out_dtype);
   const c10::cuda::CUDAGuard guard(u_in.device());
-  const at::Tensor u = u_in.contiguous(), delta = delta_in.contiguous(), A = A_in.contiguous(),
-                   B = B_in.contiguous(), C = C_in.contiguous(), index = index_in.contiguous();
-  const at::Tensor D = contiguous_or_undefined(D_in), bias = contiguous_or_undefined(bias_in),
-                   weight = contiguous_or_undefined(weight_in);
-  ClArgs p{u.const_data_ptr(), delta.const_data_ptr(), cptr<float>(A), B.const_data_ptr(),
-           C.const_data_ptr(), cptr<float>(D), cptr<float>(bias), cptr<int32_t>(index),
+  const ScanTensors t(u_in, delta_in, A_in, B_in, C_in, D_in, bias_in, index_in, weight_in);
+  const at::Tensor &u = t.u, &weight = t.weight;
+  ClArgs p{u.const_data_ptr(), t.delta.const_data_ptr(), cptr<float>(t.A), t.B.const_data_ptr(),
+           t.C.const_data_ptr(), cptr<float>(t.D), cptr<float>(t.bias), cptr<int32_t>(t.index),
            s.batch, s.dim, s.groups, s.state, s.length, s.tokens,
            (s.dim + 31) / 32, 0, 0, delta_softplus};
   const auto f32 = u.options().dtype(at::kFloat);

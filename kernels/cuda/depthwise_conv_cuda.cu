@@ -10,9 +10,9 @@
 // kRun + k - 1 inputs along each of the k input rows, so it loads each input once per row
 // instead of k times; consecutive threads take consecutive channels, so every load and store
 // of a warp is one contiguous run of the channel-last map.
-#include "kernels/cuda_element.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 #include "kernels/depthwise_conv_checks.h"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDAException.h>

@@ -4,10 +4,9 @@
 // block's rows from the float32 weights staged in shared memory (zero beyond R, so the rank
 // loop is unrolled to a fixed kRank). Rows of d split over blockIdx.z keep enough blocks on the
 // GPU when L is short (14x14, 7x7 maps). Ranks over 16 go to cuBLAS.
-#include "kernels/cuda_element.cuh"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/element.cuh"
 #include "kernels/dt_projection_checks.h"
-#include "kernels/selective_scan_cuda_common.cuh"
-#include "kernels/selective_scan_cuda_dispatch.cuh"
 
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
