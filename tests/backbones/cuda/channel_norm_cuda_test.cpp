@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <tuple>
+#include <string>
 #include <vector>
 
 namespace {
@@ -62,6 +62,28 @@ TEST(cuda_channel_norm, channel_norm_fast_path_matches_at_layer_norm_under_autoc
   EXPECT_TRUE(within_ulp(fast_cf, reference_cf));
 }
 
+// {dx, dweight, dbias} of loss(x) under bf16 autocast, x a fresh copy of x0.
+template <typename Loss>
+std::vector<at::Tensor> autocast_grads(vss::ChannelNorm& norm, const at::Tensor& x0, Loss&& loss) {
+  norm->zero_grad();
+  const auto x = x0.clone().requires_grad_(true);
+  at::autocast::set_autocast_enabled(at::kCUDA, true);
+  at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+  loss(x).backward();
+  at::autocast::clear_cache();
+  at::autocast::set_autocast_enabled(at::kCUDA, false);
+  return {x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
+}
+
+void expect_same_grads(const std::vector<at::Tensor>& ours, const std::vector<at::Tensor>& reference,
+                       const std::string& label) {
+  const char* names[] = {"dx", "dweight", "dbias"};
+  for (int i = 0; i < 3; ++i) {
+    const double scale = std::max(1.0, reference[i].abs().max().item<double>());
+    EXPECT_LE((ours[i] - reference[i]).abs().max().item<double>() / scale, 2e-5) << names[i] << label;
+  }
+}
+
 // The module trains through the op: under bf16 autocast its gradients match at::layer_norm's
 // (float32 under autocast) for the channel-last norm and the channel-first one fused with the
 // transpose.
@@ -74,26 +96,14 @@ TEST(cuda_channel_norm, channel_norm_trains_like_at_layer_norm_under_autocast) {
     // bf16-exact: the gradient reaching our bf16 result is r rounded to bf16, at::layer_norm's
     // float32 result gets r itself.
     const auto r = torch::randn({2, 6, 5, 96}).to(torch::kBFloat16).to(torch::kFloat).cuda();
-    const auto grads = [&](bool ours) {
-      norm->zero_grad();
-      const auto x = x0.clone().requires_grad_(true);
-      at::autocast::set_autocast_enabled(at::kCUDA, true);
-      at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-      const auto y = ours ? norm->forward_into_projection(x, channel_first)
-                          : at::layer_norm(channel_first ? x.permute({0, 2, 3, 1}) : x, {96}, norm->weight,
-                                           norm->bias, 1e-5);
-      (y.to(torch::kFloat) * r).sum().backward();
-      at::autocast::clear_cache();
-      at::autocast::set_autocast_enabled(at::kCUDA, false);
-      return std::vector<at::Tensor>{x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
-    };
-    const auto ours = grads(true), reference = grads(false);
-    const char* names[] = {"dx", "dweight", "dbias"};
-    for (int i = 0; i < 3; ++i) {
-      const double scale = std::max(1.0, reference[i].abs().max().item<double>());
-      EXPECT_LE((ours[i] - reference[i]).abs().max().item<double>() / scale, 2e-5)
-          << names[i] << (channel_first ? " channel-first" : "");
-    }
+    const auto ours = autocast_grads(norm, x0, [&](const at::Tensor& x) {
+      return (norm->forward_into_projection(x, channel_first).to(torch::kFloat) * r).sum();
+    });
+    const auto reference = autocast_grads(norm, x0, [&](const at::Tensor& x) {
+      const auto y = at::layer_norm(channel_first ? x.permute({0, 2, 3, 1}) : x, {96}, norm->weight, norm->bias, 1e-5);
+      return (y * r).sum();
+    });
+    expect_same_grads(ours, reference, channel_first ? " channel-first" : "");
   }
 }
 
@@ -107,25 +117,14 @@ TEST(cuda_channel_norm, channel_norm_with_skip_trains_like_x_used_twice) {
   const auto x0 = torch::randn({2, 6, 5, 96}).cuda();
   const auto r = torch::randn({2, 6, 5, 96}).to(torch::kBFloat16).to(torch::kFloat).cuda();  // bf16-exact
   const auto s = torch::randn({2, 6, 5, 96}).cuda();
-  const auto grads = [&](bool ours) {
-    norm->zero_grad();
-    const auto x = x0.clone().requires_grad_(true);
-    at::autocast::set_autocast_enabled(at::kCUDA, true);
-    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
-    at::Tensor normed, skip = x;
-    if (ours) std::tie(normed, skip) = norm->forward_into_projection_with_skip(x);
-    else normed = at::layer_norm(x, {96}, norm->weight, norm->bias, 1e-5);
-    ((normed.to(torch::kFloat) * r).sum() + (skip * s).sum()).backward();
-    at::autocast::clear_cache();
-    at::autocast::set_autocast_enabled(at::kCUDA, false);
-    return std::vector<at::Tensor>{x.grad().clone(), norm->weight.grad().clone(), norm->bias.grad().clone()};
-  };
-  const auto ours = grads(true), reference = grads(false);
-  const char* names[] = {"dx", "dweight", "dbias"};
-  for (int i = 0; i < 3; ++i) {
-    const double scale = std::max(1.0, reference[i].abs().max().item<double>());
-    EXPECT_LE((ours[i] - reference[i]).abs().max().item<double>() / scale, 2e-5) << names[i];
-  }
+  const auto ours = autocast_grads(norm, x0, [&](const at::Tensor& x) {
+    const auto [normed, skip] = norm->forward_into_projection_with_skip(x);
+    return (normed.to(torch::kFloat) * r).sum() + (skip * s).sum();
+  });
+  const auto reference = autocast_grads(norm, x0, [&](const at::Tensor& x) {
+    return (at::layer_norm(x, {96}, norm->weight, norm->bias, 1e-5) * r).sum() + (x * s).sum();
+  });
+  expect_same_grads(ours, reference, "");
 }
 
 }  // namespace
