@@ -37,7 +37,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> layer_norm_backward(
 // for the residual connection around the branch the norm feeds, as in x + f(norm(x)). Taking
 // x through this node hands the gradient arriving along skip to the norm's backward, which adds
 // it to dx in its own pass; with x used directly autograd would sum the two gradients in a
-// separate full pass over x-sized float32 tensors (VMamba-T: 1.5 ms of a 60 ms training step).
+// separate full pass over x-sized float32 tensors (VMamba-T b128: 1.5 ms of a 59 ms step, H100).
 std::tuple<at::Tensor, at::Tensor> layer_norm_with_skip(const at::Tensor& x, const at::Tensor& weight,
                                                         const at::Tensor& bias, double eps,
                                                         std::optional<at::ScalarType> out_dtype = std::nullopt);
