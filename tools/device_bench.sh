@@ -4,8 +4,8 @@
 # the same GPU, segmentation, restoration, change detection, the tracker (CPU and GPU) and
 # training steps/s. One JSON line per measurement in $OUT/bench.jsonl, the tables in
 # $OUT/bench.log.
-#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [detect] [track-pixels] [train] [train-profile]
-# (no arguments: all but train-profile)
+#   bash tools/device_bench.sh [models] [peers] [seg] [restore] [change] [track] [detect] [track-pixels] [train] [train-t] [train-profile]
+# (no arguments: all but train-t and train-profile)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/vss-out}
@@ -153,6 +153,17 @@ if has train; then
     --set train.steps=60 --set train.log_every=10 --set train.eval_every=0 --set train.checkpoint_every=0 \
     --set train.workers=12 --quiet >>"$LOG" 2>&1 || echo "FAILED: train" | tee -a "$LOG"
   [ -f /tmp/train_real/metrics.jsonl ] && sed 's/^/train_real /' /tmp/train_real/metrics.jsonl >>"$LOG"
+fi
+
+if has train-t; then
+  stamp train-t
+  # The issue's headline in a few minutes of GPU time: VMamba-T bf16 224² b128 training steps,
+  # twice, beside timm's Swin-T and ConvNeXt-T doing the same step in the same run.
+  for run in 1 2; do
+    bench $B train --config configs/backbones/vmamba_tiny.yaml --res 224 --batch 128 --repeat 10 --warmup 3 --dtype bf16
+  done
+  "$PY" tools/bench_peers.py --train --repeat 10 --models swin_tiny_patch4_window7_224,convnext_tiny \
+    >>"$JSONL" 2>>"$LOG" || echo "FAILED: peers --train" | tee -a "$LOG"
 fi
 
 if has train-profile; then
