@@ -33,14 +33,18 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// The dtype x's products run in: autocast's where autocast is on for x's device, x's otherwise.
+at::ScalarType product_dtype(const at::Tensor& x) {
+  const c10::DeviceType device = x.device().type();
+  return at::autocast::is_autocast_enabled(device) ? at::autocast::get_autocast_dtype(device) : x.scalar_type();
+}
+
 // x and weight in the dtype the product runs in: autocast's where autocast is on (as at::linear
 // runs there), x's otherwise. Saves the dtypes the gradients go back in. Called before autocast
 // is excluded (which would hide whether it is on).
 std::pair<at::Tensor, at::Tensor> linear_operands(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
                                                   const at::Tensor& bias) {
-  const c10::DeviceType device = x.device().type();
-  const at::ScalarType t =
-      at::autocast::is_autocast_enabled(device) ? at::autocast::get_autocast_dtype(device) : x.scalar_type();
+  const at::ScalarType t = product_dtype(x);
   ctx->saved_data["x_dtype"] = x.scalar_type();
   ctx->saved_data["weight_dtype"] = weight.scalar_type();
   ctx->saved_data["bias_dtype"] = bias.scalar_type();
@@ -210,18 +214,12 @@ bool ChannelNormImpl::fast_path(const at::Tensor& x) const {
 
 at::Tensor ChannelNormImpl::forward_into_projection(const at::Tensor& x, bool channel_first) {
   if (!fast_path(x)) return forward(channel_first ? x.permute({0, 2, 3, 1}) : x);
-  const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
-  const at::ScalarType out =
-      autocast ? at::autocast::get_autocast_dtype(x.device().type()) : x.scalar_type();
-  return layer_norm(x, weight, bias, kLayerNormEps, channel_first, out);
+  return layer_norm(x, weight, bias, kLayerNormEps, channel_first, product_dtype(x));
 }
 
 std::pair<at::Tensor, at::Tensor> ChannelNormImpl::forward_into_projection_with_skip(const at::Tensor& x) {
   if (!fast_path(x)) return {forward_into_projection(x), x};
-  const bool autocast = at::autocast::is_autocast_enabled(x.device().type());
-  const at::ScalarType out =
-      autocast ? at::autocast::get_autocast_dtype(x.device().type()) : x.scalar_type();
-  auto [normed, skip] = layer_norm_with_skip(x, weight, bias, kLayerNormEps, out);
+  auto [normed, skip] = layer_norm_with_skip(x, weight, bias, kLayerNormEps, product_dtype(x));
   return {normed, skip};
 }
 
