@@ -3,7 +3,7 @@
 // for y = gelu(h), vss::gelu_backward_with_bias_grad(dy, h) = {dh = dy·gelu'(h), Σ dh over every
 // dimension but the last}. An MLP's fc1 -> GELU trains on it: dh is the gradient of fc1's output
 // and the sum that of fc1's bias, which would otherwise take a second full read of dh (the bf16
-// column sums of Dense's bias gradients, fc1's the largest, were 1.3 ms of VMamba-T's 59 ms b128
+// column sums of Dense's bias gradients, fc1's the largest, were 1.4 ms of VMamba-T's 59 ms b128
 // step on an H100). CPU reference (float64) + CUDA kernel; the sum is of dh as written (rounded
 // to its dtype), in float32, the same bits every run.
 #include <ATen/core/Tensor.h>
